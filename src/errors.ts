@@ -1,0 +1,55 @@
+/**
+ * Every error piri-db raises on purpose is a PiriDbError with a stable `code`, so callers and the CLI can
+ * tell "your configuration is wrong" from "the database refused" without parsing messages.
+ * Messages never contain a password: anything that may carry a connection URL goes through redact().
+ */
+export type PiriDbErrorCode =
+  | 'CONFIG_INVALID'
+  | 'BACKEND_MISMATCH'
+  | 'DATA_DIR_LOCKED'
+  | 'MIGRATION_FAILED'
+  | 'DATABASE_TOO_NEW'
+  | 'SCHEMA_INCOMPLETE'
+  | 'OPEN_FAILED';
+
+export class PiriDbError extends Error {
+  readonly code: PiriDbErrorCode;
+
+  constructor(code: PiriDbErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A configuration value is missing or invalid; `key` is the TOML key, e.g. `repo.database.postgres.url`. */
+export class ConfigError extends PiriDbError {
+  readonly key: string;
+
+  constructor(key: string, problem: string) {
+    super('CONFIG_INVALID', `invalid configuration ${key}: ${problem}`);
+    this.key = key;
+  }
+}
+
+export class BackendMismatchError extends PiriDbError {
+  constructor(message: string) {
+    super('BACKEND_MISMATCH', message);
+  }
+}
+
+export class DataDirLockedError extends PiriDbError {
+  constructor(message: string) {
+    super('DATA_DIR_LOCKED', message);
+  }
+}
+
+export class MigrationError extends PiriDbError {
+  constructor(
+    code: 'MIGRATION_FAILED' | 'DATABASE_TOO_NEW' | 'SCHEMA_INCOMPLETE',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
