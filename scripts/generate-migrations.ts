@@ -6,8 +6,7 @@
  * passed through to drizzle-kit, which is how custom trigger migrations are started.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { DIALECTS, STORE_NAMES } from '../src/stores/registry.ts';
 
@@ -28,7 +27,9 @@ for (const dialect of DIALECTS) {
       run(dialect, store, folder, args);
       continue;
     }
-    const scratch = mkdtempSync(join(tmpdir(), 'piri-db-check-'));
+    // Inside the project: drizzle-kit resolves `out` relative to the working directory.
+    mkdirSync(join(root, '.tmp'), { recursive: true });
+    const scratch = mkdtempSync(join(root, '.tmp', 'check-'));
     if (existsSync(folder)) cpSync(folder, scratch, { recursive: true });
     run(dialect, store, scratch, []);
     const changed = diffTrees(folder, scratch);
@@ -50,7 +51,7 @@ if (check) {
 function run(dialect: string, store: string, out: string, extra: string[]): void {
   const output = execFileSync(drizzleKit, ['generate', ...extra], {
     cwd: root,
-    env: { ...process.env, PIRI_DB_DIALECT: dialect, PIRI_DB_STORE: store, PIRI_DB_OUT: out },
+    env: { ...process.env, PIRI_DB_DIALECT: dialect, PIRI_DB_STORE: store, PIRI_DB_OUT: relative(root, out) },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -1,0 +1,11 @@
+-- Piri's updated-timestamp trigger, with the function in the store's own schema and every name qualified,
+-- so it never depends on search_path.
+CREATE FUNCTION "aggregator"."jobqueue_update_timestamp"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	NEW.updated = NOW();
+	RETURN NEW;
+END;
+$$;
+--> statement-breakpoint
+CREATE TRIGGER "jobqueue_updated_timestamp" BEFORE UPDATE ON "aggregator"."jobqueue"
+	FOR EACH ROW EXECUTE FUNCTION "aggregator"."jobqueue_update_timestamp"();

@@ -1,0 +1,1 @@
+export { jobDead, jobDone, jobNs, jobqueue, jobqueueDead, jobs, queues } from './jobqueue.ts';

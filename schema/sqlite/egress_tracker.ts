@@ -1,0 +1,1 @@
+export { jobqueue, jobqueueDead } from './jobqueue.ts';
