@@ -1,0 +1,17 @@
+import type { Config } from '../../config/load.ts';
+import { openDatabases } from '../../stores/open.ts';
+import { installationStatus } from '../../stores/status.ts';
+import { formatStatus } from '../format-status.ts';
+
+/** The main job of `pnpm start`: boot the four stores (migrating them), then show what they hold. */
+export async function startCommand(config: Config): Promise<string> {
+  const started = performance.now();
+  const dbs = await openDatabases(config);
+  try {
+    const bootMs = performance.now() - started;
+    const status = await installationStatus(config);
+    return `booted ${dbs.stores.length} stores on ${dbs.backend} in ${bootMs.toFixed(0)} ms\n\n${formatStatus(status)}`;
+  } finally {
+    await dbs.close();
+  }
+}

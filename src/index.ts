@@ -1,0 +1,13 @@
+/** The public API of piri-db. Everything else is internal. */
+export { loadConfig, type Config, type DatabaseConfig, type LoadConfigOptions, type PostgresConfig } from './config/load.ts';
+export { openDatabases, type Databases, type Store } from './stores/open.ts';
+export { installationStatus, type InstallationStatus, type StoreStatus, type TableStatus } from './stores/status.ts';
+export { STORES, STORE_NAMES, type Dialect, type StoreDefinition, type StoreName } from './stores/registry.ts';
+export {
+  BackendMismatchError,
+  ConfigError,
+  DataDirLockedError,
+  MigrationError,
+  PiriDbError,
+  type PiriDbErrorCode,
+} from './errors.ts';

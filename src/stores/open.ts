@@ -1,0 +1,107 @@
+/**
+ * openDatabases: guard -> open -> migrate -> ready. Nothing is created before the backend guard has passed;
+ * the installation's backend is recorded only once every store is migrated.
+ */
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import type { Sql } from 'postgres';
+import { migratePostgres } from '../backend/postgres/migrate.ts';
+import { openPostgresPool, postgresStore } from '../backend/postgres/open.ts';
+import type { PostgresSchemas } from '../backend/postgres/schemas.ts';
+import { migrateSqlite, planSqlite } from '../backend/sqlite/migrate.ts';
+import { openSqliteStore } from '../backend/sqlite/open.ts';
+import type { SqliteSchemas } from '../backend/sqlite/schemas.ts';
+import { acquireWriterLock } from '../backend/sqlite/writer-lock.ts';
+import type { StoreConnection } from '../backend/types.ts';
+import type { Config, PostgresConfig } from '../config/load.ts';
+import { connectionFailed } from '../backend/postgres/errors.ts';
+import { PiriDbError } from '../errors.ts';
+import { ReleaseStack } from '../lifecycle.ts';
+import { assertBackend, recordBackend } from './guard.ts';
+import { type Dialect, type StoreDefinition, type StoreName, STORES } from './registry.ts';
+
+export interface Store<K extends StoreName = StoreName> {
+  readonly name: K;
+  readonly definition: StoreDefinition;
+  /** The typed drizzle instance for this store's tables. */
+  readonly db: BetterSQLite3Database<SqliteSchemas[K]> | PostgresJsDatabase<PostgresSchemas[K]>;
+  /** The raw connection, for prepared hot paths and introspection. */
+  readonly connection: StoreConnection;
+}
+
+export interface Databases {
+  readonly backend: Dialect;
+  readonly config: Config;
+  readonly scheduler: Store<'scheduler'>;
+  readonly replicator: Store<'replicator'>;
+  readonly aggregator: Store<'aggregator'>;
+  readonly egressTracker: Store<'egress_tracker'>;
+  /** The four stores in registry order. */
+  readonly stores: readonly Store[];
+  close(): Promise<void>;
+}
+
+export async function openDatabases(config: Config): Promise<Databases> {
+  const backend = config.database.type;
+  assertBackend(config.dataDir, backend);
+  const resources = new ReleaseStack();
+  try {
+    const connections =
+      config.database.type === 'postgres'
+        ? await openPostgres(config.database.postgres, resources)
+        : openSqlite(config.dataDir, resources);
+    recordBackend(config.dataDir, backend);
+    return assemble(config, connections, resources);
+  } catch (error) {
+    await resources.release().catch(() => {});
+    throw error;
+  }
+}
+
+function openSqlite(dataDir: string, resources: ReleaseStack): StoreConnection[] {
+  const lock = acquireWriterLock(dataDir);
+  resources.push(() => lock.release());
+  const connections = STORES.map((store) => {
+    const conn = openSqliteStore(dataDir, store);
+    resources.push(() => conn.client.close());
+    return conn;
+  });
+  // Every plan first: a file written by a newer build is refused before any store is migrated.
+  const plans = connections.map((conn) => planSqlite(conn));
+  connections.forEach((conn, i) => migrateSqlite(conn, plans[i]!));
+  return connections;
+}
+
+async function openPostgres(config: PostgresConfig, resources: ReleaseStack): Promise<StoreConnection[]> {
+  const pool = openPostgresPool(config);
+  resources.push(() => pool.end({ timeout: 5 }));
+  try {
+    await migratePostgres(pool, STORES);
+  } catch (error) {
+    if (error instanceof PiriDbError) throw error;
+    throw connectionFailed(config, error);
+  }
+  return STORES.map((store) => postgresStore(pool as Sql, store));
+}
+
+function assemble(config: Config, connections: StoreConnection[], resources: ReleaseStack): Databases {
+  const stores = connections.map(
+    (connection): Store => ({
+      name: connection.store.name,
+      definition: connection.store,
+      db: connection.db as Store['db'],
+      connection,
+    }),
+  );
+  const byName = <K extends StoreName>(name: K) => stores.find((s) => s.name === name) as unknown as Store<K>;
+  return {
+    backend: config.database.type,
+    config,
+    scheduler: byName('scheduler'),
+    replicator: byName('replicator'),
+    aggregator: byName('aggregator'),
+    egressTracker: byName('egress_tracker'),
+    stores,
+    close: () => resources.release(),
+  };
+}

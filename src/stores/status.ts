@@ -1,0 +1,112 @@
+/**
+ * What an installation holds, read without changing anything: safe beside a running instance (SQLite files
+ * are opened read-only, nothing is created, no lock is taken) and on a database nobody has set up yet.
+ */
+import { planPostgres } from '../backend/postgres/migrate.ts';
+import { openPostgresPool } from '../backend/postgres/open.ts';
+import { connectionFailed } from '../backend/postgres/errors.ts';
+import { planSqlite } from '../backend/sqlite/migrate.ts';
+import { openSqliteStoreReadOnly, sqliteStoreFile } from '../backend/sqlite/open.ts';
+import { shippedMigrations, type MigrationPlan } from '../backend/migrations.ts';
+import type { Config } from '../config/load.ts';
+import { redactUrl } from '../config/redact.ts';
+import { PiriDbError } from '../errors.ts';
+import { assertBackend, type InstallationRecord, recordedBackend } from './guard.ts';
+import { type Dialect, type StoreName, STORES } from './registry.ts';
+
+export interface TableStatus {
+  readonly name: string;
+  readonly rows: number;
+}
+
+export interface StoreStatus {
+  readonly store: StoreName;
+  /** The SQLite file, or the Postgres schema. */
+  readonly location: string;
+  readonly exists: boolean;
+  readonly appliedMigrations: readonly string[];
+  readonly pendingMigrations: readonly string[];
+  readonly tables: readonly TableStatus[];
+}
+
+export interface InstallationStatus {
+  readonly backend: Dialect;
+  readonly dataDir: string;
+  /** Redacted. */
+  readonly postgresUrl?: string;
+  readonly recorded?: InstallationRecord;
+  readonly stores: readonly StoreStatus[];
+}
+
+export async function installationStatus(config: Config): Promise<InstallationStatus> {
+  assertBackend(config.dataDir, config.database.type);
+  const base = { dataDir: config.dataDir, recorded: recordedBackend(config.dataDir) };
+  if (config.database.type === 'sqlite') return { ...base, backend: 'sqlite', stores: sqliteStatus(config.dataDir) };
+  const pg = config.database.postgres;
+  const pool = openPostgresPool({ ...pg, maxOpenConns: 1 });
+  try {
+    return { ...base, backend: 'postgres', postgresUrl: redactUrl(pg.url), stores: await postgresStatus(pool) };
+  } catch (error) {
+    throw error instanceof PiriDbError ? error : connectionFailed(pg, error);
+  } finally {
+    await pool.end({ timeout: 5 });
+  }
+}
+
+function sqliteStatus(dataDir: string): StoreStatus[] {
+  return STORES.map((store) => {
+    const location = sqliteStoreFile(dataDir, store);
+    const conn = openSqliteStoreReadOnly(dataDir, store);
+    if (!conn) return notCreated(store.name, location, shippedMigrations('sqlite', store).map((m) => m.tag));
+    try {
+      const names = conn.client
+        .prepare(
+          `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__drizzle_migrations' ORDER BY name`,
+        )
+        .pluck()
+        .all() as string[];
+      const tables = names.map((name) => ({
+        name,
+        rows: conn.client.prepare(`SELECT count(*) FROM "${name}"`).pluck().get() as number,
+      }));
+      return describe(store.name, location, planSqlite(conn), tables);
+    } finally {
+      conn.client.close();
+    }
+  });
+}
+
+async function postgresStatus(sql: ReturnType<typeof openPostgresPool>): Promise<StoreStatus[]> {
+  const result: StoreStatus[] = [];
+  for (const store of STORES) {
+    const plan = await planPostgres(sql, store);
+    const names = (
+      await sql<{ table_name: string }[]>`
+        SELECT table_name FROM information_schema.tables
+        WHERE table_schema = ${store.pgSchema} AND table_type = 'BASE TABLE' ORDER BY table_name`
+    ).map((r) => r.table_name);
+    const tables: TableStatus[] = [];
+    for (const name of names) {
+      const [row] = await sql.unsafe<{ n: string }[]>(`SELECT count(*) AS n FROM "${store.pgSchema}"."${name}"`);
+      tables.push({ name, rows: Number(row?.n ?? 0) });
+    }
+    const location = `schema ${store.pgSchema}`;
+    result.push(names.length === 0 && plan.applied.length === 0 ? notCreated(store.name, location, plan.pending.map((m) => m.tag)) : describe(store.name, location, plan, tables));
+  }
+  return result;
+}
+
+function describe(store: StoreName, location: string, plan: MigrationPlan, tables: TableStatus[]): StoreStatus {
+  return {
+    store,
+    location,
+    exists: true,
+    appliedMigrations: plan.applied.map((m) => m.tag),
+    pendingMigrations: plan.pending.map((m) => m.tag),
+    tables,
+  };
+}
+
+function notCreated(store: StoreName, location: string, pending: string[]): StoreStatus {
+  return { store, location, exists: false, appliedMigrations: [], pendingMigrations: pending, tables: [] };
+}
