@@ -7,7 +7,13 @@
  * not this file.
  */
 import type { InferInsertModel, InferSelectModel, Table } from 'drizzle-orm';
+import type * as pgAggregator from './postgres/aggregator.ts';
+import type * as pgEgressTracker from './postgres/egress_tracker.ts';
+import type * as pgReplicator from './postgres/replicator.ts';
 import type * as pgScheduler from './postgres/scheduler.ts';
+import type * as sqliteAggregator from './sqlite/aggregator.ts';
+import type * as sqliteEgressTracker from './sqlite/egress_tracker.ts';
+import type * as sqliteReplicator from './sqlite/replicator.ts';
 import type * as sqliteScheduler from './sqlite/scheduler.ts';
 
 /** Exact type equality (not mutual assignability: `any`, optional and readonly properties all count). */
@@ -47,4 +53,30 @@ export type SchedulerChecks = [
   Expect<RowsAgree<typeof sqliteScheduler.messageSendEthLocks, typeof pgScheduler.messageSendEthLocks>>,
   Expect<RowsAgree<typeof sqliteScheduler.railSettlementWaits, typeof pgScheduler.railSettlementWaits>>,
   Expect<RowsAgree<typeof sqliteScheduler.withdrawalWaits, typeof pgScheduler.withdrawalWaits>>,
+];
+
+// replicator
+export type ReplicatorChecks = [
+  Expect<SameTables<typeof sqliteReplicator, typeof pgReplicator>>,
+  Expect<RowsAgree<typeof sqliteReplicator.jobqueue, typeof pgReplicator.jobqueue>>,
+  Expect<RowsAgree<typeof sqliteReplicator.jobqueueDead, typeof pgReplicator.jobqueueDead>>,
+];
+
+// aggregator
+export type AggregatorChecks = [
+  Expect<SameTables<typeof sqliteAggregator, typeof pgAggregator>>,
+  Expect<RowsAgree<typeof sqliteAggregator.jobqueue, typeof pgAggregator.jobqueue>>,
+  Expect<RowsAgree<typeof sqliteAggregator.jobqueueDead, typeof pgAggregator.jobqueueDead>>,
+  Expect<RowsAgree<typeof sqliteAggregator.queues, typeof pgAggregator.queues>>,
+  Expect<RowsAgree<typeof sqliteAggregator.jobNs, typeof pgAggregator.jobNs>>,
+  Expect<RowsAgree<typeof sqliteAggregator.jobs, typeof pgAggregator.jobs>>,
+  Expect<RowsAgree<typeof sqliteAggregator.jobDone, typeof pgAggregator.jobDone>>,
+  Expect<RowsAgree<typeof sqliteAggregator.jobDead, typeof pgAggregator.jobDead>>,
+];
+
+// egress_tracker
+export type EgressTrackerChecks = [
+  Expect<SameTables<typeof sqliteEgressTracker, typeof pgEgressTracker>>,
+  Expect<RowsAgree<typeof sqliteEgressTracker.jobqueue, typeof pgEgressTracker.jobqueue>>,
+  Expect<RowsAgree<typeof sqliteEgressTracker.jobqueueDead, typeof pgEgressTracker.jobqueueDead>>,
 ];
