@@ -1,0 +1,139 @@
+/**
+ * Where configuration comes from, and in which order it wins (as viper does for Piri):
+ * built-in defaults < options.defaults < TOML file < PIRI_* environment < explicit options.
+ * This module only gathers and merges; validate.ts checks the winners and builds the Config.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse, TomlError } from 'smol-toml';
+import { ConfigError } from '../errors.ts';
+import { type Config, type ConfigKey, type RawConfig, validateConfig } from './validate.ts';
+
+export type { Config, DatabaseConfig, PostgresConfig } from './validate.ts';
+
+export interface LoadConfigOptions {
+  dataDir?: string;
+  /** Piri's TOML config file; when absent, PIRI_CONFIG from env if set, else none. */
+  configFile?: string;
+  /** Default process.env. */
+  env?: Record<string, string | undefined>;
+  database?: {
+    type?: string;
+    postgres?: {
+      url?: string;
+      maxOpenConns?: number | string;
+      maxIdleConns?: number | string;
+      /** Go duration text ("30m"), or a number of nanoseconds as Go reads an integer. */
+      connMaxLifetime?: string | number;
+    };
+  };
+  /** Below every other source but the built-in defaults, e.g. the CLI's ./data. */
+  defaults?: { dataDir?: string };
+}
+
+/** Every key, with its environment variables, first one winning: viper's PIRI_ + key, plus Piri's legacy name. */
+const ENV_VARS: Readonly<Record<ConfigKey, readonly string[]>> = {
+  'repo.data_dir': ['PIRI_REPO_DATA_DIR', 'PIRI_DATA_DIR'],
+  'repo.database.type': ['PIRI_REPO_DATABASE_TYPE'],
+  'repo.database.postgres.url': ['PIRI_REPO_DATABASE_POSTGRES_URL'],
+  'repo.database.postgres.max_open_conns': ['PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS'],
+  'repo.database.postgres.max_idle_conns': ['PIRI_REPO_DATABASE_POSTGRES_MAX_IDLE_CONNS'],
+  'repo.database.postgres.conn_max_lifetime': ['PIRI_REPO_DATABASE_POSTGRES_CONN_MAX_LIFETIME'],
+};
+const KEYS = Object.keys(ENV_VARS) as ConfigKey[];
+
+/** Reads every source, merges them and validates the result. Throws ConfigError; the Config is deep-frozen. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const fileFrom = options.configFile === undefined ? 'environment variable PIRI_CONFIG' : 'option configFile';
+  const fileName = options.configFile ?? env.PIRI_CONFIG;
+  const configFile = fileName ? resolve(fileName) : undefined;
+  const raw: RawConfig = {
+    ...given([['repo.data_dir', options.defaults?.dataDir, 'option defaults.dataDir']]),
+    ...(configFile === undefined ? {} : fromFile(configFile, fileFrom)),
+    ...fromEnv(env),
+    ...fromOptions(options),
+  };
+  return validateConfig(raw, configFile);
+}
+
+function fromOptions({ dataDir, database }: LoadConfigOptions): RawConfig {
+  const pg = database?.postgres;
+  return given([
+    ['repo.data_dir', dataDir, 'option dataDir'],
+    ['repo.database.type', database?.type, 'option database.type'],
+    ['repo.database.postgres.url', pg?.url, 'option database.postgres.url'],
+    ['repo.database.postgres.max_open_conns', pg?.maxOpenConns, 'option database.postgres.maxOpenConns'],
+    ['repo.database.postgres.max_idle_conns', pg?.maxIdleConns, 'option database.postgres.maxIdleConns'],
+    ['repo.database.postgres.conn_max_lifetime', pg?.connMaxLifetime, 'option database.postgres.connMaxLifetime'],
+  ]);
+}
+
+/** An empty variable counts as unset, as with viper's AutomaticEnv. */
+function fromEnv(env: Record<string, string | undefined>): RawConfig {
+  return given(
+    KEYS.map((key) => {
+      const name = ENV_VARS[key].find((candidate) => env[candidate]);
+      return [key, name && env[name], `environment variable ${name}`];
+    }),
+  );
+}
+
+/** Only the `repo` section is read; Piri's file has many others. */
+function fromFile(file: string, fileFrom: string): RawConfig {
+  const document = readToml(file, fileFrom);
+  return given(KEYS.map((key) => [key, lookup(document, key, file), `file ${file}`]));
+}
+
+function readToml(file: string, fileFrom: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as Error).message;
+    throw new ConfigError('config', `cannot read the config file ${file} (from ${fileFrom}): ${reason}`);
+  }
+  try {
+    return parse(text);
+  } catch (error) {
+    // smol-toml's message quotes the lines around the fault, which may hold the postgres URL: keep the reason only.
+    const reason =
+      error instanceof TomlError
+        ? `${tomlReason(error.message)} (line ${error.line}, column ${error.column})`
+        : 'unparseable';
+    throw new ConfigError('config', `the config file ${file} (from ${fileFrom}) is not valid TOML: ${reason}`);
+  }
+}
+
+/** The value at a dotted key, undefined when absent; a non-table on the way is an error naming that key. */
+function lookup(document: Record<string, unknown>, key: ConfigKey, file: string): unknown {
+  const parts = key.split('.');
+  let node: unknown = document;
+  for (const [depth, part] of parts.entries()) {
+    if (node === undefined) return undefined;
+    if (!isTable(node)) {
+      throw new ConfigError(parts.slice(0, depth).join('.'), `expected a table in file ${file}, got ${typeName(node)}`);
+    }
+    node = Object.hasOwn(node, part) ? node[part] : undefined;
+  }
+  return node;
+}
+
+/** "Invalid TOML document: <reason>\n\n<the lines around the fault>" -> "<reason>". */
+function tomlReason(message: string): string {
+  return (message.split('\n', 1)[0] ?? '').replace(/^Invalid TOML document: /, '');
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function typeName(value: unknown): string {
+  return Array.isArray(value) ? 'an array' : value instanceof Date ? 'a date' : `a ${typeof value}`;
+}
+
+function given(entries: ReadonlyArray<readonly [ConfigKey, unknown, string]>): RawConfig {
+  return Object.fromEntries(
+    entries.filter(([, value]) => value !== undefined).map(([key, value, from]) => [key, { value, from }]),
+  );
+}

@@ -1,0 +1,159 @@
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.ts';
+import { parseGoDuration } from './duration.ts';
+import { redactSecrets, redactUrl, urlSecrets } from './redact.ts';
+
+export interface PostgresConfig {
+  url: string;
+  maxOpenConns: number;
+  maxIdleConns: number;
+  connMaxLifetimeMs: number;
+}
+export type DatabaseConfig = { type: 'sqlite' } | { type: 'postgres'; postgres: PostgresConfig };
+export interface Config {
+  /** Absolute. */
+  dataDir: string;
+  database: DatabaseConfig;
+  /** Absolute path of the TOML file read, if any. */
+  configFile?: string;
+}
+
+export type ConfigKey =
+  | 'repo.data_dir'
+  | 'repo.database.type'
+  | 'repo.database.postgres.url'
+  | 'repo.database.postgres.max_open_conns'
+  | 'repo.database.postgres.max_idle_conns'
+  | 'repo.database.postgres.conn_max_lifetime';
+
+/** A value as its source gave it, and that source in words: "environment variable PIRI_REPO_DATA_DIR". */
+export interface RawValue {
+  readonly value: unknown;
+  readonly from: string;
+}
+/** The winning value of each key after merging the sources; absent keys take the built-in default. */
+export type RawConfig = Partial<Record<ConfigKey, RawValue>>;
+
+const DEFAULT_DATA_DIR = '~/.storacha';
+const DEFAULT_POOL_SIZE = 5;
+const DEFAULT_CONN_MAX_LIFETIME_MS = 30 * 60_000;
+
+const ACCEPTED = {
+  dataDir: 'a directory path; a leading ~ is the home directory, a relative path starts at the working directory',
+  type: 'sqlite or postgres (empty means sqlite)',
+  url: 'a URL such as postgres://user:password@host:5432/db?sslmode=require (scheme postgres: or postgresql:)',
+  poolSize: `an integer; 0 or less means the default, ${DEFAULT_POOL_SIZE}`,
+  lifetime:
+    'a Go duration such as 30m, 1h30m, 90s or 500ms, or an integer number of nanoseconds; ' +
+    '0 or less means the default, 30m0s',
+} as const;
+
+/** Checks the merged values and builds the frozen Config. Every failure is a ConfigError naming the key. */
+export function validateConfig(raw: RawConfig, configFile?: string): Config {
+  // Any value that carries a URL password (wherever it was put) is masked in every message.
+  const secrets = Object.values(raw).flatMap(({ value }) => (typeof value === 'string' ? urlSecrets(value) : []));
+  /** Only called for a key that was given. */
+  const reject = (key: ConfigKey, problem: string, accepted: string): never => {
+    const { value, from } = raw[key]!;
+    const message = `${show(value)} from ${from}: ${problem}; accepted: ${accepted}`;
+    throw new ConfigError(key, redactSecrets(message, secrets));
+  };
+
+  const text = (key: ConfigKey, accepted: string): string | undefined => {
+    const value = raw[key]?.value;
+    if (value === undefined || typeof value === 'string') return value;
+    return reject(key, 'not a string', accepted);
+  };
+
+  const poolSize = (key: ConfigKey): number => {
+    if (raw[key] === undefined) return DEFAULT_POOL_SIZE;
+    const size = integer(raw[key].value) ?? reject(key, 'not an integer', ACCEPTED.poolSize);
+    return size > 0 ? size : DEFAULT_POOL_SIZE;
+  };
+
+  const connMaxLifetimeMs = (): number => {
+    const key = 'repo.database.postgres.conn_max_lifetime';
+    if (raw[key] === undefined) return DEFAULT_CONN_MAX_LIFETIME_MS;
+    let ms: number;
+    try {
+      ms = durationMs(raw[key].value);
+    } catch (error) {
+      return reject(key, (error as Error).message, ACCEPTED.lifetime);
+    }
+    return ms > 0 ? ms : DEFAULT_CONN_MAX_LIFETIME_MS;
+  };
+
+  const dataDirText = text('repo.data_dir', ACCEPTED.dataDir) ?? DEFAULT_DATA_DIR;
+  if (dataDirText === '') reject('repo.data_dir', "empty (Piri's in-memory mode is not supported)", ACCEPTED.dataDir);
+  const dataDir = resolve(expandHome(dataDirText));
+
+  const type = text('repo.database.type', ACCEPTED.type) ?? '';
+  if (type !== '' && type !== 'sqlite' && type !== 'postgres') {
+    reject('repo.database.type', 'not a supported database type', ACCEPTED.type);
+  }
+
+  // Every value given is checked, whatever the backend; only the URL's presence depends on the type.
+  const url = text('repo.database.postgres.url', ACCEPTED.url) || undefined;
+  const urlProblem = url === undefined ? undefined : postgresUrlProblem(url);
+  if (urlProblem !== undefined) reject('repo.database.postgres.url', urlProblem, ACCEPTED.url);
+  const pool = {
+    maxOpenConns: poolSize('repo.database.postgres.max_open_conns'),
+    maxIdleConns: poolSize('repo.database.postgres.max_idle_conns'),
+    connMaxLifetimeMs: connMaxLifetimeMs(),
+  };
+
+  const file = configFile === undefined ? {} : { configFile };
+  if (type !== 'postgres') {
+    return Object.freeze({ dataDir, database: Object.freeze({ type: 'sqlite' as const }), ...file });
+  }
+  if (url === undefined) {
+    throw new ConfigError(
+      'repo.database.postgres.url',
+      `missing, and required because repo.database.type is postgres (from ${raw['repo.database.type']!.from}); ` +
+        `accepted: ${ACCEPTED.url}`,
+    );
+  }
+  const database = Object.freeze({ type: 'postgres' as const, postgres: Object.freeze({ url, ...pool }) });
+  return Object.freeze({ dataDir, database, ...file });
+}
+
+function postgresUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'not a valid URL';
+  }
+  const { protocol } = parsed;
+  if (protocol !== 'postgres:' && protocol !== 'postgresql:') return `the scheme is ${protocol}, not postgres:`;
+  // `postgres:user:pw@host` parses, as an opaque path with no host in it.
+  return url.slice(protocol.length).startsWith('//') ? undefined : 'not of the form postgres://host/db';
+}
+
+/** A whole number from a TOML integer, an option, or integer text as Go's strconv.Atoi reads it. */
+function integer(value: unknown): number | undefined {
+  const number = typeof value === 'string' && /^[+-]?\d+$/.test(value) ? Number(value) : value;
+  return typeof number === 'number' && Number.isSafeInteger(number) ? number : undefined;
+}
+
+/** Go duration text, or an integer number of nanoseconds as Go reads an int into a Duration. */
+function durationMs(value: unknown): number {
+  const nanoseconds = integer(value);
+  if (nanoseconds !== undefined) return nanoseconds / 1e6;
+  if (typeof value !== 'string') throw new Error('not a duration');
+  return parseGoDuration(value);
+}
+
+function expandHome(path: string): string {
+  return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
+}
+
+/** The offending value for a message; strings are quoted with any URL password masked. */
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(redactUrl(value));
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Date) return 'a date';
+  if (typeof value === 'object' && value !== null) return 'a table';
+  return `${typeof value} ${String(value)}`;
+}
