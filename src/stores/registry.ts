@@ -15,8 +15,23 @@ export interface StoreDefinition {
   readonly pgSchema: string;
   /** Triggers that must exist after migrating; a missing one fails the boot. */
   readonly triggers: readonly string[];
-  readonly plainQueues: readonly string[];
-  readonly dedupQueues: readonly string[];
+  readonly queues: readonly QueueDefinition[];
+}
+
+/** Piri's queues and the settings it runs them with (spec 4.8); the worker runtime takes these as defaults. */
+export interface QueueDefinition {
+  readonly name: string;
+  readonly kind: 'plain' | 'dedup';
+  /** The job name(s) Piri registers on it. */
+  readonly jobNames: readonly string[];
+  /** Total deliveries allowed (Piri's MaxRetries), the last failing one dead-letters. */
+  readonly maxDeliveries: number;
+  /** The claim window a receive opens (Piri's MaxTimeout). */
+  readonly visibilityTimeoutMs: number;
+  /** Concurrent jobs per process; undefined means one per CPU, as Piri. */
+  readonly maxWorkers?: number;
+  /** Dedup queues: block keys already done forever; block keys that were dead-lettered. */
+  readonly dedupe?: { readonly enabled: boolean; readonly blockRepeatsAfterDeadLetter: boolean };
 }
 
 const QUEUE_TRIGGERS = ['jobqueue_updated_timestamp'] as const;
@@ -34,8 +49,7 @@ export const STORES: readonly StoreDefinition[] = [
       'pdp_proofset_create_message_status_change',
       'pdp_proofset_add_message_status_change',
     ],
-    plainQueues: [],
-    dedupQueues: [],
+    queues: [],
   },
   {
     name: 'replicator',
@@ -43,8 +57,7 @@ export const STORES: readonly StoreDefinition[] = [
     sqlitePath: 'replicator/replicator.db',
     pgSchema: 'replicator',
     triggers: QUEUE_TRIGGERS,
-    plainQueues: ['replication'],
-    dedupQueues: [],
+    queues: [{ name: 'replication', kind: 'plain', jobNames: ['transfer-task'], maxDeliveries: 10, visibilityTimeoutMs: 5_000 }],
   },
   {
     name: 'aggregator',
@@ -52,8 +65,18 @@ export const STORES: readonly StoreDefinition[] = [
     sqlitePath: 'aggregator/jobqueue/jobqueue.db',
     pgSchema: 'aggregator',
     triggers: QUEUE_TRIGGERS,
-    plainQueues: ['compute_commp', 'manager'],
-    dedupQueues: ['aggregator'],
+    queues: [
+      { name: 'compute_commp', kind: 'plain', jobNames: ['compute_commp'], maxDeliveries: 50, visibilityTimeoutMs: 5_000 },
+      {
+        name: 'aggregator',
+        kind: 'dedup',
+        jobNames: ['aggregate_piece'],
+        maxDeliveries: 50,
+        visibilityTimeoutMs: 30_000,
+        dedupe: { enabled: true, blockRepeatsAfterDeadLetter: false },
+      },
+      { name: 'manager', kind: 'plain', jobNames: ['add_roots'], maxDeliveries: 50, visibilityTimeoutMs: 60_000, maxWorkers: 3 },
+    ],
   },
   {
     name: 'egress_tracker',
@@ -61,8 +84,9 @@ export const STORES: readonly StoreDefinition[] = [
     sqlitePath: 'egress_tracker/jobqueue/jobqueue.db',
     pgSchema: 'egress_tracker',
     triggers: QUEUE_TRIGGERS,
-    plainQueues: ['egress-tracker'],
-    dedupQueues: [],
+    queues: [
+      { name: 'egress-tracker', kind: 'plain', jobNames: ['egress-track-task'], maxDeliveries: 10, visibilityTimeoutMs: 5_000 },
+    ],
   },
 ];
 
