@@ -10,7 +10,15 @@ export type PiriDbErrorCode =
   | 'MIGRATION_FAILED'
   | 'DATABASE_TOO_NEW'
   | 'SCHEMA_INCOMPLETE'
-  | 'OPEN_FAILED';
+  | 'OPEN_FAILED'
+  | 'INVALID_ARGUMENT'
+  | 'MESSAGE_NOT_FOUND'
+  | 'QUEUE_UNAVAILABLE'
+  | 'TARGET_NOT_EMPTY'
+  | 'SOURCE_NOT_READY'
+  | 'VERIFY_FAILED'
+  | 'BACKUP_INVALID'
+  | 'OPERATION_FAILED';
 
 export class PiriDbError extends Error {
   readonly code: PiriDbErrorCode;
@@ -47,6 +55,30 @@ export class DataDirLockedError extends PiriDbError {
 export class MigrationError extends PiriDbError {
   constructor(
     code: 'MIGRATION_FAILED' | 'DATABASE_TOO_NEW' | 'SCHEMA_INCOMPLETE',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/**
+ * A queue refused a call: a bad argument (the message names it), a message that is not there (Piri's text
+ * `message <id> not found in queue <q>`), or a queue the store has no tables for.
+ */
+export class QueueError extends PiriDbError {
+  constructor(code: 'INVALID_ARGUMENT' | 'MESSAGE_NOT_FOUND' | 'QUEUE_UNAVAILABLE', message: string) {
+    super(code, message);
+  }
+}
+
+/**
+ * An operator command (copy, backup, restore, doctor) refused or failed: a target that is not empty, a source
+ * with pending migrations, a verification mismatch, an incomplete or altered backup.
+ */
+export class OperationError extends PiriDbError {
+  constructor(
+    code: 'TARGET_NOT_EMPTY' | 'SOURCE_NOT_READY' | 'VERIFY_FAILED' | 'BACKUP_INVALID' | 'OPERATION_FAILED',
     message: string,
     options?: { cause?: unknown },
   ) {

@@ -1,6 +1,21 @@
 /** The public API of piri-db. Everything else is internal. */
 export { loadConfig, type Config, type DatabaseConfig, type LoadConfigOptions, type PostgresConfig } from './config/load.ts';
-export { openDatabases, type Databases, type Store } from './stores/open.ts';
+export { openDatabases, type Databases, type OpenOptions, type Store } from './stores/open.ts';
+export { ManualClock, systemClock, type Clock } from './clock.ts';
+export type { DedupQueueOverrides, QueueOverrides } from './queue/settings.ts';
+export type {
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterInput,
+  DeadLetterReason,
+  DedupeSettings,
+  DedupQueueSettings,
+  QueueSettings,
+  QueueStats,
+  QueueStore,
+  ReceivedMessage,
+  SendOptions,
+} from './queue/types.ts';
 export { installationStatus, type InstallationStatus, type StoreStatus, type TableStatus } from './stores/status.ts';
 export { STORES, STORE_NAMES, type Dialect, type StoreDefinition, type StoreName } from './stores/registry.ts';
 export {
@@ -10,4 +25,5 @@ export {
   MigrationError,
   PiriDbError,
   type PiriDbErrorCode,
+  QueueError,
 } from './errors.ts';

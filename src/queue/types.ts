@@ -5,7 +5,7 @@
  * Every operation is one transaction. `received` counts deliveries (Piri's MaxReceive counts deliveries too).
  */
 
-/** A claimed message. The claim holds until `visibleAt`; after that another receiver may take it. */
+/** A claimed message. The claim holds for the queue's visibility timeout (or until extended); after that another receiver may take it. */
 export interface ReceivedMessage {
   /** Plain queue: `m_` + 32 hex. Dedup queue: the jobs.id as a decimal string. */
   readonly id: string;
@@ -25,6 +25,18 @@ export interface QueueSettings {
   readonly visibilityTimeoutMs: number;
   /** Messages with this many deliveries are not handed out again (they wait for the dead-letter sweep). */
   readonly maxDeliveries: number;
+}
+
+/** Piri's dedup options (spec 4.5); both default to true, the aggregator queue runs with the second off. */
+export interface DedupeSettings {
+  /** A key that succeeded once is never queued again (job_done status 1). */
+  readonly enabled: boolean;
+  /** With `enabled`, a dead-lettered key is never queued again either (job_done status 2), until requeued. */
+  readonly blockRepeatsAfterDeadLetter: boolean;
+}
+
+export interface DedupQueueSettings extends QueueSettings {
+  readonly dedupe: DedupeSettings;
 }
 
 export type DeadLetterReason = 'permanent_error' | 'max_retries';
@@ -47,33 +59,48 @@ export interface DeadLetter {
   readonly movedAt: Date;
 }
 
+/** All given conditions must hold. The operations take dead letters oldest first (moved, then id). */
 export interface DeadLetterFilter {
   readonly ids?: readonly string[];
   readonly jobName?: string;
   /** Only dead letters moved before this instant. */
   readonly movedBefore?: Date;
+  /** At most this many (>= 1). */
   readonly limit?: number;
 }
 
+/**
+ * Counts of one queue at the clock's now. ready, inFlight, delayed and exhausted partition the live messages:
+ *
+ *   visible (deadline <= now)    deliveries < maxDeliveries    -> ready
+ *                                deliveries >= maxDeliveries   -> exhausted
+ *   not visible (deadline > now) deliveries > 0                -> inFlight
+ *                                deliveries = 0                -> delayed
+ */
 export interface QueueStats {
   readonly queue: string;
   /** Receivable now. */
   readonly ready: number;
-  /** Claimed, visibility window still open. */
+  /**
+   * Delivered at least once and not receivable yet: claimed with the window open, or waiting out a retry delay
+   * set with extend (the tables do not tell the two apart).
+   */
   readonly inFlight: number;
-  /** Sent with a delay (or backed off) and not yet receivable, never delivered or delivered < max. */
+  /** Never delivered and not receivable yet: sent with a delay. */
   readonly delayed: number;
   /** Delivered maxDeliveries times and no longer claimed: waiting for the dead-letter sweep. */
   readonly exhausted: number;
+  /** Dead letters of this queue. */
   readonly dead: number;
-  /** Age of the oldest message still in the queue, in ms (0 when empty). */
+  /** Age of the oldest live message (any of the four states above), in ms; 0 when there is none. */
   readonly oldestAgeMs: number;
 }
 
 /** One queue of a store: what `dbs.replicator.queue('replication')` returns. */
-export interface QueueStore {
+export interface QueueStore<S extends QueueSettings = QueueSettings> {
   readonly name: string;
-  readonly settings: QueueSettings;
+  readonly settings: S;
+  /** The new message's id; undefined when the dedup queue skips a duplicate (not an error). */
   send(body: Uint8Array, options?: SendOptions): Promise<string | undefined>;
   /** All in one transaction: either every message is queued or none. */
   sendMany(bodies: readonly Uint8Array[], options?: SendOptions): Promise<(string | undefined)[]>;
@@ -84,6 +111,7 @@ export interface QueueStore {
   /** Success: removes the message (the dedup queue also records its key as done). No-op when gone. */
   delete(id: string): Promise<void>;
   deleteMany(ids: readonly string[]): Promise<void>;
+  /** Plain queue: a missing message is a QueueError MESSAGE_NOT_FOUND (Piri). Dedup queue: a no-op (Piri). */
   deadLetter(id: string, input: DeadLetterInput): Promise<void>;
   /**
    * Moves messages whose last allowed delivery ended without an outcome (its process died) and whose window
@@ -91,7 +119,10 @@ export interface QueueStore {
    */
   sweepExhausted(): Promise<number>;
   deadLetters(filter?: DeadLetterFilter): Promise<DeadLetter[]>;
-  /** Puts dead letters back as new deliveries (received 0). Returns how many were requeued. */
+  /**
+   * Puts dead letters back as new deliveries (received 0, receivable now). Returns how many left the dead letters.
+   * The dedup queue drops, instead of requeueing, one whose key is live again or (dedupe on) done since.
+   */
   requeueDead(filter?: DeadLetterFilter): Promise<number>;
   purgeDead(filter?: DeadLetterFilter): Promise<number>;
   stats(): Promise<QueueStats>;

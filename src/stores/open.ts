@@ -13,14 +13,17 @@ import { openSqliteStore } from '../backend/sqlite/open.ts';
 import type { SqliteSchemas } from '../backend/sqlite/schemas.ts';
 import { acquireWriterLock } from '../backend/sqlite/writer-lock.ts';
 import type { StoreConnection } from '../backend/types.ts';
+import { type Clock, systemClock } from '../clock.ts';
 import type { Config, PostgresConfig } from '../config/load.ts';
 import { connectionFailed } from '../backend/postgres/errors.ts';
 import { PiriDbError } from '../errors.ts';
 import { ReleaseStack } from '../lifecycle.ts';
+import { type StoreQueues, storeQueues } from '../queue/store-queues.ts';
 import { assertBackend, recordBackend } from './guard.ts';
 import { type Dialect, type StoreDefinition, type StoreName, STORES } from './registry.ts';
 
-export interface Store<K extends StoreName = StoreName> {
+/** A store, with the queues it holds (`queue`, `dedupQueue`; a QueueError on a store without the tables). */
+export interface Store<K extends StoreName = StoreName> extends StoreQueues {
   readonly name: K;
   readonly definition: StoreDefinition;
   /** The typed drizzle instance for this store's tables. */
@@ -41,7 +44,12 @@ export interface Databases {
   close(): Promise<void>;
 }
 
-export async function openDatabases(config: Config): Promise<Databases> {
+export interface OpenOptions {
+  /** Where queue operations read "now"; default the system clock. Tests pass a ManualClock. */
+  readonly clock?: Clock;
+}
+
+export async function openDatabases(config: Config, options: OpenOptions = {}): Promise<Databases> {
   const backend = config.database.type;
   assertBackend(config.dataDir, backend);
   const resources = new ReleaseStack();
@@ -51,7 +59,7 @@ export async function openDatabases(config: Config): Promise<Databases> {
         ? await openPostgres(config.database.postgres, resources)
         : openSqlite(config.dataDir, resources);
     recordBackend(config.dataDir, backend);
-    return assemble(config, connections, resources);
+    return assemble(config, connections, resources, options.clock ?? systemClock);
   } catch (error) {
     await resources.release().catch(() => {});
     throw error;
@@ -84,13 +92,14 @@ async function openPostgres(config: PostgresConfig, resources: ReleaseStack): Pr
   return STORES.map((store) => postgresStore(pool as Sql, store));
 }
 
-function assemble(config: Config, connections: StoreConnection[], resources: ReleaseStack): Databases {
+function assemble(config: Config, connections: StoreConnection[], resources: ReleaseStack, clock: Clock): Databases {
   const stores = connections.map(
     (connection): Store => ({
       name: connection.store.name,
       definition: connection.store,
       db: connection.db as Store['db'],
       connection,
+      ...storeQueues(connection, clock),
     }),
   );
   const byName = <K extends StoreName>(name: K) => stores.find((s) => s.name === name) as unknown as Store<K>;

@@ -1,0 +1,154 @@
+/**
+ * The plain queue (Piri's goqite-derived jobqueue, spec 4.3) over a dialect's driver: checks arguments, reads
+ * the clock, makes ids; the driver runs the SQL. Times are epoch ms.
+ */
+import type { Clock } from '../clock.ts';
+import { QueueError } from '../errors.ts';
+import {
+  checkBodies,
+  checkBody,
+  checkDeadLetterInput,
+  checkDuration,
+  checkFilter,
+  checkId,
+  checkIds,
+  checkLimit,
+  checkSendOptions,
+  deadlineMs,
+} from './arguments.ts';
+import { decode } from './envelope.ts';
+import { SWEEP_ERROR, SWEEP_REASON, toDeadLetter } from './dead-letters.ts';
+import { newMessageId } from './message-id.ts';
+import type { DeadSelection, PlainQueueSql } from './sql/types.ts';
+import type {
+  DeadLetter,
+  DeadLetterFilter,
+  DeadLetterInput,
+  QueueSettings,
+  QueueStats,
+  QueueStore,
+  ReceivedMessage,
+  SendOptions,
+} from './types.ts';
+
+export class PlainQueue implements QueueStore {
+  readonly name: string;
+  readonly settings: QueueSettings;
+  readonly #sql: PlainQueueSql;
+  readonly #clock: Clock;
+
+  constructor(sql: PlainQueueSql, clock: Clock, name: string, settings: QueueSettings) {
+    this.#sql = sql;
+    this.#clock = clock;
+    this.name = name;
+    this.settings = settings;
+  }
+
+  async send(body: Uint8Array, options?: SendOptions): Promise<string> {
+    const bytes = checkBody(body, 'body');
+    const now = this.#now();
+    const visibleAt = deadlineMs(now, checkSendOptions(options), 'options.delayMs');
+    const id = newMessageId(now);
+    await this.#sql.send({ queue: this.name, id, body: bytes, now, visibleAt });
+    return id;
+  }
+
+  async sendMany(bodies: readonly Uint8Array[], options?: SendOptions): Promise<string[]> {
+    const buffers = checkBodies(bodies);
+    const now = this.#now();
+    const visibleAt = deadlineMs(now, checkSendOptions(options), 'options.delayMs');
+    if (buffers.length === 0) return [];
+    const ids = buffers.map(() => newMessageId(now));
+    await this.#sql.sendMany({ queue: this.name, ids, bodies: buffers, now, visibleAt });
+    return ids;
+  }
+
+  async receive(): Promise<ReceivedMessage | undefined> {
+    return (await this.#claim(1))[0];
+  }
+
+  async receiveMany(limit: number): Promise<ReceivedMessage[]> {
+    return this.#claim(checkLimit(limit, 'limit'));
+  }
+
+  async extend(id: string, ms: number): Promise<boolean> {
+    checkId(id, 'id');
+    const visibleAt = deadlineMs(this.#now(), checkDuration(ms, 'ms'), 'ms');
+    return this.#sql.extend({ queue: this.name, id, visibleAt });
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#sql.deleteMany({ queue: this.name, ids: [checkId(id, 'id')] });
+  }
+
+  async deleteMany(ids: readonly string[]): Promise<void> {
+    const checked = checkIds(ids, 'ids', checkId);
+    if (checked.length > 0) await this.#sql.deleteMany({ queue: this.name, ids: checked });
+  }
+
+  async deadLetter(id: string, input: DeadLetterInput): Promise<void> {
+    checkId(id, 'id');
+    const { jobName, reason, error } = checkDeadLetterInput(input);
+    const moved = await this.#sql.deadLetter({ queue: this.name, id, jobName, reason, error, now: this.#now() });
+    if (!moved) throw new QueueError('MESSAGE_NOT_FOUND', `message ${id} not found in queue ${this.name}`);
+  }
+
+  async sweepExhausted(): Promise<number> {
+    return this.#sql.sweepExhausted({
+      queue: this.name,
+      now: this.#now(),
+      maxDeliveries: this.settings.maxDeliveries,
+      reason: SWEEP_REASON,
+      error: SWEEP_ERROR,
+      jobNameOf,
+    });
+  }
+
+  async deadLetters(filter?: DeadLetterFilter): Promise<DeadLetter[]> {
+    return (await this.#sql.listDead(this.#selection(filter))).map(toDeadLetter);
+  }
+
+  async requeueDead(filter?: DeadLetterFilter): Promise<number> {
+    return this.#sql.requeueDead({ ...this.#selection(filter), now: this.#now() });
+  }
+
+  async purgeDead(filter?: DeadLetterFilter): Promise<number> {
+    return this.#sql.purgeDead(this.#selection(filter));
+  }
+
+  async stats(): Promise<QueueStats> {
+    const now = this.#now();
+    const { oldestCreatedMs, ...counts } = await this.#sql.stats({ queue: this.name, now, maxDeliveries: this.settings.maxDeliveries });
+    return { queue: this.name, ...counts, oldestAgeMs: oldestCreatedMs === undefined ? 0 : Math.max(0, now - oldestCreatedMs) };
+  }
+
+  async #claim(limit: number): Promise<ReceivedMessage[]> {
+    const now = this.#now();
+    return this.#sql.claim({
+      queue: this.name,
+      now,
+      visibleAt: deadlineMs(now, this.settings.visibilityTimeoutMs, 'settings.visibilityTimeoutMs'),
+      maxDeliveries: this.settings.maxDeliveries,
+      limit,
+    });
+  }
+
+  #selection(filter: DeadLetterFilter | undefined): DeadSelection<string, number> {
+    const { movedBeforeMs, ...rest } = checkFilter(filter, checkId);
+    return { queue: this.name, ...rest, movedBefore: movedBeforeMs };
+  }
+
+  /** Whole ms: the SQLite text format has ms resolution, and ids embed the ms. */
+  #now(): number {
+    return Math.floor(this.#clock.now());
+  }
+}
+
+/** jobqueue_dead.job_name for a swept message: the envelope's job name, or '' when the body is not an envelope. */
+function jobNameOf(body: Buffer): string {
+  try {
+    return decode(body).name;
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * A queue's settings: Piri's for its queue names (the registry, spec 4.8), library defaults for any other
+ * name, then the caller's overrides, checked.
+ */
+import { QueueError } from '../errors.ts';
+import { type QueueDefinition, type StoreDefinition, STORES } from '../stores/registry.ts';
+import { invalidArgument } from './arguments.ts';
+import type { DedupeSettings, DedupQueueSettings, QueueSettings } from './types.ts';
+
+/** goqite's defaults, which Piri inherits for queues it does not configure. */
+export const DEFAULT_QUEUE_SETTINGS: QueueSettings = Object.freeze({ visibilityTimeoutMs: 5_000, maxDeliveries: 3 });
+/** Piri's dedup queue defaults (spec 4.5). */
+export const DEFAULT_DEDUPE: DedupeSettings = Object.freeze({ enabled: true, blockRepeatsAfterDeadLetter: true });
+
+export type QueueOverrides = Partial<QueueSettings>;
+export type DedupQueueOverrides = Partial<QueueSettings> & { readonly dedupe?: Partial<DedupeSettings> };
+
+type QueueKind = QueueDefinition['kind'];
+
+export function plainQueueSettings(store: StoreDefinition, name: string, overrides: QueueOverrides = {}): QueueSettings {
+  const definition = registered(store, name, 'plain');
+  return Object.freeze(checked({ ...DEFAULT_QUEUE_SETTINGS, ...pickSettings(definition), ...given(overrides) }));
+}
+
+export function dedupQueueSettings(store: StoreDefinition, name: string, overrides: DedupQueueOverrides = {}): DedupQueueSettings {
+  const definition = registered(store, name, 'dedup');
+  const { enabled, blockRepeatsAfterDeadLetter } = { ...DEFAULT_DEDUPE, ...definition?.dedupe, ...given(overrides.dedupe ?? {}) };
+  const dedupe = Object.freeze({ enabled, blockRepeatsAfterDeadLetter });
+  for (const key of ['enabled', 'blockRepeatsAfterDeadLetter'] as const) {
+    if (typeof dedupe[key] !== 'boolean') throw invalidArgument(`overrides.dedupe.${key} must be a boolean, got ${String(dedupe[key])}`);
+  }
+  const settings = checked({ ...DEFAULT_QUEUE_SETTINGS, ...pickSettings(definition), ...given(overrides) });
+  return Object.freeze({ ...settings, dedupe });
+}
+
+/**
+ * The registry's entry for `name` in `store`, if any. A store holds a kind's tables exactly when the registry
+ * lists a queue of that kind in it (the scheduler holds none, only the aggregator holds the dedup tables).
+ */
+function registered(store: StoreDefinition, name: string, kind: QueueKind): QueueDefinition | undefined {
+  const holds = (s: StoreDefinition) => s.queues.some((q) => q.kind === kind);
+  if (!holds(store)) {
+    const holders = STORES.filter(holds).map((s) => s.name);
+    throw new QueueError('QUEUE_UNAVAILABLE', `store ${store.name} has no ${kind} queue tables (stores that have them: ${holders.join(', ')})`);
+  }
+  const definition = store.queues.find((q) => q.name === name);
+  if (definition !== undefined && definition.kind !== kind) {
+    const opener = definition.kind === 'dedup' ? 'dedupQueue' : 'queue';
+    throw new QueueError('QUEUE_UNAVAILABLE', `queue ${name} of store ${store.name} is a ${definition.kind} queue: open it with ${opener}()`);
+  }
+  return definition;
+}
+
+function pickSettings(definition: QueueDefinition | undefined): Partial<QueueSettings> {
+  return definition === undefined
+    ? {}
+    : { visibilityTimeoutMs: definition.visibilityTimeoutMs, maxDeliveries: definition.maxDeliveries };
+}
+
+/** The overrides actually given: a key present with the value undefined keeps the default. */
+function given<T extends object>(overrides: T): Partial<T> {
+  return Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+function checked(settings: QueueSettings): QueueSettings {
+  const { visibilityTimeoutMs, maxDeliveries } = settings;
+  if (typeof visibilityTimeoutMs !== 'number' || !Number.isFinite(visibilityTimeoutMs) || visibilityTimeoutMs <= 0) {
+    throw invalidArgument(`overrides.visibilityTimeoutMs must be a finite number of ms > 0, got ${String(visibilityTimeoutMs)}`);
+  }
+  if (typeof maxDeliveries !== 'number' || !Number.isInteger(maxDeliveries) || maxDeliveries < 1) {
+    throw invalidArgument(`overrides.maxDeliveries must be an integer >= 1, got ${String(maxDeliveries)}`);
+  }
+  return { visibilityTimeoutMs, maxDeliveries };
+}

@@ -1,0 +1,364 @@
+/**
+ * Every Postgres queue statement, as text built once per store (schema-qualified names, nothing depends on
+ * search_path) and run as a named prepared statement on the raw postgres-js pool. Mirrors sqlite.ts: same
+ * exported names, same operations in the same order.
+ *
+ * - Claims lock their rows with FOR UPDATE SKIP LOCKED inside the claiming statement: a row another receiver
+ *   is claiming is skipped, and a row it has claimed is re-checked against the WHERE clause, so no message is
+ *   handed to two receivers while its window is open and no serialization error reaches a caller (READ
+ *   COMMITTED). Piri's claim, without the lock, double-delivers (spec 4.6).
+ * - Every operation is one statement (data-modifying CTEs), so one round trip and atomic, except the plain
+ *   sweep, which reads bodies to name the jobs and then moves them, in one transaction.
+ * - Times travel as epoch ms (bigint) and are converted in SQL: the pool is shared with drizzle, which turns
+ *   timestamptz parsing and serializing off, so no Date crosses the driver. job_done.status: 1 = succeeded,
+ *   2 = dead-lettered.
+ */
+import type postgres from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
+import type { PostgresStoreConnection } from '../../backend/types.ts';
+import type { ClaimedRow, DeadSelection, DedupQueueSql, PlainQueueSql } from './types.ts';
+
+export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection): PlainQueueSql {
+  const jobqueue = qualified(schema, 'jobqueue');
+  const jobqueueDead = qualified(schema, 'jobqueue_dead');
+  const insert = prepared(
+    `INSERT INTO ${jobqueue} (id, created, updated, queue, body, timeout) VALUES ($1, ${at('$2')}, ${at('$2')}, $3, $4, ${at('$5')})`,
+  );
+  const insertMany = prepared(
+    `INSERT INTO ${jobqueue} (id, created, updated, queue, body, timeout)
+     SELECT m.id, ${at('$3')}, ${at('$3')}, $4::text, m.body, ${at('$5')} FROM unnest($1::text[], $2::bytea[]) AS m(id, body)`,
+  );
+  // `= ANY(ARRAY(...))` runs the locking select once and updates through the primary key, also in the generic
+  // plan of the prepared statement (a join to the selected ids was planned as a scan of the whole table).
+  const claim = prepared<ClaimedRow>(
+    `WITH claimed AS (
+       UPDATE ${jobqueue} SET timeout = ${at('$5')}, received = received + 1
+       WHERE id = ANY(ARRAY(
+         SELECT id FROM ${jobqueue} WHERE queue = $1 AND timeout <= ${at('$2')} AND received < $3
+         ORDER BY created, id LIMIT $4 FOR UPDATE SKIP LOCKED))
+       RETURNING id, body, received, created
+     )
+     SELECT id, body, received FROM claimed ORDER BY created, id`,
+  );
+  const extend = prepared(`UPDATE ${jobqueue} SET timeout = ${at('$3')} WHERE queue = $1 AND id = $2`);
+  const deleteMany = prepared(`DELETE FROM ${jobqueue} WHERE queue = $1 AND id = ANY($2::text[])`);
+  const deadLetter = prepared(
+    `WITH moved AS (DELETE FROM ${jobqueue} WHERE queue = $1 AND id = $2 RETURNING *)
+     INSERT INTO ${jobqueueDead} (id, created, updated, queue, body, timeout, received, job_name, failure_reason, error_message, moved_at)
+     SELECT id, created, updated, queue, body, timeout, received, $3::text, $4::text, $5::text, ${at('$6')} FROM moved`,
+  );
+  const exhausted = prepared<{ id: string; body: Buffer }>(
+    `SELECT id, body FROM ${jobqueue} WHERE queue = $1 AND received >= $2 AND timeout <= ${at('$3')}
+     ORDER BY created, id FOR UPDATE SKIP LOCKED`,
+  );
+  const moveNamed = prepared(
+    `WITH moved AS (
+       DELETE FROM ${jobqueue} j USING unnest($2::text[], $3::text[]) AS p(id, job_name)
+       WHERE j.queue = $1 AND j.id = p.id RETURNING j.*, p.job_name
+     )
+     INSERT INTO ${jobqueueDead} (id, created, updated, queue, body, timeout, received, job_name, failure_reason, error_message, moved_at)
+     SELECT id, created, updated, queue, body, timeout, received, job_name, $4::text, $5::text, ${at('$6')} FROM moved`,
+  );
+  const deadWhere = `queue = $1
+    AND ($2::text[] IS NULL OR id = ANY($2::text[]))
+    AND ($3::text IS NULL OR job_name = $3::text)
+    AND ($4::bigint IS NULL OR moved_at < ${at('$4')})
+    ORDER BY moved_at, id LIMIT $5`;
+  const listDead = prepared<DeadRowOut>(
+    `SELECT id, queue, job_name AS "jobName", body, received, failure_reason AS reason, error_message AS error,
+            ${msOf('moved_at')} AS "movedAtMs"
+     FROM ${jobqueueDead} WHERE ${deadWhere}`,
+  );
+  const requeueDead = prepared<{ count: number }>(
+    `WITH picked AS (
+       DELETE FROM ${jobqueueDead} WHERE id IN (SELECT id FROM ${jobqueueDead} WHERE ${deadWhere}) RETURNING id, created, queue, body
+     ), revived AS (
+       INSERT INTO ${jobqueue} (id, created, updated, queue, body, timeout, received)
+       SELECT id, created, ${at('$6')}, queue, body, ${at('$6')}, 0 FROM picked ON CONFLICT (id) DO NOTHING
+     )
+     SELECT count(*)::int AS count FROM picked`,
+  );
+  const purgeDead = prepared(`DELETE FROM ${jobqueueDead} WHERE id IN (SELECT id FROM ${jobqueueDead} WHERE ${deadWhere})`);
+  const stats = prepared<StatsOut>(
+    `SELECT count(*) FILTER (WHERE timeout <= ${at('$2')} AND received < $3)::int AS ready,
+            count(*) FILTER (WHERE timeout > ${at('$2')} AND received > 0)::int AS "inFlight",
+            count(*) FILTER (WHERE timeout > ${at('$2')} AND received = 0)::int AS delayed,
+            count(*) FILTER (WHERE timeout <= ${at('$2')} AND received >= $3)::int AS exhausted,
+            (SELECT count(*)::int FROM ${jobqueueDead} WHERE queue = $1) AS dead,
+            ${msOf('min(created)')} AS "oldestCreatedMs"
+     FROM ${jobqueue} WHERE queue = $1`,
+  );
+
+  return {
+    async send(p) {
+      await insert(sql, [p.id, p.now, p.queue, p.body, p.visibleAt]);
+    },
+    async sendMany(p) {
+      await insertMany(sql, [sql.array([...p.ids], TEXT), sql.array([...p.bodies], BYTEA), p.now, p.queue, p.visibleAt]);
+    },
+    async claim(p) {
+      return [...(await claim(sql, [p.queue, p.now, p.maxDeliveries, p.limit, p.visibleAt]))];
+    },
+    async extend(p) {
+      return (await extend(sql, [p.queue, p.id, p.visibleAt])).count > 0;
+    },
+    async deleteMany(p) {
+      await deleteMany(sql, [p.queue, sql.array([...p.ids], TEXT)]);
+    },
+    async deadLetter(p) {
+      return (await deadLetter(sql, [p.queue, p.id, p.jobName, p.reason, p.error, p.now])).count > 0;
+    },
+    async sweepExhausted(p) {
+      return sql.begin(async (tx) => {
+        const rows = await exhausted(tx, [p.queue, p.maxDeliveries, p.now]);
+        if (rows.length === 0) return 0;
+        const ids = rows.map((r) => r.id);
+        const names = rows.map((r) => p.jobNameOf(r.body));
+        return (await moveNamed(tx, [p.queue, sql.array(ids, TEXT), sql.array(names, TEXT), p.reason, p.error, p.now])).count;
+      });
+    },
+    async listDead(p) {
+      return [...(await listDead(sql, deadParams(sql, p, TEXT)))];
+    },
+    async requeueDead(p) {
+      return (await requeueDead(sql, [...deadParams(sql, p, TEXT), p.now]))[0]!.count;
+    },
+    async purgeDead(p) {
+      return (await purgeDead(sql, deadParams(sql, p, TEXT))).count;
+    },
+    async stats(p) {
+      const { oldestCreatedMs, ...counts } = (await stats(sql, [p.queue, p.now, p.maxDeliveries]))[0]!;
+      return { ...counts, oldestCreatedMs: oldestCreatedMs ?? undefined };
+    },
+  };
+}
+
+export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection): DedupQueueSql {
+  const queues = qualified(schema, 'queues');
+  const jobNs = qualified(schema, 'job_ns');
+  const jobs = qualified(schema, 'jobs');
+  const jobDone = qualified(schema, 'job_done');
+  const jobDead = qualified(schema, 'job_dead');
+  const registerQueue = prepared(
+    `INSERT INTO ${queues} (queue, dedupe_enabled) VALUES ($1, $2)
+     ON CONFLICT (queue) DO UPDATE SET dedupe_enabled = excluded.dedupe_enabled`,
+  );
+  const insertNamespace = prepared(`INSERT INTO ${jobNs} (queue, name) VALUES ($1, $2) ON CONFLICT (queue, name) DO NOTHING`);
+  // A separate statement after the insert: it sees a row a concurrent sender committed meanwhile.
+  const namespace = prepared<{ id: number }>(`SELECT id FROM ${jobNs} WHERE queue = $1 AND name = $2`);
+  const insert = prepared<{ id: number }>(
+    `INSERT INTO ${jobs} (ns_id, key, body, created_s, avail_s)
+     SELECT $1::int, $2::bytea, $3::bytea, $4::bigint, $5::bigint
+     WHERE NOT ($6::boolean AND EXISTS (SELECT 1 FROM ${jobDone} WHERE ns_id = $1::int AND key = $2::bytea))
+     ON CONFLICT (ns_id, key) DO NOTHING
+     RETURNING id`,
+  );
+  const insertMany = prepared<{ id: number; ns_id: number; key: Buffer }>(
+    `WITH m AS (SELECT * FROM unnest($1::int[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS m(ns_id, key, body, ord))
+     INSERT INTO ${jobs} (ns_id, key, body, created_s, avail_s)
+     SELECT m.ns_id, m.key, m.body, $4::bigint, $5::bigint FROM m
+     WHERE NOT ($6::boolean AND EXISTS (SELECT 1 FROM ${jobDone} d WHERE d.ns_id = m.ns_id AND d.key = m.key))
+     ORDER BY m.ord
+     ON CONFLICT (ns_id, key) DO NOTHING
+     RETURNING id, ns_id, key`,
+  );
+  const inQueue = `ns_id IN (SELECT id FROM ${jobNs} WHERE queue = $1)`;
+  const claim = prepared<{ id: number; body: Buffer; received: number }>(
+    `WITH claimed AS (
+       UPDATE ${jobs} SET attempts = attempts + 1, avail_s = $5
+       WHERE id = ANY(ARRAY(
+         SELECT id FROM ${jobs} WHERE ${inQueue} AND avail_s <= $2 AND attempts < $3
+         ORDER BY created_s, id LIMIT $4 FOR UPDATE SKIP LOCKED))
+       RETURNING id, body, attempts, created_s
+     )
+     SELECT id, body, attempts AS received FROM claimed ORDER BY created_s, id`,
+  );
+  const extend = prepared(`UPDATE ${jobs} SET avail_s = $3 WHERE id = $2::bigint AND ${inQueue}`);
+  const deleteMany = prepared(
+    `WITH gone AS (DELETE FROM ${jobs} WHERE id = ANY($2::bigint[]) AND ${inQueue} RETURNING ns_id, key)
+     INSERT INTO ${jobDone} (ns_id, key, status, done_s) SELECT ns_id, key, 1, $3::bigint FROM gone WHERE $4::boolean
+     ON CONFLICT (ns_id, key) DO NOTHING`,
+  );
+  // One statement moves the rows `which` picks (one id, or the exhausted ones) to job_dead, blocking their
+  // keys when asked. Parameters: $1 queue, $2 reason, $3 error, $4 now, $5 block repeats, $6 id or max deliveries.
+  const moveToDead = (which: string) =>
+    prepared<{ count: number }>(
+      `WITH moved AS (DELETE FROM ${jobs} WHERE ${inQueue} AND ${which} RETURNING id, ns_id, key, body, attempts),
+       dead AS (
+         INSERT INTO ${jobDead} (id, ns_id, key, body, attempts, reason, error, moved_s)
+         SELECT id, ns_id, key, body, attempts, $2::text, $3::text, $4::bigint FROM moved
+       ), blocked AS (
+         INSERT INTO ${jobDone} (ns_id, key, status, done_s) SELECT ns_id, key, 2, $4::bigint FROM moved WHERE $5::boolean
+         ON CONFLICT (ns_id, key) DO NOTHING
+       )
+       SELECT count(*)::int AS count FROM moved`,
+    );
+  const deadLetter = moveToDead(`id = $6::bigint`);
+  const sweep = moveToDead(`attempts >= $6 AND avail_s <= $4`);
+  const deadWhere = `ns.queue = $1
+    AND ($2::bigint[] IS NULL OR d.id = ANY($2::bigint[]))
+    AND ($3::text IS NULL OR ns.name = $3::text)
+    AND ($4::bigint IS NULL OR d.moved_s < $4::bigint)
+    ORDER BY d.moved_s, d.id LIMIT $5`;
+  const listDead = prepared<Omit<DeadRowOut, 'id'> & { id: number }>(
+    `SELECT d.id, ns.queue, ns.name AS "jobName", d.body, d.attempts AS received, d.reason, d.error,
+            (d.moved_s * 1000)::float8 AS "movedAtMs"
+     FROM ${jobDead} d JOIN ${jobNs} ns ON ns.id = d.ns_id WHERE ${deadWhere}`,
+  );
+  // Back into jobs with the original id, unless the key is live again (the live job does the work) or, with
+  // dedupe, done since: then the dead letter is only dropped.
+  const requeueDead = prepared<{ count: number }>(
+    `WITH picked AS (
+       DELETE FROM ${jobDead} WHERE id IN (SELECT d.id FROM ${jobDead} d JOIN ${jobNs} ns ON ns.id = d.ns_id WHERE ${deadWhere})
+       RETURNING id, ns_id, key, body
+     ), unblocked AS (
+       DELETE FROM ${jobDone} dn USING picked p WHERE dn.ns_id = p.ns_id AND dn.key = p.key AND dn.status = 2
+     ), revived AS (
+       INSERT INTO ${jobs} (id, ns_id, key, body, created_s, avail_s, attempts)
+       SELECT p.id, p.ns_id, p.key, p.body, $6::bigint, $6::bigint, 0 FROM picked p
+       WHERE NOT ($7::boolean AND EXISTS (SELECT 1 FROM ${jobDone} dn WHERE dn.ns_id = p.ns_id AND dn.key = p.key AND dn.status = 1))
+       ORDER BY p.id
+       ON CONFLICT (ns_id, key) DO NOTHING
+     )
+     SELECT count(*)::int AS count FROM picked`,
+  );
+  const purgeDead = prepared(
+    `DELETE FROM ${jobDead} WHERE id IN (SELECT d.id FROM ${jobDead} d JOIN ${jobNs} ns ON ns.id = d.ns_id WHERE ${deadWhere})`,
+  );
+  const stats = prepared<StatsOut>(
+    `SELECT count(*) FILTER (WHERE avail_s <= $2 AND attempts < $3)::int AS ready,
+            count(*) FILTER (WHERE avail_s > $2 AND attempts > 0)::int AS "inFlight",
+            count(*) FILTER (WHERE avail_s > $2 AND attempts = 0)::int AS delayed,
+            count(*) FILTER (WHERE avail_s <= $2 AND attempts >= $3)::int AS exhausted,
+            (SELECT count(*)::int FROM ${jobDead} WHERE ${inQueue}) AS dead,
+            (min(created_s) * 1000)::float8 AS "oldestCreatedMs"
+     FROM ${jobs} WHERE ${inQueue}`,
+  );
+
+  return {
+    async registerQueue(p) {
+      await registerQueue(sql, [p.queue, Number(p.dedupeEnabled)]);
+    },
+    async namespace(p) {
+      await insertNamespace(sql, [p.queue, p.jobName]);
+      return (await namespace(sql, [p.queue, p.jobName]))[0]!.id;
+    },
+    async send(p) {
+      const { nsId, key, body } = p.message;
+      const [row] = await insert(sql, [nsId, key, body, p.nowS, p.visibleAtS, p.dedupeEnabled]);
+      return row === undefined ? undefined : String(row.id);
+    },
+    async sendMany(p) {
+      const rows = await insertMany(sql, [
+        sql.array(p.messages.map((m) => m.nsId), INT4),
+        sql.array(p.messages.map((m) => m.key), BYTEA),
+        sql.array(p.messages.map((m) => m.body), BYTEA),
+        p.nowS,
+        p.visibleAtS,
+        p.dedupeEnabled,
+      ]);
+      // Each inserted row answers the first message with its (namespace, key); a repeat within the batch was skipped.
+      const inserted = new Map(rows.map((r) => [keyOf(r.ns_id, r.key), String(r.id)]));
+      return p.messages.map((m) => {
+        const key = keyOf(m.nsId, m.key);
+        const id = inserted.get(key);
+        inserted.delete(key);
+        return id;
+      });
+    },
+    async claim(p) {
+      return (await claim(sql, [p.queue, p.nowS, p.maxDeliveries, p.limit, p.visibleAtS])).map((r) => ({ ...r, id: String(r.id) }));
+    },
+    async extend(p) {
+      return (await extend(sql, [p.queue, p.id, p.visibleAtS])).count > 0;
+    },
+    async deleteMany(p) {
+      await deleteMany(sql, [p.queue, sql.array([...p.ids], INT8), p.nowS, p.dedupeEnabled]);
+    },
+    async deadLetter(p) {
+      await deadLetter(sql, [p.queue, p.reason, p.error, p.nowS, p.blockRepeats, p.id]);
+    },
+    async sweepExhausted(p) {
+      return (await sweep(sql, [p.queue, p.reason, p.error, p.nowS, p.blockRepeats, p.maxDeliveries]))[0]!.count;
+    },
+    async listDead(p) {
+      return (await listDead(sql, deadParams(sql, p, INT8))).map((r) => ({ ...r, id: String(r.id) }));
+    },
+    async requeueDead(p) {
+      return (await requeueDead(sql, [...deadParams(sql, p, INT8), p.nowS, p.dedupeEnabled]))[0]!.count;
+    },
+    async purgeDead(p) {
+      return (await purgeDead(sql, deadParams(sql, p, INT8))).count;
+    },
+    async stats(p) {
+      const { oldestCreatedMs, ...counts } = (await stats(sql, [p.queue, p.nowS, p.maxDeliveries]))[0]!;
+      return { ...counts, oldestCreatedMs: oldestCreatedMs ?? undefined };
+    },
+  };
+}
+
+type Param = postgres.ParameterOrJSON<never>;
+
+/** Array element types for sql.array. */
+const TEXT = 25;
+const BYTEA = 17;
+const INT4 = 23;
+const INT8 = 20;
+
+interface DeadRowOut {
+  id: string;
+  queue: string;
+  jobName: string;
+  body: Buffer;
+  received: number;
+  reason: string;
+  error: string;
+  movedAtMs: number;
+}
+
+interface StatsOut {
+  ready: number;
+  inFlight: number;
+  delayed: number;
+  exhausted: number;
+  dead: number;
+  oldestCreatedMs: number | null;
+}
+
+/** A statement run as a named prepared statement (parsed once per pooled connection), on the pool or in a transaction. */
+function prepared<Row extends object = never>(text: string) {
+  return (db: Sql | TransactionSql, params: Param[]) => db.unsafe<Row[]>(text, params, { prepare: true });
+}
+
+function qualified(schema: string, table: string): string {
+  return `${quote(schema)}.${quote(table)}`;
+}
+
+function quote(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+/** timestamptz for an epoch-ms parameter, in exact integer arithmetic. */
+function at(param: string): string {
+  return `(TIMESTAMPTZ 'epoch' + ${param}::bigint * INTERVAL '1 millisecond')`;
+}
+
+/** Epoch ms of a timestamptz expression. */
+function msOf(expression: string): string {
+  return `(EXTRACT(EPOCH FROM ${expression}) * 1000)::float8`;
+}
+
+/** $1 queue, $2 ids, $3 job name, $4 moved before, $5 limit (NULL: none), as deadWhere expects them. */
+function deadParams<Id extends string | number>(sql: Sql, selection: DeadSelection<Id, number>, idType: number): Param[] {
+  return [
+    selection.queue,
+    selection.ids === undefined ? null : sql.array([...selection.ids], idType),
+    selection.jobName ?? null,
+    selection.movedBefore ?? null,
+    selection.limit ?? null,
+  ];
+}
+
+function keyOf(nsId: number, key: Buffer): string {
+  return `${nsId}:${key.toString('hex')}`;
+}
