@@ -53,6 +53,7 @@ export type SchedulerChecks = [
   Expect<RowsAgree<typeof sqliteScheduler.messageSendEthLocks, typeof pgScheduler.messageSendEthLocks>>,
   Expect<RowsAgree<typeof sqliteScheduler.railSettlementWaits, typeof pgScheduler.railSettlementWaits>>,
   Expect<RowsAgree<typeof sqliteScheduler.withdrawalWaits, typeof pgScheduler.withdrawalWaits>>,
+  Expect<RowsAgree<typeof sqliteScheduler.taskEngineSessions, typeof pgScheduler.taskEngineSessions>>,
 ];
 
 // replicator

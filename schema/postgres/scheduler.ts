@@ -358,3 +358,14 @@ export const withdrawalWaits = schedulerSchema.table(
   },
   (t) => [uniqueIndex('idx_withdrawal_waits_signed_tx_hash').on(t.signedTxHash)],
 );
+
+// ---------------------------------------------------------------------------------------------------------------
+// piri-db's own: task engine sessions (not in Piri). One row per running task engine; an engine beats
+// heartbeat_at, and another engine releases the tasks of a session only once its heartbeat is older than the
+// heartbeat timeout (src/scheduler/task-engine.ts). Piri instead released every other session's tasks at start.
+
+export const taskEngineSessions = schedulerSchema.table('task_engine_sessions', {
+  sessionId: text('session_id').primaryKey(),
+  startedAt: timestamptz('started_at').notNull(),
+  heartbeatAt: timestamptz('heartbeat_at').notNull(),
+});

@@ -351,3 +351,14 @@ export const withdrawalWaits = sqliteTable(
   },
   (t) => [uniqueIndex('idx_withdrawal_waits_signed_tx_hash').on(t.signedTxHash)],
 );
+
+// ---------------------------------------------------------------------------------------------------------------
+// piri-db's own: task engine sessions (not in Piri). One row per running task engine; an engine beats
+// heartbeat_at, and another engine releases the tasks of a session only once its heartbeat is older than the
+// heartbeat timeout (src/scheduler/task-engine.ts). Piri instead released every other session's tasks at start.
+
+export const taskEngineSessions = sqliteTable('task_engine_sessions', {
+  sessionId: text('session_id').primaryKey(),
+  startedAt: datetime('started_at').notNull(),
+  heartbeatAt: datetime('heartbeat_at').notNull(),
+});

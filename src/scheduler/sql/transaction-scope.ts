@@ -1,0 +1,57 @@
+/**
+ * Dialect-free pieces shared by both SchedulerSql implementations: the FIFO async mutex SQLite needs, and the
+ * transaction scope that makes a `tx` unusable once its transaction has ended and refuses a nested
+ * `transaction()` on the same connection (on SQLite that would wait for its own mutex forever).
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
+/** A FIFO mutex: `lock()` resolves with the release function once every earlier holder has released. */
+export class AsyncMutex {
+  #tail: Promise<void> = Promise.resolve();
+
+  lock(): Promise<() => void> {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const acquired = this.#tail.then(() => release);
+    this.#tail = this.#tail.then(() => held);
+    return acquired;
+  }
+}
+
+/** One open transaction: `owner` is the connection (better-sqlite3 Database or postgres-js Sql) it runs on. */
+export class TransactionScope {
+  #open = true;
+
+  constructor(readonly owner: object) {}
+
+  get open(): boolean {
+    return this.#open;
+  }
+
+  close(): void {
+    this.#open = false;
+  }
+
+  /** Every tx operation calls this first. */
+  assertOpen(): void {
+    if (!this.#open) {
+      throw new Error('scheduler transaction already ended: a tx must not be used after its callback has settled');
+    }
+  }
+}
+
+const current = new AsyncLocalStorage<TransactionScope>();
+
+/** Refuses `transaction()` from inside an open transaction on the same connection. */
+export function assertNotNested(owner: object): void {
+  const scope = current.getStore();
+  if (scope?.open && scope.owner === owner) {
+    throw new Error(
+      'scheduler transaction opened inside another one on the same connection: use the tx passed to your callback',
+    );
+  }
+}
+
+export function runInScope<T>(scope: TransactionScope, fn: () => Promise<T>): Promise<T> {
+  return current.run(scope, fn);
+}
