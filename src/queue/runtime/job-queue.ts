@@ -1,0 +1,109 @@
+/**
+ * The job queue: Piri's JobQueue (lib/jobqueue) over one QueueStore. Handlers are registered by job name, messages
+ * are Piri's envelopes, and the lifecycle keeps Piri's rules and error texts:
+ *
+ *   register ... -> start() -> enqueue ... -> stop()
+ *
+ * register after start, enqueue before start or once stop began, a second start and a second stop all fail.
+ *
+ * Stop semantics (a deliberate difference from Piri, whose Stop cancels every running job's context at once):
+ * stop() stops claiming, then gives the messages already claimed (running, or claimed ahead and waiting for a
+ * worker) up to `timeoutMs` to finish on their own, so a job in the middle of an upload is not cut off at every
+ * deploy. Whatever is still running or waiting after that is abandoned: signals are aborted, no outcome is written
+ * (not even onFailure on a last delivery) and claims are no longer renewed, so those messages are delivered again
+ * once their visibility window passes. Nothing is lost; a job may run twice, which at-least-once delivery allows
+ * anyway. Before stop() returns, every outcome write under way and every batched delete has completed, so the
+ * store may be closed right after.
+ */
+import { encode, type EnvelopeTrace } from '../envelope.ts';
+import type { QueueStore } from '../types.ts';
+import { Completions } from './completions.ts';
+import { describeError, JobQueueStateError, StopTimeoutError } from './errors.ts';
+import { Executor, type FailureHandler, type JobHandler, type Registration } from './executor.ts';
+import { type JobQueueOptions, resolveOptions } from './options.ts';
+import { startSweeper, type Sweeper } from './sweeper.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export interface RegisterOptions {
+  /** Runs before the job is dead-lettered for a failure (permanent, or on its last delivery). Its own errors are logged. */
+  readonly onFailure?: FailureHandler;
+}
+
+export interface EnqueueOptions {
+  /** Not delivered before now + delayMs. */
+  readonly delayMs?: number;
+  /** Trace context of the enqueuing span, stored in the envelope as Piri does. */
+  readonly trace?: EnvelopeTrace;
+}
+
+export interface StopOptions {
+  /** Grace period for running jobs before they are aborted and abandoned. Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+export interface JobQueue {
+  readonly name: string;
+  register(jobName: string, handler: JobHandler, options?: RegisterOptions): void;
+  start(): void;
+  /** Resolves with the message id; undefined when a dedup queue skipped the job as a duplicate. */
+  enqueue(jobName: string, payload: Uint8Array, options?: EnqueueOptions): Promise<string | undefined>;
+  /** Rejects with StopTimeoutError when jobs had to be abandoned; everything is released either way. */
+  stop(options?: StopOptions): Promise<void>;
+}
+
+export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+type State = 'created' | 'started' | 'stopping';
+
+export function createJobQueue(store: QueueStore, options?: JobQueueOptions): JobQueue {
+  const name = store.name;
+  const resolved = resolveOptions(name, store.settings, options);
+  const { logger } = resolved;
+  const registrations = new Map<string, Registration>();
+  const completions = new Completions(store, resolved.completionBatchSize, resolved.completionDelayMs, (error, ids) =>
+    logger.error('could not delete completed messages; they will be delivered again after their visibility window', {
+      queue: name,
+      messages: ids.length,
+      error: describeError(error),
+    }),
+  );
+  const executor = new Executor(store, registrations, completions, resolved);
+  const pool = new WorkerPool(store, executor, resolved);
+  let state: State = 'created';
+  let sweeper: Sweeper | undefined;
+
+  return {
+    name,
+
+    register(jobName, handler, { onFailure } = {}) {
+      if (state !== 'created') throw new JobQueueStateError(`JobQueue[${name}] already started, cannot register job on running job queue`);
+      if (registrations.has(jobName)) throw new JobQueueStateError(`job "${jobName}" already registered`);
+      registrations.set(jobName, onFailure === undefined ? { handler } : { handler, onFailure });
+    },
+
+    start() {
+      if (state !== 'created') throw new JobQueueStateError(`JobQueue[${name}] already started`);
+      state = 'started';
+      sweeper = startSweeper(store, resolved.sweepIntervalMs, logger);
+      pool.start();
+    },
+
+    async enqueue(jobName, payload, { delayMs, trace } = {}) {
+      if (state === 'created') throw new JobQueueStateError(`JobQueue[${name}] not started, must start before enqueuing a job`);
+      if (state === 'stopping') throw new JobQueueStateError('job queue is stopping');
+      // Piri accepts any name here and panics when the job comes back; refusing it now keeps the typo with its caller.
+      if (!registrations.has(jobName)) throw new JobQueueStateError(`job "${jobName}" not registered on JobQueue[${name}]`);
+      return store.send(encode(jobName, payload, trace), delayMs === undefined ? undefined : { delayMs });
+    },
+
+    async stop({ timeoutMs = DEFAULT_STOP_TIMEOUT_MS } = {}) {
+      if (state === 'created') throw new JobQueueStateError(`JobQueue[${name}] not started, must start before stopping job`);
+      if (state === 'stopping') throw new JobQueueStateError('job queue is already stopping');
+      state = 'stopping';
+      const abandoned = (await pool.drain(timeoutMs)) ? 0 : await executor.abandon();
+      await sweeper?.stop();
+      await completions.flush();
+      if (abandoned > 0) throw new StopTimeoutError(name, abandoned, timeoutMs);
+    },
+  };
+}

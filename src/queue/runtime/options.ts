@@ -1,0 +1,89 @@
+/**
+ * A job queue's options: what the caller may set, the defaults, and the checks, done once at construction so the
+ * runtime's modules receive plain resolved numbers.
+ */
+import { availableParallelism } from 'node:os';
+import { STORES } from '../../stores/registry.ts';
+import type { QueueSettings } from '../types.ts';
+import { type BackoffOptions, resolveBackoff } from './backoff.ts';
+import { consoleLogger, type JobQueueLogger } from './logger.ts';
+
+export interface JobQueueOptions {
+  /** Jobs run at once. Default: the registry's maxWorkers for this queue (manager: 3), else one per CPU, as Piri. */
+  readonly maxWorkers?: number;
+  /**
+   * Most messages claimed ahead of free workers, waiting (their claims renewed) for one; used only while jobs finish
+   * faster than a claim comes back (worker-pool.ts). Default: maxWorkers. 0 claims only for free workers.
+   */
+  readonly prefetch?: number;
+  /** Pause between claims while the queue is empty. Default 100 ms, as Piri. */
+  readonly pollIntervalMs?: number;
+  /**
+   * How often the claim of a message this process holds (running, or waiting for a worker) is renewed to now + the
+   * queue's visibility timeout. Default half the visibility timeout, so one late or failed renewal still leaves time
+   * for the next. Must be shorter than the visibility timeout.
+   */
+  readonly extendIntervalMs?: number;
+  /** How often messages whose last delivery died with its process are moved to the dead letters. Default: the visibility timeout. */
+  readonly sweepIntervalMs?: number;
+  /** Delay before retrying a failed job; defaults in DEFAULT_BACKOFF. */
+  readonly backoff?: Partial<BackoffOptions>;
+  /** Most successful jobs deleted in one statement. Default 100. */
+  readonly completionBatchSize?: number;
+  /** Longest a successful job waits for its batch's delete to start. Default 2 ms. */
+  readonly completionDelayMs?: number;
+  /** Default: one line per event on stderr. */
+  readonly logger?: JobQueueLogger;
+}
+
+export interface ResolvedOptions {
+  readonly maxWorkers: number;
+  readonly prefetch: number;
+  readonly pollIntervalMs: number;
+  readonly extendIntervalMs: number;
+  readonly sweepIntervalMs: number;
+  readonly backoff: BackoffOptions;
+  readonly completionBatchSize: number;
+  readonly completionDelayMs: number;
+  readonly logger: JobQueueLogger;
+}
+
+const DEFAULT_POLL_INTERVAL_MS = 100;
+const DEFAULT_COMPLETION_BATCH_SIZE = 100;
+const DEFAULT_COMPLETION_DELAY_MS = 2;
+
+export function resolveOptions(queue: string, settings: QueueSettings, options: JobQueueOptions = {}): ResolvedOptions {
+  const visibility = settings.visibilityTimeoutMs;
+  const maxWorkers = options.maxWorkers ?? registryMaxWorkers(queue) ?? availableParallelism();
+  const resolved: ResolvedOptions = {
+    maxWorkers,
+    prefetch: options.prefetch ?? maxWorkers,
+    pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    extendIntervalMs: options.extendIntervalMs ?? Math.floor(visibility / 2),
+    sweepIntervalMs: options.sweepIntervalMs ?? visibility,
+    backoff: resolveBackoff(options.backoff),
+    completionBatchSize: options.completionBatchSize ?? DEFAULT_COMPLETION_BATCH_SIZE,
+    completionDelayMs: options.completionDelayMs ?? DEFAULT_COMPLETION_DELAY_MS,
+    logger: options.logger ?? consoleLogger,
+  };
+  const check = (ok: boolean, key: keyof ResolvedOptions, rule: string) => {
+    if (!ok) throw new RangeError(`JobQueue[${queue}]: ${key} must be ${rule}, got ${String(resolved[key])}`);
+  };
+  check(Number.isInteger(resolved.maxWorkers) && resolved.maxWorkers >= 1, 'maxWorkers', 'an integer >= 1');
+  check(Number.isInteger(resolved.prefetch) && resolved.prefetch >= 0, 'prefetch', 'an integer >= 0');
+  check(resolved.pollIntervalMs > 0, 'pollIntervalMs', '> 0');
+  check(
+    resolved.extendIntervalMs > 0 && resolved.extendIntervalMs < visibility,
+    'extendIntervalMs',
+    `> 0 and shorter than the queue's visibility timeout (${visibility} ms)`,
+  );
+  check(resolved.sweepIntervalMs > 0, 'sweepIntervalMs', '> 0');
+  check(Number.isInteger(resolved.completionBatchSize) && resolved.completionBatchSize >= 1, 'completionBatchSize', 'an integer >= 1');
+  check(resolved.completionDelayMs >= 0, 'completionDelayMs', '>= 0');
+  return resolved;
+}
+
+/** Piri's per-queue worker count (spec 4.8); queue names are unique across the registry's stores. */
+function registryMaxWorkers(queue: string): number | undefined {
+  return STORES.flatMap((store) => store.queues).find((definition) => definition.name === queue)?.maxWorkers;
+}

@@ -1,0 +1,146 @@
+/**
+ * The claiming loop and the worker slots. One loop per queue claims, in one receiveMany (one transaction for the
+ * batch instead of one per job), as many messages as there is room for: free workers plus `prefetch` messages
+ * waiting for a worker. It then:
+ *   - claims again as soon as room frees when the batch came back full (more work is likely waiting),
+ *   - sleeps pollIntervalMs when it came back short (the queue is drained for now),
+ *   - sleeps a second after a failed claim, so a database outage is not hammered (as Piri).
+ * A single loop also means this process never races itself for a message.
+ *
+ * Why prefetch: a claim costs a commit, and with short jobs the commit, not the jobs, sets the pace. Claiming only
+ * for free workers caps throughput at maxWorkers per commit latency; claiming ahead raises the cap without running
+ * more jobs at once. It is used only while jobs finish faster than a claim comes back (moving averages of both):
+ * with longer jobs the claims already overlap running jobs, and messages claimed ahead would only wait, hidden from
+ * other processes, and if stop() times out be given up with a delivery used. A waiting message's claim is renewed
+ * like a running job's (executor.hold), so waiting never lets it lapse to another receiver.
+ */
+import type { QueueStore, ReceivedMessage } from '../types.ts';
+import { describeError } from './errors.ts';
+import type { Executor, HeldMessage } from './executor.ts';
+import type { JobQueueLogger } from './logger.ts';
+
+const CLAIM_ERROR_PAUSE_MS = 1_000;
+/** Weight of the newest sample in the moving averages of claim and job durations. */
+const SMOOTHING = 0.2;
+
+export interface PoolOptions {
+  readonly maxWorkers: number;
+  readonly prefetch: number;
+  readonly pollIntervalMs: number;
+  readonly logger: JobQueueLogger;
+}
+
+export class WorkerPool {
+  readonly #store: QueueStore;
+  readonly #executor: Executor;
+  readonly #options: PoolOptions;
+  #running = 0;
+  /** Claimed, waiting for a worker; oldest first. */
+  #waiting: HeldMessage[] = [];
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+  /** Ends the loop's current pause early. */
+  #wake: (() => void) | undefined;
+  /** True while the loop waits for room: only then does a finishing job wake it. */
+  #waitingForRoom = false;
+  #wakeScheduled = false;
+  /** Called when nothing is running or waiting any more, for drain(). */
+  #idle: (() => void) | undefined;
+  /** Moving averages, in ms, of a claim's round trip and of a job from start to outcome. */
+  #claimMs = 0;
+  #jobMs = 0;
+
+  constructor(store: QueueStore, executor: Executor, options: PoolOptions) {
+    this.#store = store;
+    this.#executor = executor;
+    this.#options = options;
+  }
+
+  start(): void {
+    this.#loop = this.#claimLoop();
+  }
+
+  /**
+   * Stops claiming, then waits up to timeoutMs for the claimed messages, running or waiting, to be done. True when
+   * all are; otherwise the waiting ones are dropped (executor.abandon() lets their claims go).
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#loop;
+    if (this.#running === 0 && this.#waiting.length === 0) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const idle = await new Promise<boolean>((resolve) => {
+      this.#idle = () => resolve(true);
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
+    clearTimeout(timer);
+    this.#idle = undefined;
+    if (!idle) this.#waiting = [];
+    return idle;
+  }
+
+  async #claimLoop(): Promise<void> {
+    while (!this.#stopping) {
+      const ahead = this.#jobMs <= this.#claimMs ? this.#options.prefetch : 0;
+      const room = this.#options.maxWorkers + ahead - this.#running - this.#waiting.length;
+      if (room <= 0) {
+        this.#waitingForRoom = true;
+        await this.#pause();
+        this.#waitingForRoom = false;
+        continue;
+      }
+      let batch: ReceivedMessage[];
+      const claimed = performance.now();
+      try {
+        batch = await this.#store.receiveMany(room);
+        this.#claimMs += SMOOTHING * (performance.now() - claimed - this.#claimMs);
+      } catch (error) {
+        this.#options.logger.error('could not claim messages, retrying in 1 s', { queue: this.#store.name, error: describeError(error) });
+        await this.#pause(CLAIM_ERROR_PAUSE_MS);
+        continue;
+      }
+      for (const message of batch) this.#waiting.push(this.#executor.hold(message));
+      this.#startWaiting();
+      if (batch.length < room) await this.#pause(this.#options.pollIntervalMs);
+    }
+  }
+
+  #startWaiting(): void {
+    while (this.#running < this.#options.maxWorkers && this.#waiting.length > 0) {
+      const held = this.#waiting.shift()!;
+      const started = performance.now();
+      this.#running++;
+      // run() never rejects; its slot is free once the job's outcome is handed over.
+      void this.#executor.run(held).finally(() => this.#finished(performance.now() - started));
+    }
+  }
+
+  #finished(jobMs: number): void {
+    this.#jobMs += SMOOTHING * (jobMs - this.#jobMs);
+    this.#running--;
+    this.#startWaiting();
+    if (this.#running === 0 && this.#waiting.length === 0) this.#idle?.();
+    // Woken after the current burst of completions (setImmediate), so one claim fills all the room they freed
+    // instead of one claim per finished job.
+    if (this.#waitingForRoom && !this.#wakeScheduled) {
+      this.#wakeScheduled = true;
+      setImmediate(() => {
+        this.#wakeScheduled = false;
+        if (this.#waitingForRoom) this.#wake?.();
+      });
+    }
+  }
+
+  /** Waits `ms`, or without `ms` until woken (room freed); stop() always wakes it. */
+  async #pause(ms?: number): Promise<void> {
+    if (this.#stopping) return;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      this.#wake = resolve;
+      if (ms !== undefined) timer = setTimeout(resolve, ms);
+    });
+    clearTimeout(timer);
+    this.#wake = undefined;
+  }
+}
