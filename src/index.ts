@@ -18,11 +18,19 @@ export type {
 } from './queue/types.ts';
 export { installationStatus, type InstallationStatus, type StoreStatus, type TableStatus } from './stores/status.ts';
 export { STORES, STORE_NAMES, type Dialect, type StoreDefinition, type StoreName } from './stores/registry.ts';
+export { copyInstallation, type CopyOptions, type CopyReport } from './operations/copy.ts';
+export { backupInstallation, type BackupOptions, type BackupReport } from './operations/backup.ts';
+export { restoreInstallation, type RestoreOptions, type RestoreReport } from './operations/restore.ts';
+export { runDoctor, type CheckStatus, type DoctorCheck, type DoctorOptions, type DoctorReport } from './operations/doctor.ts';
+export type { BackupManifest, BackupMethod } from './operations/manifest.ts';
+export type { Progress, ProgressListener } from './operations/progress.ts';
+export type { TableReport } from './operations/transfer.ts';
 export {
   BackendMismatchError,
   ConfigError,
   DataDirLockedError,
   MigrationError,
+  OperationError,
   PiriDbError,
   type PiriDbErrorCode,
   QueueError,

@@ -15,10 +15,10 @@ export const CONFIG_FLAGS = {
   'db-postgres-conn-max-lifetime': { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
-type Flags = { [K in keyof typeof CONFIG_FLAGS]?: string };
+export type ConfigFlags = { [K in keyof typeof CONFIG_FLAGS]?: string };
 
 /** `fallbackDataDir` sits below every other source: `pnpm start` keeps its data under ./data unless told. */
-export function configFromFlags(flags: Flags, fallbackDataDir?: string): Config {
+export function configFromFlags(flags: ConfigFlags, fallbackDataDir?: string): Config {
   return loadConfig({
     configFile: flags.config,
     dataDir: flags['data-dir'],

@@ -58,7 +58,7 @@ export async function migratePostgres(pool: Sql, stores: readonly StoreDefinitio
   }
 }
 
-async function applyPending(conn: ReservedSql, store: StoreDefinition, plan: MigrationPlan): Promise<void> {
+export async function applyPending(conn: ReservedSql, store: StoreDefinition, plan: MigrationPlan): Promise<void> {
   if (plan.pending.length === 0) return;
   await conn.unsafe(`CREATE SCHEMA IF NOT EXISTS "${JOURNAL_SCHEMA}"`);
   await conn.unsafe(

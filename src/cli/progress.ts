@@ -1,0 +1,67 @@
+/**
+ * Progress of long commands, on stderr so stdout stays the result: a redrawn bar when stderr is a terminal,
+ * otherwise plain lines (a step begins, every tenth of a big table, a table done), which logs keep readably.
+ */
+import type { Progress, ProgressListener } from '../operations/progress.ts';
+
+export interface ProgressDisplay {
+  readonly listener: ProgressListener;
+  /** Clears the bar; call before anything else is written. */
+  end(): void;
+}
+
+export function progressDisplay(command: string, stream: NodeJS.WriteStream = process.stderr): ProgressDisplay {
+  return stream.isTTY ? bar(command, stream) : lines(command, stream);
+}
+
+function bar(command: string, stream: NodeJS.WriteStream): ProgressDisplay {
+  let shown = false;
+  const clear = () => {
+    if (shown) stream.write('\r\x1b[2K');
+    shown = false;
+  };
+  return {
+    listener(event: Progress) {
+      clear();
+      if (event.kind === 'step') {
+        stream.write(`${command}: ${event.message}\n`);
+        return;
+      }
+      const width = 30;
+      const fraction = event.overallTotal === 0 ? 1 : event.overallDone / event.overallTotal;
+      const filled = Math.round(fraction * width);
+      const line =
+        `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ` +
+        `${event.store}.${event.table} ${event.done}/${event.total}`;
+      stream.write(line.slice(0, Math.max(20, (stream.columns ?? 80) - 1)));
+      shown = true;
+    },
+    end: clear,
+  };
+}
+
+function lines(command: string, stream: NodeJS.WriteStream): ProgressDisplay {
+  let lastTenth = -1;
+  let table = '';
+  return {
+    listener(event: Progress) {
+      if (event.kind === 'step') {
+        stream.write(`${command}: ${event.message}\n`);
+        return;
+      }
+      const name = `${event.store}.${event.table}`;
+      if (name !== table) {
+        table = name;
+        lastTenth = 0;
+      }
+      if (event.total === 0) return;
+      const tenth = Math.floor((event.done / event.total) * 10);
+      if (event.done === event.total || tenth > lastTenth) {
+        lastTenth = tenth;
+        const overall = event.overallTotal === 0 ? 100 : Math.floor((event.overallDone / event.overallTotal) * 100);
+        stream.write(`${command}: ${name} ${event.done}/${event.total} rows (${overall}% of all rows)\n`);
+      }
+    },
+    end() {},
+  };
+}

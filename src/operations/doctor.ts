@@ -1,0 +1,60 @@
+/**
+ * piri-db doctor: a read-only health check of an installation, safe beside a running instance. Every check
+ * is one line (ok / warn / fail + detail); the report is ok when no check failed. docs/operations.md says
+ * what each check means and what to do.
+ */
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+import type { Config } from '../config/load.ts';
+import { BackendMismatchError } from '../errors.ts';
+import { assertBackend, recordedBackend } from '../stores/guard.ts';
+import type { Dialect } from '../stores/registry.ts';
+import { check, DEFAULT_WAL_WARN_BYTES, type DoctorCheck, type HealthContext } from './health.ts';
+import { describeInstallation } from './installation.ts';
+import { postgresHealth } from './postgres/health.ts';
+import { sqliteHealth } from './sqlite/health.ts';
+
+export type { CheckStatus, DoctorCheck } from './health.ts';
+
+export interface DoctorOptions {
+  /** "now" for queue deadlines; default the system clock. */
+  readonly clock?: Clock;
+  /** Warn when a SQLite WAL file is larger (default 64 MiB). */
+  readonly walWarnBytes?: number;
+}
+
+export interface DoctorReport {
+  readonly backend: Dialect;
+  readonly location: string;
+  /** No check failed (warnings allowed). */
+  readonly ok: boolean;
+  readonly checks: readonly DoctorCheck[];
+}
+
+export async function runDoctor(config: Config, options: DoctorOptions = {}): Promise<DoctorReport> {
+  const backend = config.database.type;
+  const context: HealthContext = {
+    now: new Date((options.clock ?? systemClock).now()),
+    walWarnBytes: options.walWarnBytes ?? DEFAULT_WAL_WARN_BYTES,
+  };
+  const checks: DoctorCheck[] = [];
+  try {
+    assertBackend(config.dataDir, backend);
+    const recorded = recordedBackend(config.dataDir);
+    checks.push(
+      recorded?.source === 'marker'
+        ? check(undefined, 'backend', 'ok', `${backend}, recorded in ${config.dataDir}`)
+        : check(undefined, 'backend', 'warn', `${backend}, not recorded in ${config.dataDir} yet (piri records it when it boots)`),
+    );
+  } catch (error) {
+    if (!(error instanceof BackendMismatchError)) throw error;
+    checks.push(check(undefined, 'backend', 'fail', error.message));
+    return { backend, location: describeInstallation(config), ok: false, checks };
+  }
+  checks.push(
+    ...(config.database.type === 'postgres'
+      ? await postgresHealth(config.database.postgres, context)
+      : await sqliteHealth(config.dataDir, context)),
+  );
+  return { backend, location: describeInstallation(config), ok: checks.every((c) => c.status !== 'fail'), checks };
+}

@@ -1,0 +1,66 @@
+/**
+ * pg_dump and pg_restore, when a usable one is installed. The password never goes on a command line (other
+ * users can read those): the tools get the URL without it and the password in PGPASSWORD.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { PostgresConfig } from '../../config/load.ts';
+import { redactSecrets, urlSecrets } from '../../config/redact.ts';
+import { OperationError } from '../../errors.ts';
+
+const run = promisify(execFile);
+
+export interface PgTool {
+  readonly path: string;
+  /** e.g. "15.18" */
+  readonly version: string;
+  readonly major: number;
+}
+
+/** The tool's version, or undefined when it cannot be run. */
+export async function findPgTool(path: string): Promise<PgTool | undefined> {
+  try {
+    const { stdout } = await run(path, ['--version']);
+    const match = /(\d+)(?:\.(\d+))?/.exec(stdout);
+    if (!match) return undefined;
+    return { path, version: match[0], major: Number(match[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+export async function pgDump(tool: PgTool, config: PostgresConfig, snapshotId: string, schemas: readonly string[], file: string): Promise<void> {
+  await runTool(tool, config, [
+    '--format=custom',
+    `--file=${file}`,
+    `--snapshot=${snapshotId}`,
+    '--no-owner',
+    '--no-privileges',
+    ...schemas.map((s) => `--schema=${s}`),
+  ]);
+}
+
+/**
+ * Restores an archive into an installation found empty: --clean --if-exists drops the empty tables a boot may
+ * have created, and the whole restore is one transaction (a failure leaves nothing behind).
+ */
+export async function pgRestore(tool: PgTool, config: PostgresConfig, file: string): Promise<void> {
+  await runTool(tool, config, ['--clean', '--if-exists', '--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', file]);
+}
+
+async function runTool(tool: PgTool, config: PostgresConfig, args: string[]): Promise<void> {
+  const url = new URL(config.url);
+  const password = decodeURIComponent(url.password) || url.searchParams.get('password') || undefined;
+  url.password = '';
+  url.searchParams.delete('password');
+  try {
+    await run(tool.path, [`--dbname=${url.toString()}`, ...args], {
+      env: { ...process.env, ...(password === undefined ? {} : { PGPASSWORD: password }), PGAPPNAME: 'piri-db operations' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
+    const name = tool.path.split('/').pop();
+    throw new OperationError('OPERATION_FAILED', `${name} failed: ${redactSecrets(stderr.split('\n')[0] ?? '', urlSecrets(config.url))}`);
+  }
+}

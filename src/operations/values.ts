@@ -1,0 +1,263 @@
+/**
+ * Values as the two dialects' drivers hand them to us ("raw"), and the one logical form they meet in.
+ *
+ * Raw SQLite values come from better-sqlite3 with safe integers: bigint, number, string, Buffer, null.
+ * Raw Postgres values come from the select expressions in postgres/sql.ts: integers, uuids, JSON and
+ * timestamps as text (timestamps as UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ`, so no precision is lost to a JS Date),
+ * bytea as Buffer, booleans as boolean.
+ *
+ * Moving a row between dialects decodes each value into its logical form and encodes it for the other side.
+ * Within one dialect raw values pass through untouched. The checksum hashes the canonical form of the logical
+ * value, computed the same way from either side:
+ *   integer  decimal text          boolean  0 / 1           bytes  the bytes
+ *   text     the text              uuid     lower case      json   parsed and re-serialised with sorted keys
+ *   timestamp  milliseconds since the epoch: the precision of the SQLite text formats and of JS Dates;
+ *              Postgres keeps microseconds, which a move to SQLite truncates.
+ */
+import type { Dialect } from '../stores/registry.ts';
+import { type ColumnSpec, sqliteTimeWriter, type TableSpec, type ValueKind } from './catalog.ts';
+
+export type RawValue = null | bigint | number | string | boolean | Buffer;
+export type RawRow = RawValue[];
+
+/** A timestamp in microseconds since the epoch (a double holds them exactly until the year 2255). */
+interface Micros {
+  readonly micros: number;
+}
+type Logical = null | bigint | string | boolean | Buffer | Micros;
+
+export class ValueError extends Error {}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Decoding raw values into logical ones
+
+function fromSqlite(kind: ValueKind, raw: RawValue): Logical {
+  if (raw === null) return null;
+  switch (kind) {
+    case 'integer':
+      if (typeof raw === 'bigint') return raw;
+      if (typeof raw === 'number' && Number.isInteger(raw)) return BigInt(raw);
+      break;
+    case 'text':
+    case 'uuid':
+      if (typeof raw === 'string') return raw;
+      break;
+    case 'bytes':
+      if (Buffer.isBuffer(raw)) return raw;
+      if (typeof raw === 'string') return Buffer.from(raw, 'utf8');
+      break;
+    case 'boolean':
+      if (raw === 0n || raw === 0) return false;
+      if (raw === 1n || raw === 1) return true;
+      break;
+    case 'json':
+      // Declared `JSON`, so NUMERIC affinity: a JSON number is stored as a number.
+      if (typeof raw === 'string') return raw;
+      if (typeof raw === 'bigint' || typeof raw === 'number') return String(raw);
+      break;
+    case 'timestamp':
+      if (typeof raw === 'string') {
+        const micros = parseTimestamp(raw);
+        if (micros !== undefined) return { micros };
+      }
+      break;
+  }
+  throw new ValueError(`${describe(raw)} is not a valid ${kind}`);
+}
+
+function fromPostgres(kind: ValueKind, raw: RawValue): Logical {
+  if (raw === null) return null;
+  switch (kind) {
+    case 'integer':
+      return BigInt(raw as string);
+    case 'timestamp': {
+      const micros = parseTimestamp(raw as string);
+      if (micros === undefined) throw new ValueError(`${describe(raw)} is not a valid timestamp`);
+      return { micros };
+    }
+    default:
+      return raw as Logical;
+  }
+}
+
+const DECODE: Record<Dialect, (kind: ValueKind, raw: RawValue) => Logical> = { sqlite: fromSqlite, postgres: fromPostgres };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Encoding logical values for a dialect
+
+function toSqlite(table: TableSpec, column: ColumnSpec, value: Logical): RawValue {
+  if (value === null) return null;
+  switch (column.kind) {
+    case 'boolean':
+      return value ? 1n : 0n;
+    case 'json':
+      return compactJson(value as string);
+    case 'timestamp':
+      return sqliteTimeWriter(table, column.name)(new Date(Math.floor((value as Micros).micros / 1000)));
+    default:
+      return value as RawValue;
+  }
+}
+
+function toPostgres(_table: TableSpec, column: ColumnSpec, value: Logical): RawValue {
+  if (value === null) return null;
+  switch (column.kind) {
+    case 'integer':
+      return (value as bigint).toString();
+    case 'timestamp':
+      return formatMicros((value as Micros).micros);
+    default:
+      return value as RawValue;
+  }
+}
+
+const ENCODE: Record<Dialect, (table: TableSpec, column: ColumnSpec, value: Logical) => RawValue> = {
+  sqlite: toSqlite,
+  postgres: toPostgres,
+};
+
+/** Converts one batch of rows read from `from` into values `to` can insert; the identity within a dialect. */
+export function rowConverter(from: Dialect, to: Dialect, table: TableSpec): (rows: RawRow[]) => RawRow[] {
+  if (from === to) return (rows) => rows;
+  const decode = DECODE[from];
+  const encode = ENCODE[to];
+  return (rows) =>
+    rows.map((row) =>
+      table.columns.map((column, i) => {
+        try {
+          return encode(table, column, decode(column.kind, row[i]!));
+        } catch (error) {
+          if (!(error instanceof ValueError)) throw error;
+          throw new ValueError(`${table.store}.${table.name}.${column.name} (row ${keyOf(table, row)}): ${error.message}`);
+        }
+      }),
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Canonical form, for checksums
+
+const TAG: Record<ValueKind, number> = { integer: 1, text: 2, bytes: 3, boolean: 4, json: 5, uuid: 6, timestamp: 7 };
+const TAG_NULL = 0;
+/** A SQLite value that does not fit its column's kind (SQLite does not enforce types): hashed as it is. */
+const TAG_OTHER = 8;
+
+/** The canonical form of a raw value: a tag and its bytes (a string stands for its UTF-8 bytes). */
+export function canonical(dialect: Dialect, kind: ValueKind, raw: RawValue): { tag: number; bytes: Buffer | string } {
+  let value: Logical;
+  try {
+    value = DECODE[dialect](kind, raw);
+  } catch (error) {
+    if (!(error instanceof ValueError)) throw error;
+    return { tag: TAG_OTHER, bytes: `${typeof raw}:${Buffer.isBuffer(raw) ? raw.toString('hex') : String(raw)}` };
+  }
+  if (value === null) return { tag: TAG_NULL, bytes: '' };
+  const tag = TAG[kind];
+  switch (kind) {
+    case 'integer':
+      return { tag, bytes: (value as bigint).toString() };
+    case 'bytes':
+      return { tag, bytes: value as Buffer };
+    case 'boolean':
+      return { tag, bytes: value ? '1' : '0' };
+    case 'json':
+      return { tag, bytes: canonicalJson(value as string) };
+    case 'uuid':
+      return { tag, bytes: (value as string).toLowerCase() };
+    case 'timestamp':
+      return { tag, bytes: String(Math.floor((value as Micros).micros / 1000)) };
+    case 'text':
+      return { tag, bytes: value as string };
+  }
+}
+
+function canonicalJson(text: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return `invalid:${text}`;
+  }
+  return JSON.stringify(sortKeys(parsed));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Text helpers
+
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+/**
+ * SQLite's time texts (Piri's `2006-01-02 15:04:05.999999999-07:00`, `CURRENT_TIMESTAMP`'s `YYYY-MM-DD HH:MM:SS`
+ * in UTC, the queue's `YYYY-MM-DDTHH:MM:SS.mmmZ`) and our Postgres text, to microseconds. No zone means UTC.
+ * Digits below the microsecond are dropped.
+ */
+export function parseTimestamp(text: string): number | undefined {
+  const m = TIMESTAMP.exec(text);
+  if (!m) return undefined;
+  const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone = 'Z'] = m;
+  const date = new Date(0);
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  date.setUTCHours(Number(h), Number(mi), Number(s), 0);
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) return undefined;
+  let offsetMinutes = 0;
+  if (zone !== 'Z' && zone !== 'z') {
+    const digits = zone.length === 6 ? zone.slice(1, 3) + zone.slice(4) : zone.slice(1);
+    offsetMinutes = (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2) || '0')) * (zone[0] === '-' ? -1 : 1);
+  }
+  const micros = fraction === '' ? 0 : Number(fraction.length >= 6 ? fraction.slice(0, 6) : fraction.padEnd(6, '0'));
+  return (ms - offsetMinutes * 60_000) * 1000 + micros;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS.ffffffZ`, the text Postgres reads back as the same instant. */
+export function formatMicros(micros: number): string {
+  const ms = Math.floor(micros / 1000);
+  const rest = micros - ms * 1000;
+  return `${new Date(ms).toISOString().slice(0, -1)}${rest < 10 ? '00' : rest < 100 ? '0' : ''}${rest}Z`;
+}
+
+/** jsonb's text output (`{"a": 1, "b": [1, 2]}`) without the blanks, numbers and strings left exactly as written. */
+export function compactJson(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (c !== ' ' && c !== '\n' && c !== '\t' && c !== '\r') {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/** The row's primary key, for messages. */
+export function keyOf(table: TableSpec, row: RawRow): string {
+  return table.primaryKey
+    .map((name) => {
+      const value = row[table.columns.findIndex((c) => c.name === name)];
+      return `${name}=${describe(value ?? null)}`;
+    })
+    .join(', ');
+}
+
+function describe(raw: RawValue): string {
+  if (Buffer.isBuffer(raw)) return `x'${raw.subarray(0, 16).toString('hex')}${raw.length > 16 ? '…' : ''}'`;
+  if (typeof raw === 'string') return JSON.stringify(raw.length > 60 ? `${raw.slice(0, 60)}…` : raw);
+  return String(raw);
+}

@@ -1,0 +1,118 @@
+/**
+ * The pg_dump path of backup, which needs a server of pg_dump's own major version: the run's server
+ * (embedded PostgreSQL 18) is newer than this machine's pg_dump, so this file starts a server from the
+ * PostgreSQL installation pg_dump belongs to, when there is one (Debian's /usr/lib/postgresql/<major>/bin).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.ts';
+import { backupInstallation } from '../../src/operations/backup.ts';
+import { runDoctor } from '../../src/operations/doctor.ts';
+import { findPgTool } from '../../src/operations/postgres/pg-tools.ts';
+import { restoreInstallation } from '../../src/operations/restore.ts';
+import { openDatabases } from '../../src/stores/open.ts';
+import { spawnFixture } from '../support/child.ts';
+import { tempDir } from '../support/installations.ts';
+import { counts, dump, seed } from './support.ts';
+
+const PASSWORD = 'pw-Dump-9137';
+const tool = await findPgTool('pg_dump');
+const bin = tool && `/usr/lib/postgresql/${tool.major}/bin`;
+const available = bin !== undefined && existsSync(`${bin}/initdb`) && existsSync(`${bin}/pg_ctl`);
+
+/** initdb refuses to run as root: run the server as the `postgres` user then. */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  return { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+describe.skipIf(!available)(`backup with pg_dump ${tool?.version ?? '(none)'} against PostgreSQL ${tool?.major ?? '?'}`, () => {
+  const dir = tempDir('piri-db-pg-dump-');
+  const data = join(dir, 'data');
+  const user = serverUser();
+  const run = (command: string, args: string[]) => {
+    const result = spawnSync(`${bin}/${command}`, args, { ...user, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`${command}: ${result.stderr}`);
+  };
+  let base = '';
+  let databases = 0;
+
+  beforeAll(async () => {
+    if (user) chownSync(dir, user.uid, user.gid);
+    const pwfile = join(dir, 'pw');
+    writeFileSync(pwfile, PASSWORD);
+    if (user) chownSync(pwfile, user.uid, user.gid);
+    run('initdb', ['-D', data, '-U', 'piri', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync']);
+    const port = await freePort();
+    run('pg_ctl', ['-D', data, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(dir, 'log'), '-w', 'start']);
+    base = `postgres://piri:${PASSWORD}@127.0.0.1:${port}`;
+  }, 60_000);
+
+  afterAll(() => {
+    if (base) run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
+  });
+
+  async function installation() {
+    const name = `piri_dump_${++databases}`;
+    const admin = postgres(`${base}/postgres`, { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(`CREATE DATABASE ${name}`);
+    } finally {
+      await admin.end();
+    }
+    return loadConfig({ env: {}, dataDir: tempDir(), database: { type: 'postgres', postgres: { url: `${base}/${name}` } } });
+  }
+
+  it('dumps the snapshot the manifest was computed from, while a writer inserts, and pg_restore brings it back verified', async () => {
+    const source = await installation();
+    await (await openDatabases(source)).close();
+    const writer = spawnFixture('writer.ts', source);
+    let backup;
+    try {
+      await writer.next('writing');
+      backup = await backupInstallation(source, join(tempDir(), 'backup'));
+    } finally {
+      writer.process.kill('SIGKILL');
+      await writer.exit;
+    }
+    expect(backup.manifest.method).toBe('pg_dump');
+    expect(backup.methodNote).toBe(`pg_dump ${tool!.version} (server PostgreSQL ${tool!.major})`);
+    expect(backup.manifest.pgDump).toMatchObject({ file: 'postgres.dump', pgDumpVersion: tool!.version, serverVersion: tool!.major });
+
+    const target = await installation();
+    await (await openDatabases(target)).close(); // an installation that booted once, still empty
+    const restored = await restoreInstallation(target, backup.dir);
+    expect(restored.method).toBe('pg_dump');
+    const got = counts(await dump(target));
+    expect(got).toEqual(Object.fromEntries(backup.manifest.stores.flatMap((s) => s.tables.map((t) => [`${s.store}.${t.name}`, t.rows]))));
+    expect(got['scheduler.parked_piece_refs']).toBe(got['scheduler.parked_pieces']);
+    expect((await runDoctor(target)).ok).toBe(true);
+    expect(JSON.stringify(backup.manifest)).not.toContain(PASSWORD);
+  });
+
+  it('round-trips every kind of value exactly', async () => {
+    const source = await installation();
+    await seed(source);
+    const before = await dump(source);
+    const backup = await backupInstallation(source, join(tempDir(), 'backup'));
+    expect(backup.manifest.method).toBe('pg_dump');
+    const target = await installation();
+    await restoreInstallation(target, backup.dir);
+    expect(await dump(target)).toEqual(before);
+  });
+});
