@@ -1,6 +1,6 @@
 /**
- * The scheduler store's SQL contract. The task engine, retention and (later) the PDP flows are written against
- * it and know no dialect; src/scheduler/sql/sqlite.ts and src/scheduler/sql/postgres.ts implement it, in the same
+ * The scheduler store's SQL contract. The task engine, retention and the PDP flows (src/scheduler/pdp/) are written
+ * against it and know no dialect; src/scheduler/sql/sqlite.ts and src/scheduler/sql/postgres.ts implement it, in the same
  * order, with the same names, so `diff sqlite.ts postgres.ts` shows every dialect difference.
  *
  * Everything runs inside `transaction()`: there is no statement outside a transaction. That is what lets the
@@ -43,6 +43,20 @@ export interface SchedulerTx {
   readonly messageSends: MessageSendOps;
   readonly messageSendLocks: MessageSendLockOps;
   readonly messageWaits: MessageWaitOps;
+  // PDP state (spec §8; the dialect-free flows are in src/scheduler/pdp/)
+  readonly proofSetCreates: ProofSetCreateOps;
+  readonly proofSets: ProofSetOps;
+  readonly proveTasks: ProveTaskOps;
+  readonly pieceCommps: PieceCommpOps;
+  readonly parkedPieces: ParkedPieceOps;
+  readonly parkedPieceRefs: ParkedPieceRefOps;
+  readonly pieceRefs: PieceRefOps;
+  readonly pieceUploads: PieceUploadOps;
+  readonly roots: RootOps;
+  readonly rootAdds: RootAddOps;
+  readonly providerRegistrations: ProviderRegistrationOps;
+  readonly railSettlementWaits: RailSettlementWaitOps;
+  readonly withdrawalWaits: WithdrawalWaitOps;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -147,6 +161,25 @@ export interface MessageSendInsert {
   readonly unsignedHash: string;
 }
 
+/** A message_sends_eth row as the waiting caller reads it (SenderETH.Send's poll). */
+export interface MessageSendRow {
+  readonly taskId: number;
+  readonly fromAddress: string;
+  readonly toAddress: string;
+  readonly sendReason: string;
+  readonly unsignedTx: Uint8Array;
+  readonly unsignedHash: string;
+  readonly nonce: number | null;
+  readonly signedTx: Uint8Array | null;
+  readonly signedHash: string | null;
+  readonly sendTimeMs: number | null;
+  /** NULL: not attempted yet. */
+  readonly sendSuccess: boolean | null;
+  readonly sendError: string | null;
+  /** Derived, not a column: whether the SendTransaction task row (task.id = send_task_id) still exists. */
+  readonly taskPresent: boolean;
+}
+
 export interface MessageSendOps {
   /** The row a SendTransaction task sends; nonce, signed_* and send_* stay NULL. */
   insert(p: MessageSendInsert): Promise<void>;
@@ -161,6 +194,8 @@ export interface MessageSendOps {
    * is gone, except, per sender, the successful send with the highest nonce (the next nonce is derived from it).
    */
   pruneFinished(p: { cutoffMs: number; limit: number }): Promise<number>;
+  /** The send of one SendTransaction task, with whether its task row still exists. */
+  get(p: { taskId: number }): Promise<MessageSendRow | undefined>;
 }
 
 export interface MessageSendLockOps {
@@ -171,10 +206,44 @@ export interface MessageSendLockOps {
   acquire(p: { fromAddress: string; taskId: number; nowMs: number }): Promise<boolean>;
   /** Deletes the lock if `taskId` holds it. */
   release(p: { fromAddress: string; taskId: number }): Promise<boolean>;
+  /** Who holds the sender's lock, if anyone. */
+  holder(p: { fromAddress: string }): Promise<{ taskId: number; claimedAtMs: number } | undefined>;
+  /**
+   * piri-db's stale-lock rule (Piri has none): hands the lock to `taskId` when its holder is another task whose
+   * task row no longer exists (finished or dropped without releasing). One conditional write; returns the
+   * previous holder's task id when taken over, undefined otherwise (free, held by `taskId`, or held by a live task).
+   */
+  takeOverStale(p: { fromAddress: string; taskId: number; nowMs: number }): Promise<number | undefined>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // message_waits_eth
+
+/** A message_waits_eth row. */
+export interface MessageWaitRow {
+  readonly signedTxHash: string;
+  readonly waiterMachineId: number | null;
+  readonly confirmedBlockNumber: number | null;
+  readonly confirmedTxHash: string | null;
+  readonly confirmedTxData: unknown;
+  /** Piri writes 'pending' and 'confirmed' (a failed tx is 'confirmed' with txSuccess false). */
+  readonly txStatus: string | null;
+  readonly txReceipt: unknown;
+  readonly txSuccess: boolean | null;
+}
+
+/** What the message watcher writes when a watched transaction has enough confirmations (spec §8.5). */
+export interface WaitConfirmation {
+  readonly signedTxHash: string;
+  readonly blockNumber: number;
+  readonly txHash: string;
+  /** Stored as JSON (JSON.stringify). */
+  readonly txData: unknown;
+  /** Stored as JSON (JSON.stringify). */
+  readonly receipt: unknown;
+  /** receipt.status == 1 */
+  readonly success: boolean;
+}
 
 export interface MessageWaitOps {
   /**
@@ -186,4 +255,369 @@ export interface MessageWaitOps {
    * or not yet finished. The table has no time column; a wait whose send row is already gone is old.
    */
   pruneConfirmed(p: { cutoffMs: number; limit: number }): Promise<number>;
+  /**
+   * INSERT (signed_tx_hash, tx_status 'pending', confirmed_tx_hash ''), as Piri. With `ignoreExisting` it is
+   * ON CONFLICT DO NOTHING (the proving-period flow); without, a duplicate hash is a PK violation. Returns whether
+   * a row was inserted.
+   */
+  insertPending(p: { signedTxHash: string; ignoreExisting?: boolean }): Promise<boolean>;
+  /** The watcher's claim: waiter_machine_id = 1 WHERE waiter_machine_id IS NULL AND tx_status = 'pending'. Returns how many. */
+  markWatched(): Promise<number>;
+  /** Hashes with waiter_machine_id = 1 AND tx_status = 'pending', up to `limit`, in hash order. */
+  watched(p: { limit: number }): Promise<string[]>;
+  /**
+   * Records the confirmation: confirmed_* , tx_status 'confirmed', tx_receipt, tx_success; waiter_machine_id kept.
+   * Only while the wait is pending (so the pending -> confirmed transition, which fires the status triggers,
+   * happens once). Returns whether the row changed.
+   */
+  confirm(p: WaitConfirmation): Promise<boolean>;
+  /** The admin repair's write (spec §8.4 step 8): tx_status 'confirmed', tx_success true WHERE pending. Fires the triggers. */
+  confirmSuccessful(p: { signedTxHash: string }): Promise<boolean>;
+  get(p: { signedTxHash: string }): Promise<MessageWaitRow | undefined>;
+  /** DELETE (never done by Piri): cascades to creates, roots, root_adds and provider registrations of the hash. */
+  delete(p: { signedTxHash: string }): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// pdp_proofset_creates, pdp_proof_sets, pdp_prove_tasks (spec §8.2, §8.6)
+
+export interface ProofSetCreateRow {
+  readonly createMessageHash: string;
+  /** Set by the status trigger when the create tx confirms. */
+  readonly ok: boolean | null;
+  readonly proofsetCreated: boolean;
+  readonly service: string;
+  readonly createdAtMs: number;
+}
+
+export interface ProofSetCreateOps {
+  /** ok NULL, proofset_created false, created_at now. */
+  insert(p: { createMessageHash: string; service: string; nowMs: number }): Promise<void>;
+  get(p: { createMessageHash: string }): Promise<ProofSetCreateRow | undefined>;
+  /** ok = true AND proofset_created = false, oldest first, with the create tx's receipt (from message_waits_eth). */
+  ready(p: { limit: number }): Promise<(ProofSetCreateRow & { readonly txReceipt: unknown })[]>;
+  /** proofset_created = true WHERE the hash AND proofset_created = false. */
+  markCreated(p: { createMessageHash: string }): Promise<boolean>;
+}
+
+export interface ProofSetRow {
+  readonly id: number;
+  readonly prevChallengeRequestEpoch: number | null;
+  readonly challengeRequestTaskId: number | null;
+  readonly challengeRequestMsgHash: string | null;
+  readonly provingPeriod: number | null;
+  readonly challengeWindow: number | null;
+  readonly proveAtEpoch: number | null;
+  readonly initReady: boolean;
+  readonly createMessageHash: string;
+  readonly service: string;
+}
+
+export interface ProofSetOps {
+  /** INSERT with the on-chain id, init_ready false, ON CONFLICT (id) DO NOTHING. Returns whether inserted. */
+  insert(p: {
+    id: number;
+    createMessageHash: string;
+    service: string;
+    provingPeriod: number | null;
+    challengeWindow: number | null;
+  }): Promise<boolean>;
+  get(p: { id: number }): Promise<ProofSetRow | undefined>;
+  getByCreateMessageHash(p: { createMessageHash: string }): Promise<ProofSetRow | undefined>;
+  /** By service, id order. */
+  list(p: { service: string }): Promise<ProofSetRow[]>;
+  /** DELETE (never done by Piri): cascades to prove tasks, roots and root_adds. */
+  delete(p: { id: number }): Promise<boolean>;
+  /** init_ready = true WHERE id AND prev_challenge_request_epoch, challenge_request_msg_hash, prove_at_epoch are NULL. */
+  markInitReady(p: { id: number }): Promise<boolean>;
+  /** Ids WHERE challenge_request_task_id IS NULL AND init_ready AND prove_at_epoch IS NULL. */
+  initCandidates(): Promise<number[]>;
+  /** Ids WHERE challenge_request_task_id IS NULL AND prove_at_epoch + challenge_window <= height. */
+  nextPeriodCandidates(p: { height: number }): Promise<number[]>;
+  /** challenge_request_task_id = task WHERE id AND challenge_request_task_id IS NULL. */
+  claimChallengeTask(p: { id: number; taskId: number }): Promise<boolean>;
+  /** The proof set whose challenge_request_task_id = task (and, with requireProveAt, prove_at_epoch IS NOT NULL). */
+  byChallengeTask(p: { taskId: number; requireProveAt: boolean }): Promise<number | undefined>;
+  /** challenge_request_msg_hash, prev_challenge_request_epoch, prove_at_epoch WHERE id. */
+  recordChallengeRequest(p: { id: number; msgHash: string; prevEpoch: number; proveAtEpoch: number }): Promise<boolean>;
+  /**
+   * Ids of proof sets whose challenge request confirmed successfully and whose prove_at_epoch < height:
+   * JOIN message_waits_eth ON signed_tx_hash = challenge_request_msg_hash, tx_success = true. Id order, up to limit.
+   */
+  proveCandidates(p: { height: number; limit: number }): Promise<number[]>;
+  /** challenge_request_msg_hash = NULL WHERE id AND challenge_request_msg_hash IS NOT NULL. */
+  clearChallengeMsg(p: { id: number }): Promise<boolean>;
+}
+
+export interface ProveTaskOps {
+  /** ON CONFLICT DO NOTHING; returns whether inserted. */
+  insert(p: { proofSetId: number; taskId: number }): Promise<boolean>;
+  /** The proof sets a PDPProve task proves. */
+  byTask(p: { taskId: number }): Promise<number[]>;
+  countForProofSet(p: { proofSetId: number }): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// pdp_piece_mh_to_commp, parked_pieces, parked_piece_refs, pdp_piecerefs, pdp_piece_uploads (spec §8.3)
+
+export interface CommpEntry {
+  /** Raw multihash bytes. */
+  readonly mhash: Uint8Array;
+  readonly size: number;
+  /** Piece CID string. */
+  readonly commp: string;
+}
+
+export interface PieceCommpOps {
+  /** By the multihash BYTES (Piri's ResolveToPiece compared them with base58 text and never matched). */
+  get(p: { mhash: Uint8Array }): Promise<CommpEntry | undefined>;
+  /** By piece CID text; the entry with the lowest mhash when several blobs map to one piece. */
+  byCommp(p: { commp: string }): Promise<CommpEntry | undefined>;
+  /** INSERT ... ON CONFLICT DO NOTHING; returns whether inserted. */
+  put(p: CommpEntry): Promise<boolean>;
+}
+
+export interface ParkedPieceRow {
+  readonly id: number;
+  readonly createdAtMs: number | null;
+  readonly pieceCid: string;
+  readonly paddedSize: number;
+  readonly rawSize: number;
+  readonly complete: boolean;
+  readonly taskId: number | null;
+  readonly cleanupTaskId: number | null;
+  readonly longTerm: boolean;
+}
+
+export interface ParkedPieceOps {
+  /**
+   * Serialises parkers of one piece CID until the transaction ends. Postgres: pg_advisory_xact_lock on
+   * (a constant, hashtext(piece_cid)). SQLite: nothing to do, transactions are already serial.
+   */
+  lockPieceCid(p: { pieceCid: string }): Promise<void>;
+  /**
+   * The oldest row that the unique index would consider the same piece if NULLs were equal:
+   * (piece_cid, piece_padded_size, long_term) with cleanup_task_id IS NULL.
+   */
+  findReusable(p: { pieceCid: string; paddedSize: number; longTerm: boolean }): Promise<ParkedPieceRow | undefined>;
+  insert(p: { pieceCid: string; paddedSize: number; rawSize: number; complete: boolean; longTerm: boolean; nowMs: number }): Promise<number>;
+  /** complete = true; returns whether the row changed. */
+  markComplete(p: { id: number }): Promise<boolean>;
+  get(p: { id: number }): Promise<ParkedPieceRow | undefined>;
+  /** DELETE (never done by Piri): cascades to its parked_piece_refs and from there to pdp_piecerefs. */
+  delete(p: { id: number }): Promise<boolean>;
+}
+
+export interface ParkedPieceRefRow {
+  readonly refId: number;
+  readonly pieceId: number;
+  readonly dataUrl: string | null;
+  readonly dataHeaders: unknown;
+  readonly longTerm: boolean;
+}
+
+export interface ParkedPieceRefOps {
+  /** The oldest ref of this piece with this data_url and long_term. */
+  find(p: { pieceId: number; dataUrl: string; longTerm: boolean }): Promise<ParkedPieceRefRow | undefined>;
+  /** data_headers stored as JSON. */
+  insert(p: { pieceId: number; dataUrl: string; dataHeaders: unknown; longTerm: boolean }): Promise<number>;
+  get(p: { refId: number }): Promise<ParkedPieceRefRow | undefined>;
+  /** DELETE: cascades to pdp_piecerefs (then SET NULL on roots/root_adds) and SET NULL on pdp_piece_uploads.piece_ref. */
+  delete(p: { refId: number }): Promise<boolean>;
+  /**
+   * Root cleanup (spec §8.6 Prove step 4, fixed): deletes the parked_piece_refs row that the pdp_piecerefs row
+   * `pdpPieceRefId` points to (its piece_ref), but only while nothing else still uses it: no pdp_piecerefs row
+   * pointing to that parked ref has proofset_refcount > 0 or a pending root_add. Returns the deleted ref ids.
+   */
+  deleteReleasedByPieceRef(p: { pdpPieceRefId: number }): Promise<number[]>;
+}
+
+export interface PieceRefRow {
+  readonly id: number;
+  readonly service: string;
+  readonly pieceCid: string;
+  readonly pieceRef: number | null;
+  readonly createdAtMs: number;
+  readonly proofsetRefcount: number;
+}
+
+/** A row of the subroot lookup (spec §8.4 step 3). */
+export interface SubrootPiece {
+  readonly pieceCid: string;
+  readonly pdpPieceRefId: number;
+  readonly pieceRef: number;
+  readonly paddedSize: number;
+  readonly rawSize: number;
+}
+
+export interface PieceRefOps {
+  /** The oldest pdp_piecerefs row for (service, piece_cid, piece_ref). */
+  find(p: { service: string; pieceCid: string; pieceRef: number }): Promise<PieceRefRow | undefined>;
+  insert(p: { service: string; pieceCid: string; pieceRef: number; nowMs: number }): Promise<number>;
+  get(p: { id: number }): Promise<PieceRefRow | undefined>;
+  /**
+   * pdp_piecerefs JOIN parked_piece_refs ON ref_id = piece_ref JOIN parked_pieces ON id = piece_id, for the
+   * service and piece CIDs; ordered by piece CID, then pdp_piecerefs id.
+   */
+  subrootPieces(p: { service: string; pieceCids: readonly string[] }): Promise<SubrootPiece[]>;
+}
+
+export interface PieceUploadRow {
+  readonly id: string;
+  readonly service: string;
+  readonly checkHashCodec: string;
+  readonly checkHash: Uint8Array;
+  readonly checkSize: number;
+  readonly pieceCid: string | null;
+  readonly notifyUrl: string;
+  readonly notifyTaskId: number | null;
+  readonly pieceRef: number | null;
+  readonly createdAtMs: number;
+}
+
+export interface PieceUploadOps {
+  insert(p: {
+    id: string;
+    service: string;
+    checkHashCodec: string;
+    checkHash: Uint8Array;
+    checkSize: number;
+    notifyUrl: string;
+    nowMs: number;
+  }): Promise<void>;
+  get(p: { id: string }): Promise<PieceUploadRow | undefined>;
+  delete(p: { id: string }): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// pdp_proofset_roots, pdp_proofset_root_adds (spec §8.4, §8.6)
+
+export interface RootRow {
+  readonly proofSetId: number;
+  readonly rootId: number;
+  readonly subrootOffset: number;
+  readonly root: string;
+  readonly addMessageHash: string;
+  readonly addMessageIndex: number | null;
+  readonly subroot: string;
+  readonly subrootOffsetVal: number | null;
+  readonly subrootSize: number | null;
+  readonly pdpPieceRefId: number | null;
+}
+
+export interface RootAddRow {
+  readonly proofSetId: number;
+  readonly addMessageHash: string | null;
+  readonly subrootOffset: number;
+  readonly root: string;
+  /** Set by the status trigger when the add tx confirms. */
+  readonly addMessageOk: boolean | null;
+  readonly addMessageIndex: number | null;
+  readonly subroot: string;
+  readonly subrootSize: number | null;
+  readonly pdpPieceRefId: number | null;
+}
+
+/** A root (or root_add) and the add message that carried it. */
+export interface RootMessage {
+  readonly root: string;
+  readonly addMessageHash: string | null;
+}
+
+export interface RootOps {
+  /** SELECT DISTINCT root, add_message_hash WHERE proofset_id AND root IN (roots), ordered by root, hash. */
+  existing(p: { proofSetId: number; roots: readonly string[] }): Promise<RootMessage[]>;
+  /** INSERT ... ON CONFLICT DO NOTHING (subroot_offset_val 0, as Piri). Fires the refcount trigger. Returns whether inserted. */
+  insert(p: Omit<RootRow, 'subrootOffsetVal'>): Promise<boolean>;
+  /** Rows of a proof set ORDER BY root_id, subroot_offset. */
+  list(p: { proofSetId: number }): Promise<RootRow[]>;
+  /** Rows of one root ORDER BY subroot_offset (the prover's challenge read, and root cleanup). */
+  byRootId(p: { proofSetId: number; rootId: number }): Promise<RootRow[]>;
+  /** DELETE WHERE proofset_id AND root_id (the refcount trigger fires per row). Returns how many. */
+  deleteRoot(p: { proofSetId: number; rootId: number }): Promise<number>;
+}
+
+export interface RootAddOps {
+  /**
+   * SELECT DISTINCT root, add_message_hash WHERE proofset_id AND root IN (roots), ordered by root, hash; rows
+   * whose add tx failed (add_message_ok = false) are not pending and are left out (Piri counted them).
+   */
+  pending(p: { proofSetId: number; roots: readonly string[] }): Promise<RootMessage[]>;
+  /** add_message_ok NULL. */
+  insert(p: Omit<RootAddRow, 'addMessageOk'>): Promise<void>;
+  /** DISTINCT (proofset_id, add_message_hash) WHERE add_message_ok = true, with the add tx's receipt. */
+  ready(p: { limit: number }): Promise<{ proofSetId: number; addMessageHash: string; txReceipt: unknown }[]>;
+  /**
+   * Rows of one add message with add_message_ok = true, ORDER BY add_message_index, subroot_offset. Postgres locks
+   * them (FOR UPDATE), so two watchers cannot move the same rows twice.
+   */
+  confirmedForMessage(p: { proofSetId: number; addMessageHash: string }): Promise<RootAddRow[]>;
+  /** Rows of one root ORDER BY add_message_index, subroot_offset (admin repair). */
+  forRoot(p: { proofSetId: number; root: string }): Promise<RootAddRow[]>;
+  /** DELETE WHERE proofset_id AND add_message_hash. Returns how many. */
+  deleteForMessage(p: { proofSetId: number; addMessageHash: string }): Promise<number>;
+  /** DELETE WHERE proofset_id AND root. Returns how many. */
+  deleteForRoot(p: { proofSetId: number; root: string }): Promise<number>;
+  /** DELETE WHERE add_message_ok = false, of one proof set and/or of these roots when given. Returns how many. */
+  deleteFailed(p: { proofSetId?: number; roots?: readonly string[] }): Promise<number>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// pdp_provider_registrations, rail_settlement_waits, withdrawal_waits (spec §8.7)
+
+export interface ProviderRegistrationRow {
+  readonly registerMessageHash: string;
+  readonly ok: boolean | null;
+  readonly providerRegistered: boolean;
+  readonly providerId: number | null;
+  readonly service: string;
+  readonly createdAtMs: number;
+}
+
+export interface ProviderRegistrationOps {
+  /**
+   * RegisterProvider's conflict check: the oldest registration of the service with provider_registered = false
+   * that has not failed (ok IS NULL or true). Piri also counted failed ones, which never happened there because
+   * it never set ok; with ok set, a failed registration must not block a new one forever.
+   */
+  inProgress(p: { service: string }): Promise<ProviderRegistrationRow | undefined>;
+  /** ok NULL, provider_registered false, created_at now. */
+  insert(p: { registerMessageHash: string; service: string; nowMs: number }): Promise<void>;
+  /**
+   * The status triggers' CASE, for registrations (Piri has no trigger and never sets ok): after a wait went
+   * pending -> confirmed, ok = false when the tx failed, true when it succeeded, unchanged when tx_success is
+   * NULL; only rows with provider_registered = false. Returns how many rows changed.
+   */
+  applyConfirmation(p: { registerMessageHash: string; success: boolean | null }): Promise<number>;
+  /** ok = true AND provider_registered = false, oldest first. */
+  ready(p: { limit: number }): Promise<ProviderRegistrationRow[]>;
+  /** provider_registered = true, provider_id WHERE the hash AND provider_registered = false. */
+  markRegistered(p: { registerMessageHash: string; providerId: number }): Promise<boolean>;
+  get(p: { registerMessageHash: string }): Promise<ProviderRegistrationRow | undefined>;
+}
+
+export interface RailSettlementWaitRow {
+  readonly railId: string;
+  readonly signedTxHash: string;
+  readonly createdAtMs: number | null;
+}
+
+export interface RailSettlementWaitOps {
+  get(p: { railId: string }): Promise<RailSettlementWaitRow | undefined>;
+  /** INSERT, or replace the rail's row (signed_tx_hash, created_at). */
+  upsert(p: { railId: string; signedTxHash: string; nowMs: number }): Promise<void>;
+  delete(p: { railId: string }): Promise<boolean>;
+}
+
+export interface WithdrawalWaitRow {
+  readonly id: number;
+  readonly signedTxHash: string;
+  readonly createdAtMs: number | null;
+}
+
+export interface WithdrawalWaitOps {
+  /** The newest row: ORDER BY created_at DESC, id DESC (NULL created_at last). */
+  latest(): Promise<WithdrawalWaitRow | undefined>;
+  insert(p: { signedTxHash: string; nowMs: number }): Promise<number>;
+  delete(p: { id: number }): Promise<boolean>;
 }
