@@ -16,6 +16,9 @@ export type {
   ReceivedMessage,
   SendOptions,
 } from './queue/types.ts';
+export * from './queue/runtime/index.ts';
+export { decode as decodeEnvelope, encode as encodeEnvelope, EnvelopeError, type Envelope, type EnvelopeTrace } from './queue/envelope.ts';
+export * from './scheduler/index.ts';
 export { installationStatus, type InstallationStatus, type StoreStatus, type TableStatus } from './stores/status.ts';
 export { STORES, STORE_NAMES, type Dialect, type StoreDefinition, type StoreName } from './stores/registry.ts';
 export { copyInstallation, type CopyOptions, type CopyReport } from './operations/copy.ts';

@@ -22,3 +22,4 @@ export {
   type TaskEngineState,
 } from './task-engine.ts';
 export { MAX_TASK_NAME_LENGTH, type TaskContext, type TaskResult, type TaskType } from './task-types.ts';
+export * from './pdp/index.ts';
