@@ -24,6 +24,7 @@ export { STORES, STORE_NAMES, type Dialect, type StoreDefinition, type StoreName
 export { copyInstallation, type CopyOptions, type CopyReport } from './operations/copy.ts';
 export { backupInstallation, type BackupOptions, type BackupReport } from './operations/backup.ts';
 export { restoreInstallation, type RestoreOptions, type RestoreReport } from './operations/restore.ts';
+export { listDeadLetters, purgeDeadLetters, queueStats, requeueDeadLetters } from './operations/queues.ts';
 export { runDoctor, type CheckStatus, type DoctorCheck, type DoctorOptions, type DoctorReport } from './operations/doctor.ts';
 export type { BackupManifest, BackupMethod } from './operations/manifest.ts';
 export type { Progress, ProgressListener } from './operations/progress.ts';

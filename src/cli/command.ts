@@ -16,7 +16,10 @@ export interface Command {
   readonly usage: string;
   /** Flags only this command takes. */
   readonly flags?: FlagSpec;
-  run(flags: FlagValues): Promise<CommandResult>;
+  /** Takes words after its name (subcommands, e.g. `queue dead list`); otherwise any is a usage error. */
+  readonly subcommands?: boolean;
+  /** `args`: the words after the command's name (always empty unless `subcommands`). */
+  run(flags: FlagValues, args: readonly string[]): Promise<CommandResult>;
 }
 
 /** A mistake in how the command was called: exit 2, one line naming the flag. */

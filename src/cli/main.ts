@@ -11,6 +11,7 @@ import { backupCommand } from './commands/backup.ts';
 import { copyCommand } from './commands/copy.ts';
 import { doctorCommand } from './commands/doctor.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { queueCommand } from './commands/queue.ts';
 import { restoreCommand } from './commands/restore.ts';
 import { startCommand } from './commands/start.ts';
 import { statusCommand } from './commands/status.ts';
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   backup: backupCommand,
   restore: restoreCommand,
   copy: copyCommand,
+  queue: queueCommand,
 };
 
 const COMMON_FLAGS = { ...CONFIG_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
@@ -49,7 +51,7 @@ configuration flags (override piri's TOML file and PIRI_* environment variables)
   --db-postgres-max-open-conns N  --db-postgres-max-idle-conns N  --db-postgres-conn-max-lifetime DURATION
   (copy: the configuration is the source; --data-dir is the target's data dir, --from-data-dir the source's)
 
-docs/operations.md: backups, moving between backends, reading doctor's output.`;
+docs/operations.md: backups, moving between backends, reading doctor's output, dead letters.`;
 
 async function run(argv: string[]): Promise<CommandResult> {
   const options: FlagSpec = Object.assign({}, COMMON_FLAGS, ...Object.values(COMMANDS).map((c) => c.flags ?? {}));
@@ -58,13 +60,13 @@ async function run(argv: string[]): Promise<CommandResult> {
   if (values.help || !name) return { output: USAGE };
   const command = COMMANDS[name];
   if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)} (try --help)`);
-  if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+  if (rest.length > 0 && !command.subcommands) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
   for (const flag of Object.keys(values)) {
     if (!(flag in COMMON_FLAGS) && !(flag in (command.flags ?? {}))) {
       throw new UsageError(`--${flag} does not apply to ${name} (try --help)`);
     }
   }
-  return command.run(values as FlagValues);
+  return command.run(values as FlagValues, rest);
 }
 
 try {
