@@ -11,6 +11,8 @@ export type PiriDbErrorCode =
   | 'DATABASE_TOO_NEW'
   | 'SCHEMA_INCOMPLETE'
   | 'OPEN_FAILED'
+  /** An open store's file or disk failed under an operation: disk full, I/O error, damaged file, read-only. */
+  | 'STORAGE_FAILED'
   | 'INVALID_ARGUMENT'
   | 'MESSAGE_NOT_FOUND'
   | 'QUEUE_UNAVAILABLE'

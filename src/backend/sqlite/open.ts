@@ -8,6 +8,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { PiriDbError } from '../../errors.ts';
 import type { StoreDefinition } from '../../stores/registry.ts';
 import type { SqliteStoreConnection } from '../types.ts';
+import { unwritable } from './errors.ts';
 import { sqliteSchemas } from './schemas.ts';
 
 export const BUSY_TIMEOUT_MS = 5000;
@@ -19,13 +20,18 @@ export function sqliteStoreFile(dataDir: string, store: StoreDefinition): string
 /** Opens a store's file for the application: creates directories and the file, WAL, synchronous NORMAL. */
 export function openSqliteStore(dataDir: string, store: StoreDefinition): SqliteStoreConnection {
   const file = sqliteStoreFile(dataDir, store);
-  return openFile(store, file, () => {
-    mkdirSync(dirname(file), { recursive: true });
-    const client = new Database(file);
-    client.pragma('journal_mode = WAL');
-    client.pragma('synchronous = NORMAL');
-    return client;
-  });
+  return openFile(
+    store,
+    file,
+    () => {
+      mkdirSync(dirname(file), { recursive: true });
+      return new Database(file);
+    },
+    (client) => {
+      client.pragma('journal_mode = WAL');
+      client.pragma('synchronous = NORMAL');
+    },
+  );
 }
 
 /**
@@ -38,10 +44,18 @@ export function openSqliteStoreReadOnly(dataDir: string, store: StoreDefinition)
   return openFile(store, file, () => new Database(file, { readonly: true, fileMustExist: true }));
 }
 
-function openFile(store: StoreDefinition, file: string, open: () => Database.Database): SqliteStoreConnection {
+function openFile(
+  store: StoreDefinition,
+  file: string,
+  open: () => Database.Database,
+  configure: (client: Database.Database) => void = () => {},
+): SqliteStoreConnection {
   let client: Database.Database | undefined;
   try {
     client = open();
+    // Set up only once `client` is assigned: a pragma that fails (a file that is not a database, a read-only
+    // directory where WAL needs its -shm file) must not leave the connection, and its file handle, open.
+    configure(client);
     client.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     // Load-bearing: the scheduler's state machine relies on ON DELETE SET NULL / CASCADE.
     client.pragma('foreign_keys = ON');
@@ -49,7 +63,8 @@ function openFile(store: StoreDefinition, file: string, open: () => Database.Dat
     client.prepare('SELECT count(*) FROM sqlite_master').get();
   } catch (error) {
     client?.close();
-    throw new PiriDbError('OPEN_FAILED', `cannot open store ${store.name} at ${file}: ${(error as Error).message}`, {
+    const hint = unwritable(file);
+    throw new PiriDbError('OPEN_FAILED', `cannot open store ${store.name} at ${file}: ${(error as Error).message}${hint ? `; ${hint}` : ''}`, {
       cause: error,
     });
   }

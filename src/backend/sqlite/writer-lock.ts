@@ -9,7 +9,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DataDirLockedError } from '../../errors.ts';
+import { DataDirLockedError, PiriDbError } from '../../errors.ts';
+import { unwritable } from './errors.ts';
 
 export const WRITER_LOCK_FILE = 'piri-db.lock';
 
@@ -18,26 +19,32 @@ export interface WriterLock {
 }
 
 export function acquireWriterLock(dataDir: string): WriterLock {
-  mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, WRITER_LOCK_FILE);
-  const lock = new Database(file);
-  lock.pragma('busy_timeout = 0');
+  let lock: Database.Database | undefined;
   try {
+    mkdirSync(dataDir, { recursive: true });
+    lock = new Database(file);
+    lock.pragma('busy_timeout = 0');
     lock.exec('BEGIN EXCLUSIVE');
   } catch (error) {
-    lock.close();
+    lock?.close();
     if ((error as { code?: string }).code === 'SQLITE_BUSY') {
       throw new DataDirLockedError(
         `data dir ${dataDir} is in use by another piri-db instance (lock ${file} is held); ` +
           'SQLite allows one writer per installation: stop the other instance, or use PostgreSQL to share state',
       );
     }
-    throw error;
+    // A data dir that cannot be created or written (read-only mount, permissions): name the file, not just errno.
+    const hint = unwritable(file);
+    throw new PiriDbError('OPEN_FAILED', `cannot take the writer lock ${file}: ${(error as Error).message}${hint ? `; ${hint}` : ''}`, {
+      cause: error,
+    });
   }
+  const held = lock;
   return {
     release() {
-      lock.exec('ROLLBACK');
-      lock.close();
+      held.exec('ROLLBACK');
+      held.close();
     },
   };
 }
