@@ -1,11 +1,16 @@
 /**
  * `pnpm bench`: every benchmark in one run on this machine, written into docs/benchmarks.md (each bench owns
  * a section). Figures are never asserted anywhere; compare ratios from the same run, not absolute times.
+ *
+ * Environment: BENCH_ONLY=boot,queue runs only the named benches (default all); BENCH_QUEUE_N (jobs per round,
+ * default 20000) and BENCH_QUEUE_REPS (runs of the compared Postgres systems, default 2) shorten the queue bench
+ * for a quick look. The queue bench takes about 5 minutes on an idle 2-core machine, several times that under load.
  */
 import { arch, cpus, totalmem } from 'node:os';
 import Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { bootMarkdown, benchBoot } from './boot/boot.ts';
+import { benchQueue, queueMarkdown } from './queue/run-queue-bench.ts';
 import { writeSection } from './support/markdown-section.ts';
 import { startBenchPostgres } from './support/postgres.ts';
 
@@ -15,12 +20,35 @@ const postgres = await startBenchPostgres();
 try {
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'} (${arch()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}, SQLite ${sqliteVersion()}, ${new Date().toISOString().slice(0, 10)}`;
   writeSection(DOC, 'machine', `Last run: ${machine}.`);
-  const boot = await benchBoot(postgres);
-  const text = bootMarkdown(boot);
-  console.log(text);
-  writeSection(DOC, 'boot', text);
+  if (selected('boot')) {
+    const text = bootMarkdown(await benchBoot(postgres));
+    console.log(text);
+    writeSection(DOC, 'boot', text);
+  }
+  if (selected('queue')) {
+    const text = queueMarkdown(
+      await benchQueue(postgres, { jobs: positiveInteger('BENCH_QUEUE_N'), repetitions: positiveInteger('BENCH_QUEUE_REPS') }),
+    );
+    console.log(text);
+    writeSection(DOC, 'queue', text);
+  }
+  // The scheduler bench (bench/scheduler/tasks.ts: benchSchedulerTasks + schedulerTasksMarkdown) goes here, with
+  // its own section: if (selected('scheduler')) { ...; writeSection(DOC, 'scheduler', text); }
 } finally {
   await postgres.stop();
+}
+
+function selected(bench: string): boolean {
+  const only = (process.env.BENCH_ONLY ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  return only.length === 0 || only.includes(bench);
+}
+
+function positiveInteger(variable: string): number | undefined {
+  const raw = process.env[variable];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${variable} must be a positive integer, got "${raw}"`);
+  return value;
 }
 
 function sqliteVersion(): string {

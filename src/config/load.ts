@@ -94,7 +94,8 @@ function readToml(file: string, fileFrom: string): Record<string, unknown> {
     throw new ConfigError('config', `cannot read the config file ${file} (from ${fileFrom}): ${reason}`);
   }
   try {
-    return parse(text);
+    // A large integer arrives as a BigInt, to be refused naming its key, instead of failing the whole file.
+    return parse(text, { integersAsBigInt: 'asNeeded' });
   } catch (error) {
     // smol-toml's message quotes the lines around the fault, which may hold the postgres URL: keep the reason only.
     const reason =

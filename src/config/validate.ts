@@ -38,6 +38,12 @@ export type RawConfig = Partial<Record<ConfigKey, RawValue>>;
 const DEFAULT_DATA_DIR = '~/.storacha';
 const DEFAULT_POOL_SIZE = 5;
 const DEFAULT_CONN_MAX_LIFETIME_MS = 30 * 60_000;
+/**
+ * The longest connection lifetime a pool can keep: postgres-js sets a timer of max_lifetime whole seconds, and a Node
+ * timer longer than 2^31 - 1 ms fires after 1 ms (a connection closed as soon as it opened). 24d20h31m23s; Go accepts
+ * longer durations, which are kept at this.
+ */
+export const MAX_CONN_MAX_LIFETIME_MS = 2_147_483_000;
 
 const ACCEPTED = {
   dataDir: 'a directory path; a leading ~ is the home directory, a relative path starts at the working directory',
@@ -46,7 +52,7 @@ const ACCEPTED = {
   poolSize: `an integer; 0 or less means the default, ${DEFAULT_POOL_SIZE}`,
   lifetime:
     'a Go duration such as 30m, 1h30m, 90s or 500ms, or an integer number of nanoseconds; ' +
-    '0 or less means the default, 30m0s',
+    '0 or less means the default, 30m0s; more than 596h31m23s (the longest a timer can wait) is kept at that',
 } as const;
 
 /** Checks the merged values and builds the frozen Config. Every failure is a ConfigError naming the key. */
@@ -56,7 +62,8 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
   /** Only called for a key that was given. */
   const reject = (key: ConfigKey, problem: string, accepted: string): never => {
     const { value, from } = raw[key]!;
-    const message = `${show(value)} from ${from}: ${problem}; accepted: ${accepted}`;
+    // Masked before quoting too: JSON escapes would hide a password with a quote or a backslash from redactSecrets.
+    const message = `${show(value, secrets)} from ${from}: ${problem}; accepted: ${accepted}`;
     throw new ConfigError(key, redactSecrets(message, secrets));
   };
 
@@ -68,7 +75,8 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
 
   const poolSize = (key: ConfigKey): number => {
     if (raw[key] === undefined) return DEFAULT_POOL_SIZE;
-    const size = integer(raw[key].value) ?? reject(key, 'not an integer', ACCEPTED.poolSize);
+    const { value } = raw[key];
+    const size = integer(value) ?? reject(key, integral(value) ? 'out of range' : 'not an integer', ACCEPTED.poolSize);
     return size > 0 ? size : DEFAULT_POOL_SIZE;
   };
 
@@ -81,11 +89,14 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
     } catch (error) {
       return reject(key, (error as Error).message, ACCEPTED.lifetime);
     }
-    return ms > 0 ? ms : DEFAULT_CONN_MAX_LIFETIME_MS;
+    if (!(ms > 0)) return DEFAULT_CONN_MAX_LIFETIME_MS;
+    // The pool closes a connection with a timer, which fires after 1 ms when asked to wait longer than it can.
+    return Math.min(ms, MAX_CONN_MAX_LIFETIME_MS);
   };
 
   const dataDirText = text('repo.data_dir', ACCEPTED.dataDir) ?? DEFAULT_DATA_DIR;
   if (dataDirText === '') reject('repo.data_dir', "empty (Piri's in-memory mode is not supported)", ACCEPTED.dataDir);
+  if (dataDirText.includes('\u0000')) reject('repo.data_dir', 'contains U+0000 (NUL), which no file path can', ACCEPTED.dataDir);
   const dataDir = resolve(expandHome(dataDirText));
 
   const type = text('repo.database.type', ACCEPTED.type) ?? '';
@@ -137,10 +148,21 @@ function integer(value: unknown): number | undefined {
   return typeof number === 'number' && Number.isSafeInteger(number) ? number : undefined;
 }
 
+/** A whole number too large for a JavaScript number: a TOML integer read as a BigInt, or integer text. */
+function integral(value: unknown): boolean {
+  return typeof value === 'bigint' || (typeof value === 'string' && /^[+-]?\d+$/.test(value));
+}
+
 /** Go duration text, or an integer number of nanoseconds as Go reads an int into a Duration. */
 function durationMs(value: unknown): number {
   const nanoseconds = integer(value);
   if (nanoseconds !== undefined) return nanoseconds / 1e6;
+  if (integral(value)) {
+    // An int64 of nanoseconds is a valid Duration however large; beyond it Go refuses it as out of range.
+    const big = BigInt(value as bigint | string);
+    if (big >= -(1n << 63n) && big < 1n << 63n) return Number(big) / 1e6;
+    throw new Error('out of range (more than about 292 years)');
+  }
   if (typeof value !== 'string') throw new Error('not a duration');
   return parseGoDuration(value);
 }
@@ -149,9 +171,10 @@ function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? homedir() + path.slice(1) : path;
 }
 
-/** The offending value for a message; strings are quoted with any URL password masked. */
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(redactUrl(value));
+/** The offending value for a message; strings are quoted with any URL password and any known secret masked. */
+function show(value: unknown, secrets: readonly string[]): string {
+  if (typeof value === 'string') return JSON.stringify(redactSecrets(redactUrl(value), secrets));
+  if (typeof value === 'bigint') return `integer ${value}`;
   if (Array.isArray(value)) return 'an array';
   if (value instanceof Date) return 'a date';
   if (typeof value === 'object' && value !== null) return 'a table';

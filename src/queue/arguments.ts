@@ -10,6 +10,8 @@ import type { DeadLetterFilter, DeadLetterInput, DeadLetterReason, SendOptions }
  * fixed-width text, which a five-digit year would break.
  */
 export const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** 0000-01-01T00:00:00.000Z, the earliest time the SQLite text format can write. */
+export const EARLIEST_TIME_MS = Date.parse('0000-01-01T00:00:00.000Z');
 
 const REASONS: readonly DeadLetterReason[] = ['permanent_error', 'max_retries'];
 
@@ -19,7 +21,32 @@ export function invalidArgument(message: string): QueueError {
 
 export function checkQueueName(name: unknown): string {
   if (typeof name !== 'string' || name === '') throw invalidArgument(`queue name must be a non-empty string, got ${show(name)}`);
-  return name;
+  return checkStorable(name, 'queue name');
+}
+
+/**
+ * Text a key column can hold on both backends, unchanged. PostgreSQL text cannot store U+0000 (the driver's
+ * `invalid byte sequence` error would reach the caller), and an unpaired UTF-16 surrogate has no UTF-8 form: both
+ * drivers write it as something else (Postgres as U+FFFD, so that two different names would share rows).
+ */
+export function checkStorable(text: string, argument: string): string {
+  const problem = unstorable(text);
+  if (problem !== undefined) throw invalidArgument(`${argument} must not contain ${problem}, got ${show(text)}`);
+  return text;
+}
+
+/** Free text (a dead letter's error and job name): what cannot be stored becomes U+FFFD instead of failing the write. */
+export function storableText(text: string): string {
+  return text.replace(UNSTORABLE, '\ufffd');
+}
+
+/** U+0000 or an unpaired surrogate: with the u flag, a surrogate class only matches surrogates that are not in a pair. */
+const UNSTORABLE = /[\u0000\ud800-\udfff]/gu;
+
+function unstorable(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'U+0000 (NUL), which PostgreSQL text cannot store';
+  if (/[\ud800-\udfff]/u.test(text)) return 'an unpaired UTF-16 surrogate, which has no UTF-8 form';
+  return undefined;
 }
 
 /** A Buffer over the same bytes (no copy): both drivers bind Buffers. */
@@ -56,12 +83,14 @@ export function checkLimit(limit: unknown, argument: string): number {
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
     throw invalidArgument(`${argument} must be an integer >= 1, got ${show(limit)}`);
   }
-  return limit;
+  // 1e300 is an integer to JavaScript but to neither driver (SQLite: datatype mismatch, Postgres: not a bigint).
+  // No queue holds more messages than this, so "at most" means the same.
+  return Math.min(limit, Number.MAX_SAFE_INTEGER);
 }
 
 export function checkId(id: unknown, argument: string): string {
   if (typeof id !== 'string' || id === '') throw invalidArgument(`${argument} must be a non-empty message id string, got ${show(id)}`);
-  return id;
+  return checkStorable(id, argument);
 }
 
 export function checkIds<Id>(ids: unknown, argument: string, check: (id: unknown, argument: string) => Id): Id[] {
@@ -76,7 +105,9 @@ export function checkDeadLetterInput(input: unknown): DeadLetterInput {
     throw invalidArgument(`input.reason must be one of ${REASONS.join(', ')}, got ${show(reason)}`);
   }
   if (typeof error !== 'string') throw invalidArgument(`input.error must be a string, got ${show(error)}`);
-  return { jobName, reason: reason as DeadLetterReason, error };
+  // Both are free text that comes from job data (an envelope's name, a handler's error message): refusing them would
+  // leave the message undead-letterable, retried and finally swept with the cause lost.
+  return { jobName: storableText(jobName), reason: reason as DeadLetterReason, error: storableText(error) };
 }
 
 /** A dead-letter filter with each present field checked; ids go through the queue kind's own id check. */
@@ -89,15 +120,22 @@ export function checkFilter<Id>(
   if (movedBefore !== undefined && !(movedBefore instanceof Date && Number.isFinite(movedBefore.getTime()))) {
     throw invalidArgument(`filter.movedBefore must be a valid Date, got ${show(movedBefore)}`);
   }
+  // Queue times lie in years 0000-9999 (the SQLite text format's range; Postgres ends at 4713 BC). A later bound
+  // selects every dead letter (written in that format it would compare below every row and select none), an
+  // earlier one none.
+  const ms = movedBefore?.getTime();
+  const movedBeforeMs = ms === undefined || ms > LATEST_TIME_MS ? undefined : Math.max(ms, EARLIEST_TIME_MS);
   return {
     ids: ids === undefined ? undefined : checkIds(ids, 'filter.ids', checkId),
-    jobName,
-    movedBeforeMs: movedBefore?.getTime(),
+    // Stored job names went through storableText: a filter finds them by the name as given.
+    jobName: jobName === undefined ? undefined : storableText(jobName),
+    movedBeforeMs,
     limit: limit === undefined ? undefined : checkLimit(limit, 'filter.limit'),
   };
 }
 
-function show(value: unknown): string {
+/** A value for a message, whatever it is (JSON.stringify throws on a BigInt, and a template literal on a Symbol). */
+export function show(value: unknown): string {
   if (value instanceof Uint8Array) return `${value.constructor.name}(${value.byteLength})`;
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === null || value === undefined || typeof value !== 'object') return String(value);

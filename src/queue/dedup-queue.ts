@@ -19,8 +19,10 @@ import {
   checkIds,
   checkLimit,
   checkSendOptions,
+  checkStorable,
   deadlineMs,
   invalidArgument,
+  show,
 } from './arguments.ts';
 import { decode } from './envelope.ts';
 import { SWEEP_ERROR, SWEEP_REASON, toDeadLetter } from './dead-letters.ts';
@@ -56,7 +58,7 @@ export class DedupQueue implements QueueStore<DedupQueueSettings> {
     const envelope = checkBody(body, 'body');
     const now = this.#now();
     const visibleAtS = deadlineSeconds(now, checkSendOptions(options), 'options.delayMs');
-    const message = await this.#message(envelope);
+    const message = await this.#message(envelope, 'body');
     return this.#sql.send({ message, nowS: seconds(now), visibleAtS, dedupeEnabled: this.settings.dedupe.enabled });
   }
 
@@ -66,7 +68,7 @@ export class DedupQueue implements QueueStore<DedupQueueSettings> {
     const visibleAtS = deadlineSeconds(now, checkSendOptions(options), 'options.delayMs');
     if (envelopes.length === 0) return [];
     // Every envelope is read before anything is written: one bad body fails the batch, as one transaction would.
-    const messages = await Promise.all(envelopes.map((envelope) => this.#message(envelope)));
+    const messages = await Promise.all(envelopes.map((envelope, i) => this.#message(envelope, `bodies[${i}]`)));
     return this.#sql.sendMany({ messages, nowS: seconds(now), visibleAtS, dedupeEnabled: this.settings.dedupe.enabled });
   }
 
@@ -157,9 +159,13 @@ export class DedupQueue implements QueueStore<DedupQueueSettings> {
     await this.#sql.deleteMany({ queue: this.name, ids, nowS: seconds(this.#now()), dedupeEnabled: this.settings.dedupe.enabled });
   }
 
-  /** Parses the envelope (Piri's errors for a bad one) and resolves its job name's namespace. */
-  async #message(envelope: Buffer): Promise<DedupMessage> {
+  /**
+   * Parses the envelope (Piri's errors for a bad one) and resolves its job name's namespace. The name is a key
+   * (job_ns.name): one with U+0000 in it, which PostgreSQL text cannot hold, is refused on both backends.
+   */
+  async #message(envelope: Buffer, argument: string): Promise<DedupMessage> {
     const { name, message } = decode(envelope);
+    checkStorable(name, `${argument}: the envelope's job name`);
     await this.#register();
     return { nsId: await this.#namespace(name), key: createHash('sha256').update(message).digest(), body: envelope };
   }
@@ -211,6 +217,6 @@ function deadlineSeconds(now: number, ms: number, argument: string): number {
 /** Dedup ids are jobs.id values as decimal strings. */
 function checkJobId(id: unknown, argument: string): number {
   const jobId = typeof id === 'string' && /^[0-9]+$/.test(id) ? Number(id) : Number.NaN;
-  if (!Number.isSafeInteger(jobId)) throw invalidArgument(`${argument} must be a dedup message id (a decimal integer string), got ${JSON.stringify(id)}`);
+  if (!Number.isSafeInteger(jobId)) throw invalidArgument(`${argument} must be a dedup message id (a decimal integer string), got ${show(id)}`);
   return jobId;
 }

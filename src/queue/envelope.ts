@@ -109,11 +109,15 @@ function foldKey(key: string): string {
   return key.replace(/[A-Z\u017f\u212a]/g, (c) => (c === '\u017f' ? 's' : c === '\u212a' ? 'k' : c.toLowerCase()));
 }
 
-/** Go's rule: null leaves a string field empty; anything but a string is a type error. */
+/**
+ * Go's rule: null leaves a string field empty; anything but a string is a type error. An escaped surrogate that is
+ * not part of a pair (`"\ud800"`) reads as U+FFFD, as Go's decoder reads it: the name then has one form on both
+ * backends (neither can store the lone surrogate) and is the one encode() writes for it.
+ */
 function optionalString(value: unknown, what: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw new EnvelopeError(`decode message envelope: cannot read ${jsonType(value)} into ${what} (string)`);
-  return value;
+  return value.replace(/[\ud800-\udfff]/gu, '\ufffd');
 }
 
 /** Go's StdEncoding: padded standard alphabet; CR and LF are skipped. Node's decoder would accept anything. */

@@ -15,6 +15,7 @@ import {
   checkLimit,
   checkSendOptions,
   deadlineMs,
+  storableText,
 } from './arguments.ts';
 import { decode } from './envelope.ts';
 import { SWEEP_ERROR, SWEEP_REASON, toDeadLetter } from './dead-letters.ts';
@@ -144,10 +145,14 @@ export class PlainQueue implements QueueStore {
   }
 }
 
-/** jobqueue_dead.job_name for a swept message: the envelope's job name, or '' when the body is not an envelope. */
+/**
+ * jobqueue_dead.job_name for a swept message: the envelope's job name, or '' when the body is not an envelope. Made
+ * storable like any dead letter's job name: one U+0000 in a name would otherwise fail every sweep of the queue on
+ * Postgres, leaving every exhausted message stuck.
+ */
 function jobNameOf(body: Buffer): string {
   try {
-    return decode(body).name;
+    return storableText(decode(body).name);
   } catch {
     return '';
   }

@@ -9,6 +9,8 @@ import type { DedupeSettings, DedupQueueSettings, QueueSettings } from './types.
 
 /** goqite's defaults, which Piri inherits for queues it does not configure. */
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = Object.freeze({ visibilityTimeoutMs: 5_000, maxDeliveries: 3 });
+/** The largest maxDeliveries: jobqueue.received and jobs.attempts are `integer` (int4) columns on Postgres. */
+export const MAX_DELIVERIES = 2_147_483_647;
 /** Piri's dedup queue defaults (spec 4.5). */
 export const DEFAULT_DEDUPE: DedupeSettings = Object.freeze({ enabled: true, blockRepeatsAfterDeadLetter: true });
 
@@ -67,8 +69,9 @@ function checked(settings: QueueSettings): QueueSettings {
   if (typeof visibilityTimeoutMs !== 'number' || !Number.isFinite(visibilityTimeoutMs) || visibilityTimeoutMs <= 0) {
     throw invalidArgument(`overrides.visibilityTimeoutMs must be a finite number of ms > 0, got ${String(visibilityTimeoutMs)}`);
   }
-  if (typeof maxDeliveries !== 'number' || !Number.isInteger(maxDeliveries) || maxDeliveries < 1) {
-    throw invalidArgument(`overrides.maxDeliveries must be an integer >= 1, got ${String(maxDeliveries)}`);
+  // The delivery counter is a 32-bit integer column on Postgres: a larger bound would fail every claim there.
+  if (typeof maxDeliveries !== 'number' || !Number.isInteger(maxDeliveries) || maxDeliveries < 1 || maxDeliveries > MAX_DELIVERIES) {
+    throw invalidArgument(`overrides.maxDeliveries must be an integer >= 1 and <= ${MAX_DELIVERIES}, got ${String(maxDeliveries)}`);
   }
   return { visibilityTimeoutMs, maxDeliveries };
 }

@@ -36,11 +36,11 @@ export function backoffDelay(delivery: number, options: BackoffOptions, random: 
 export function resolveBackoff(overrides: Partial<BackoffOptions> = {}): BackoffOptions {
   const options = { ...DEFAULT_BACKOFF, ...overrides };
   const check = (ok: boolean, key: keyof BackoffOptions, rule: string) => {
-    if (!ok) throw new RangeError(`backoff.${key} must be ${rule}, got ${options[key]}`);
+    if (!ok) throw new RangeError(`backoff.${key} must be ${rule}, got ${String(options[key])}`);
   };
   check(Number.isFinite(options.baseMs) && options.baseMs >= 0, 'baseMs', 'a finite number >= 0');
   check(Number.isFinite(options.factor) && options.factor >= 1, 'factor', 'a finite number >= 1');
   check(Number.isFinite(options.maxMs) && options.maxMs >= options.baseMs, 'maxMs', `a finite number >= baseMs (${options.baseMs})`);
-  check(options.jitter >= 0 && options.jitter <= 1, 'jitter', 'between 0 and 1');
+  check(typeof options.jitter === 'number' && options.jitter >= 0 && options.jitter <= 1, 'jitter', 'between 0 and 1');
   return options;
 }

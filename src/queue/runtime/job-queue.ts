@@ -37,7 +37,10 @@ export interface EnqueueOptions {
 }
 
 export interface StopOptions {
-  /** Grace period for running jobs before they are aborted and abandoned. Default 10 s. */
+  /**
+   * Grace period for running jobs before they are aborted and abandoned. Default 10 s. A number >= 0; Infinity (or
+   * anything longer than a timer can wait, about 24.8 days) waits for every job however long it takes.
+   */
   readonly timeoutMs?: number;
 }
 
@@ -52,6 +55,18 @@ export interface JobQueue {
 }
 
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * A job name as it comes back from the envelope, which is what a handler is looked up by: an unpaired surrogate has
+ * no UTF-8 form and travels as U+FFFD (as in Go). Without this a job registered and enqueued under such a name could
+ * never run ("not registered", dead-lettered). A name that is not a non-empty string could never be enqueued or read.
+ */
+function wireName(jobName: unknown): string {
+  if (typeof jobName !== 'string' || jobName === '') {
+    throw new TypeError(`job name must be a non-empty string, got ${typeof jobName === 'string' ? '""' : String(jobName)}`);
+  }
+  return jobName.replace(/[\ud800-\udfff]/gu, '\ufffd');
+}
 
 type State = 'created' | 'started' | 'stopping';
 
@@ -77,8 +92,9 @@ export function createJobQueue(store: QueueStore, options?: JobQueueOptions): Jo
 
     register(jobName, handler, { onFailure } = {}) {
       if (state !== 'created') throw new JobQueueStateError(`JobQueue[${name}] already started, cannot register job on running job queue`);
-      if (registrations.has(jobName)) throw new JobQueueStateError(`job "${jobName}" already registered`);
-      registrations.set(jobName, onFailure === undefined ? { handler } : { handler, onFailure });
+      const key = wireName(jobName);
+      if (registrations.has(key)) throw new JobQueueStateError(`job "${jobName}" already registered`);
+      registrations.set(key, onFailure === undefined ? { handler } : { handler, onFailure });
     },
 
     start() {
@@ -92,13 +108,16 @@ export function createJobQueue(store: QueueStore, options?: JobQueueOptions): Jo
       if (state === 'created') throw new JobQueueStateError(`JobQueue[${name}] not started, must start before enqueuing a job`);
       if (state === 'stopping') throw new JobQueueStateError('job queue is stopping');
       // Piri accepts any name here and panics when the job comes back; refusing it now keeps the typo with its caller.
-      if (!registrations.has(jobName)) throw new JobQueueStateError(`job "${jobName}" not registered on JobQueue[${name}]`);
+      if (!registrations.has(wireName(jobName))) throw new JobQueueStateError(`job "${jobName}" not registered on JobQueue[${name}]`);
       return store.send(encode(jobName, payload, trace), delayMs === undefined ? undefined : { delayMs });
     },
 
     async stop({ timeoutMs = DEFAULT_STOP_TIMEOUT_MS } = {}) {
       if (state === 'created') throw new JobQueueStateError(`JobQueue[${name}] not started, must start before stopping job`);
       if (state === 'stopping') throw new JobQueueStateError('job queue is already stopping');
+      if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+        throw new RangeError(`JobQueue[${name}]: stop timeoutMs must be a number >= 0 (Infinity waits for every job), got ${String(timeoutMs)}`);
+      }
       state = 'stopping';
       const abandoned = (await pool.drain(timeoutMs)) ? 0 : await executor.abandon();
       await sweeper?.stop();

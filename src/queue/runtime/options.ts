@@ -49,6 +49,11 @@ export interface ResolvedOptions {
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 100;
+/**
+ * The longest delay a Node.js timer keeps (2^31 - 1 ms, about 24.8 days). Beyond it setTimeout and setInterval fire
+ * after 1 ms instead: a claim renewal or a sweep every millisecond, a stop() that gives up at once.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
 const DEFAULT_COMPLETION_BATCH_SIZE = 100;
 const DEFAULT_COMPLETION_DELAY_MS = 2;
 
@@ -59,8 +64,9 @@ export function resolveOptions(queue: string, settings: QueueSettings, options: 
     maxWorkers,
     prefetch: options.prefetch ?? maxWorkers,
     pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
-    extendIntervalMs: options.extendIntervalMs ?? Math.floor(visibility / 2),
-    sweepIntervalMs: options.sweepIntervalMs ?? visibility,
+    // A window longer than a timer can wait is renewed and swept at the longest interval one can.
+    extendIntervalMs: options.extendIntervalMs ?? Math.min(Math.floor(visibility / 2), MAX_TIMER_MS),
+    sweepIntervalMs: options.sweepIntervalMs ?? Math.min(visibility, MAX_TIMER_MS),
     backoff: resolveBackoff(options.backoff),
     completionBatchSize: options.completionBatchSize ?? DEFAULT_COMPLETION_BATCH_SIZE,
     completionDelayMs: options.completionDelayMs ?? DEFAULT_COMPLETION_DELAY_MS,
@@ -71,15 +77,16 @@ export function resolveOptions(queue: string, settings: QueueSettings, options: 
   };
   check(Number.isInteger(resolved.maxWorkers) && resolved.maxWorkers >= 1, 'maxWorkers', 'an integer >= 1');
   check(Number.isInteger(resolved.prefetch) && resolved.prefetch >= 0, 'prefetch', 'an integer >= 0');
-  check(resolved.pollIntervalMs > 0, 'pollIntervalMs', '> 0');
+  const timer = (ms: number, min: number) => typeof ms === 'number' && ms >= min && ms <= MAX_TIMER_MS;
+  check(timer(resolved.pollIntervalMs, Number.MIN_VALUE), 'pollIntervalMs', `> 0 and <= ${MAX_TIMER_MS}`);
   check(
-    resolved.extendIntervalMs > 0 && resolved.extendIntervalMs < visibility,
+    timer(resolved.extendIntervalMs, Number.MIN_VALUE) && resolved.extendIntervalMs < visibility,
     'extendIntervalMs',
-    `> 0 and shorter than the queue's visibility timeout (${visibility} ms)`,
+    `> 0 and shorter than the queue's visibility timeout (${visibility} ms), and <= ${MAX_TIMER_MS}`,
   );
-  check(resolved.sweepIntervalMs > 0, 'sweepIntervalMs', '> 0');
+  check(timer(resolved.sweepIntervalMs, Number.MIN_VALUE), 'sweepIntervalMs', `> 0 and <= ${MAX_TIMER_MS}`);
   check(Number.isInteger(resolved.completionBatchSize) && resolved.completionBatchSize >= 1, 'completionBatchSize', 'an integer >= 1');
-  check(resolved.completionDelayMs >= 0, 'completionDelayMs', '>= 0');
+  check(timer(resolved.completionDelayMs, 0), 'completionDelayMs', `>= 0 and <= ${MAX_TIMER_MS}`);
   return resolved;
 }
 

@@ -18,6 +18,7 @@ import type { QueueStore, ReceivedMessage } from '../types.ts';
 import { describeError } from './errors.ts';
 import type { Executor, HeldMessage } from './executor.ts';
 import type { JobQueueLogger } from './logger.ts';
+import { MAX_TIMER_MS } from './options.ts';
 
 const CLAIM_ERROR_PAUSE_MS = 1_000;
 /** Weight of the newest sample in the moving averages of claim and job durations. */
@@ -72,7 +73,8 @@ export class WorkerPool {
     let timer: NodeJS.Timeout | undefined;
     const idle = await new Promise<boolean>((resolve) => {
       this.#idle = () => resolve(true);
-      timer = setTimeout(() => resolve(false), timeoutMs);
+      // Longer than a timer can wait (Infinity included) means no time limit: setTimeout would fire after 1 ms.
+      if (timeoutMs <= MAX_TIMER_MS) timer = setTimeout(() => resolve(false), timeoutMs);
     });
     clearTimeout(timer);
     this.#idle = undefined;

@@ -40,8 +40,18 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
      )
      SELECT id, body, received FROM claimed ORDER BY created, id`,
   );
+  // receive(), the single-message claim: the locking select is an InitPlan run once, the update goes through the
+  // primary key, and there is no CTE to materialise and sort. $1 queue, $2 now, $3 max deliveries, $4 visible at.
+  const claimOne = prepared<ClaimedRow>(
+    `UPDATE ${jobqueue} SET timeout = ${at('$4')}, received = received + 1
+     WHERE id = (SELECT id FROM ${jobqueue} WHERE queue = $1 AND timeout <= ${at('$2')} AND received < $3
+                 ORDER BY created, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+     RETURNING id, body, received`,
+  );
   const extend = prepared(`UPDATE ${jobqueue} SET timeout = ${at('$3')} WHERE queue = $1 AND id = $2`);
   const deleteMany = prepared(`DELETE FROM ${jobqueue} WHERE queue = $1 AND id = ANY($2::text[])`);
+  // delete(id): a plain text parameter instead of a one-element array.
+  const deleteOne = prepared(`DELETE FROM ${jobqueue} WHERE queue = $1 AND id = $2`);
   const deadLetter = prepared(
     `WITH moved AS (DELETE FROM ${jobqueue} WHERE queue = $1 AND id = $2 RETURNING *)
      INSERT INTO ${jobqueueDead} (id, created, updated, queue, body, timeout, received, job_name, failure_reason, error_message, moved_at)
@@ -97,13 +107,14 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
       await insertMany(sql, [sql.array([...p.ids], TEXT), sql.array([...p.bodies], BYTEA), p.now, p.queue, p.visibleAt]);
     },
     async claim(p) {
+      if (p.limit === 1) return [...(await claimOne(sql, [p.queue, p.now, p.maxDeliveries, p.visibleAt]))];
       return [...(await claim(sql, [p.queue, p.now, p.maxDeliveries, p.limit, p.visibleAt]))];
     },
     async extend(p) {
       return (await extend(sql, [p.queue, p.id, p.visibleAt])).count > 0;
     },
     async deleteMany(p) {
-      await deleteMany(sql, [p.queue, sql.array([...p.ids], TEXT)]);
+      await (p.ids.length === 1 ? deleteOne(sql, [p.queue, p.ids[0]!]) : deleteMany(sql, [p.queue, sql.array([...p.ids], TEXT)]));
     },
     async deadLetter(p) {
       return (await deadLetter(sql, [p.queue, p.id, p.jobName, p.reason, p.error, p.now])).count > 0;

@@ -22,8 +22,10 @@ import type {
 } from './types.ts';
 
 export function plainQueueSql({ client }: SqliteStoreConnection): PlainQueueSql {
-  const insert = client.prepare<{ id: string; now: string; queue: string; body: Buffer; visibleAt: string }>(
-    `INSERT INTO jobqueue (id, created, updated, queue, body, timeout) VALUES (@id, @now, @now, @queue, @body, @visibleAt)`,
+  // Positional parameters: the hottest statement, run once per message of a sendMany, binds faster without a
+  // parameter object. (id, created, updated, queue, body, timeout).
+  const insert = client.prepare<[string, string, string, string, Buffer, string]>(
+    `INSERT INTO jobqueue (id, created, updated, queue, body, timeout) VALUES (?, ?, ?, ?, ?, ?)`,
   );
   const claim = client.prepare<
     { queue: string; now: string; visibleAt: string; maxDeliveries: number; limit: number },
@@ -33,6 +35,14 @@ export function plainQueueSql({ client }: SqliteStoreConnection): PlainQueueSql 
      WHERE id IN (SELECT id FROM jobqueue WHERE queue = @queue AND timeout <= @now AND received < @maxDeliveries
                   ORDER BY created, id LIMIT @limit)
      RETURNING id, body, received, created`,
+  );
+  // receive(), the single-message claim: `id = (scalar subquery)` updates in one pass and needs no sort in JS;
+  // `id IN (list subquery)` above first collects the ids into a temporary table (about 1.5x the cost for one row).
+  const claimOne = client.prepare<{ queue: string; now: string; visibleAt: string; maxDeliveries: number }, ClaimedRow>(
+    `UPDATE jobqueue SET timeout = @visibleAt, received = received + 1
+     WHERE id = (SELECT id FROM jobqueue WHERE queue = @queue AND timeout <= @now AND received < @maxDeliveries
+                 ORDER BY created, id LIMIT 1)
+     RETURNING id, body, received`,
   );
   const extend = client.prepare<{ queue: string; id: string; visibleAt: string }>(
     `UPDATE jobqueue SET timeout = @visibleAt WHERE queue = @queue AND id = @id`,
@@ -84,10 +94,15 @@ export function plainQueueSql({ client }: SqliteStoreConnection): PlainQueueSql 
   const pickedDeadIds = (selection: DeadSelection<string, number>) => JSON.stringify(pickDead.all(deadBind(selection, time)).map((r) => r.id));
 
   const sendManyTx = client.transaction((p: Parameters<PlainQueueSql['sendMany']>[0]) => {
-    p.ids.forEach((id, i) => insert.run({ id, now: time(p.now), queue: p.queue, body: p.bodies[i]!, visibleAt: time(p.visibleAt) }));
+    const now = time(p.now);
+    const visibleAt = time(p.visibleAt);
+    for (let i = 0; i < p.ids.length; i++) insert.run(p.ids[i]!, now, now, p.queue, p.bodies[i]!, visibleAt);
   });
   const claimTx = client.transaction((p: Parameters<PlainQueueSql['claim']>[0]) =>
     claim.all({ queue: p.queue, now: time(p.now), visibleAt: time(p.visibleAt), maxDeliveries: p.maxDeliveries, limit: p.limit }),
+  );
+  const claimOneTx = client.transaction((p: Parameters<PlainQueueSql['claim']>[0]) =>
+    claimOne.all({ queue: p.queue, now: time(p.now), visibleAt: time(p.visibleAt), maxDeliveries: p.maxDeliveries })[0],
   );
   const deadLetterTx = client.transaction(moveToDead);
   const sweepTx = client.transaction((p: Parameters<PlainQueueSql['sweepExhausted']>[0]) => {
@@ -105,19 +120,26 @@ export function plainQueueSql({ client }: SqliteStoreConnection): PlainQueueSql 
 
   return {
     async send(p) {
-      insert.run({ id: p.id, now: time(p.now), queue: p.queue, body: p.body, visibleAt: time(p.visibleAt) });
+      const now = time(p.now);
+      insert.run(p.id, now, now, p.queue, p.body, time(p.visibleAt));
     },
     async sendMany(p) {
       sendManyTx.immediate(p);
     },
     async claim(p) {
+      if (p.limit === 1) {
+        const row = claimOneTx.immediate(p);
+        return row === undefined ? [] : [claimed(row)];
+      }
       return claimTx.immediate(p).sort((a, b) => compare(a.created, b.created) || compare(a.id, b.id)).map(claimed);
     },
     async extend(p) {
       return extend.run({ queue: p.queue, id: p.id, visibleAt: time(p.visibleAt) }).changes > 0;
     },
     async deleteMany(p) {
-      deleteMany.run({ queue: p.queue, ids: JSON.stringify(p.ids) });
+      // delete(id): one primary-key lookup, without encoding a JSON array and scanning json_each.
+      if (p.ids.length === 1) deleteOne.run({ queue: p.queue, id: p.ids[0]! });
+      else deleteMany.run({ queue: p.queue, ids: JSON.stringify(p.ids) });
     },
     async deadLetter(p) {
       return deadLetterTx.immediate({ queue: p.queue, id: p.id, jobName: p.jobName, reason: p.reason, error: p.error, now: time(p.now) });
@@ -243,7 +265,10 @@ export function dedupQueueSql({ client }: SqliteStoreConnection): DedupQueueSql 
   );
 
   const send = (p: Parameters<DedupQueueSql['send']>[0]) => {
-    const row = insert.get({ ...p.message, nowS: p.nowS, visibleAtS: p.visibleAtS, dedupeEnabled: Number(p.dedupeEnabled) });
+    // all(), not get(): a write that returns rows must be stepped to SQLITE_DONE. get() resets it after the first row,
+    // and an autocommit write committed by the reset skips the WAL hook, so no automatic checkpoint ever runs and
+    // the WAL file grows with every send (single sends run outside a transaction).
+    const [row] = insert.all({ ...p.message, nowS: p.nowS, visibleAtS: p.visibleAtS, dedupeEnabled: Number(p.dedupeEnabled) });
     return row === undefined ? undefined : String(row.id);
   };
   const pickedDeadIds = (selection: DeadSelection<number, number>) => JSON.stringify(pickDead.all(deadBind(selection, (s) => s)).map((r) => r.id));

@@ -1,0 +1,411 @@
+/**
+ * The queue bench: piri-db (single calls and the worker runtime) against the raw drivers running Piri's statements
+ * and the peer queues, N jobs of ~100 bytes, every system in ONE run on this machine. Systems are repeated
+ * interleaved (all systems once, then all again) and reported as the median per phase. The issue's targets are ratios
+ * of two systems from the same run: absolute jobs/s move with the machine's load, ratios much less.
+ *
+ * benchQueue() runs it and returns the figures; queueMarkdown() renders the docs/benchmarks.md section.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import postgres from 'postgres';
+import { graphileWorker } from '../peers/graphile-worker.ts';
+import { pgBossFetchComplete, pgBossWork } from '../peers/pg-boss.ts';
+import { plainjob } from '../peers/plainjob.ts';
+import { rawPostgres } from '../peers/raw-postgres.ts';
+import { rawSqlite } from '../peers/raw-sqlite.ts';
+import type { BenchPostgres } from '../support/postgres.ts';
+import { markdownTable } from '../support/report.ts';
+import { runWorkload, type Phase, type QueueSystem, type ResultRow } from '../support/workload.ts';
+import { rawSqliteCheckpointed } from './raw-sqlite-checkpointed.ts';
+import { piriRuntime, piriSingleCalls, POSTGRES_POOL, type RuntimeTuning } from './systems.ts';
+
+export interface QueueBenchOptions {
+  /** N, jobs per round. Default 20,000. */
+  readonly jobs?: number;
+  /** Payloads per batch send. Default 1,000. */
+  readonly batchSize?: number;
+  /** Single sends timed on Postgres (each is one fsync'd commit, so fewer measure the rate as well). Default 2,000. */
+  readonly postgresSendOneJobs?: number;
+  /**
+   * Runs of each Postgres system that a target compares. Default 2. SQLite systems, which take seconds, run once
+   * more (a true median of 3 by default); peers that no target compares (pg-boss fetch+complete, graphile-worker)
+   * run once.
+   */
+  readonly repetitions?: number;
+  /** Key fragments: run only the systems whose key contains one (ratios missing a side are shown as not run). */
+  readonly only?: readonly string[];
+  /**
+   * Runtime options for the "tuned" runtime rows, run beside the rows with the runtime's defaults (the before and
+   * after of the tuning, in the same run). Default DEFAULT_RUNTIME_TUNING; null for the defaults only.
+   */
+  readonly runtimeTuning?: RuntimeTuning | null;
+  /** Progress lines; default stderr. */
+  readonly log?: (line: string) => void;
+}
+
+type Backend = 'sqlite' | 'postgres';
+
+interface Entry {
+  /** Stable key the ratios refer to. */
+  readonly key: string;
+  readonly backend: Backend;
+  readonly make: (pg: BenchPostgres) => Promise<QueueSystem>;
+  readonly sendOneJobs?: number;
+  readonly report?: readonly Phase[];
+  /** False for peers no target compares: they run once. */
+  readonly compared: boolean;
+}
+
+interface Ratio {
+  readonly target: string;
+  readonly backend: Backend;
+  readonly numerator: readonly [key: string, phase: Phase];
+  readonly denominator: readonly [key: string, phase: Phase];
+  readonly atLeast: number;
+}
+
+export interface RatioResult extends Ratio {
+  /** Ratio of the medians; undefined when a side did not run. */
+  readonly value: number | undefined;
+  /** The ratio within each run that has both sides, for a sense of the noise. */
+  readonly perRun: readonly number[];
+  readonly met: boolean | undefined;
+  readonly numeratorName: string;
+  readonly denominatorName: string;
+}
+
+export interface KeyedRow extends ResultRow {
+  readonly key: string;
+}
+
+export interface QueueBenchResult {
+  readonly jobs: number;
+  readonly batchSize: number;
+  readonly postgresSendOneJobs: number;
+  /** Runs per system name. */
+  readonly runsPerSystem: Readonly<Record<string, number>>;
+  readonly runtimeTuning: RuntimeTuning | undefined;
+  readonly versions: Readonly<Record<string, string>>;
+  /** Every run's rows. */
+  readonly runs: readonly (readonly KeyedRow[])[];
+  /** Median per system and phase. */
+  readonly median: readonly KeyedRow[];
+  readonly ratios: readonly RatioResult[];
+  readonly seconds: number;
+}
+
+const DRAINS: readonly Phase[] = ['drain with 1 worker', 'drain with 8 workers'];
+
+/**
+ * Claim up to maxWorkers + 56 messages per receiveMany and delete up to 500 per statement. With the defaults
+ * (prefetch = maxWorkers, 100 per delete) a drain of short jobs is paced by one claim commit per 16 messages at 8
+ * workers, and by one per 2 at 1 worker; on Postgres, where a commit waits for fsync, that left the 8-worker drain
+ * between 0.9x and 1.8x pg-boss work() across runs here. Larger claims also spread the cost of sorting a `created`
+ * group (see the notes in the docs) over more messages.
+ */
+export const DEFAULT_RUNTIME_TUNING: RuntimeTuning = { prefetch: 56, completionBatchSize: 500 };
+
+function entries(postgresSendOneJobs: number, tuning: RuntimeTuning | undefined): Entry[] {
+  const db = (pg: BenchPostgres, name: string) => pg.createDatabase(name);
+  const runtime = (backend: Backend, key: string, options: RuntimeTuning = {}, label = ''): Entry => ({
+    key,
+    backend,
+    compared: true,
+    report: DRAINS,
+    make: async (pg) => piriRuntime(backend === 'sqlite' ? { backend } : { backend, databaseUrl: await db(pg, key) }, options, label),
+  });
+  const tunedLabel = tuning === undefined ? '' : tuningLabel(tuning);
+  return [
+    // Each piri-db system runs right after the system it is compared with, so drifts of the load hit both alike.
+    { key: 'raw-sqlite', backend: 'sqlite', compared: true, make: async () => rawSqlite() },
+    { key: 'raw-sqlite-stepped', backend: 'sqlite', compared: true, make: async () => rawSqliteCheckpointed() },
+    { key: 'piri-single-sqlite', backend: 'sqlite', compared: true, make: async () => piriSingleCalls({ backend: 'sqlite' }) },
+    { key: 'plainjob', backend: 'sqlite', compared: true, make: async () => plainjob() },
+    runtime('sqlite', 'piri-runtime-sqlite'),
+    ...(tuning === undefined ? [] : [runtime('sqlite', 'piri-runtime-tuned-sqlite', tuning, tunedLabel)]),
+    {
+      key: 'raw-postgres',
+      backend: 'postgres',
+      compared: true,
+      make: async (pg) => rawPostgres(await db(pg, 'raw_postgres')),
+      sendOneJobs: postgresSendOneJobs,
+    },
+    {
+      key: 'piri-single-postgres',
+      backend: 'postgres',
+      compared: true,
+      make: async (pg) => piriSingleCalls({ backend: 'postgres', databaseUrl: await db(pg, 'piri_single') }),
+      sendOneJobs: postgresSendOneJobs,
+    },
+    { key: 'pg-boss-work', backend: 'postgres', compared: true, make: async (pg) => pgBossWork(await db(pg, 'pgboss_work'), 10), report: DRAINS },
+    runtime('postgres', 'piri-runtime-postgres'),
+    ...(tuning === undefined ? [] : [runtime('postgres', 'piri-runtime-tuned-postgres', tuning, tunedLabel)]),
+    {
+      key: 'pg-boss-fetch',
+      backend: 'postgres',
+      compared: false,
+      make: async (pg) => pgBossFetchComplete(await db(pg, 'pgboss_fetch')),
+      sendOneJobs: postgresSendOneJobs,
+    },
+    {
+      key: 'graphile-worker',
+      backend: 'postgres',
+      compared: false,
+      make: async (pg) => graphileWorker(await db(pg, 'graphile_worker')),
+      sendOneJobs: postgresSendOneJobs,
+    },
+  ];
+}
+
+function ratios(tuned: boolean): Ratio[] {
+  const list: Ratio[] = [];
+  for (const backend of ['sqlite', 'postgres'] as const) {
+    const piri = `piri-single-${backend}`;
+    const raw = `raw-${backend}`;
+    list.push({ target: 'single-call send', backend, numerator: [piri, 'send one at a time'], denominator: [raw, 'send one at a time'], atLeast: 0.9 });
+    if (backend === 'sqlite') {
+      list.push({
+        target: 'single-call send, against a raw send that checkpoints (see below)',
+        backend,
+        numerator: [piri, 'send one at a time'],
+        denominator: ['raw-sqlite-stepped', 'send one at a time'],
+        atLeast: 0.9,
+      });
+    }
+    list.push(
+      {
+        target: 'single-call receive + delete (drain, 1 worker)',
+        backend,
+        numerator: [piri, 'drain with 1 worker'],
+        denominator: [raw, 'drain with 1 worker'],
+        atLeast: 0.9,
+      },
+      { target: 'batch send', backend, numerator: [piri, 'send batch'], denominator: [raw, 'send batch'], atLeast: 0.9 },
+    );
+  }
+  const runtimes = tuned ? ['piri-runtime', 'piri-runtime-tuned'] : ['piri-runtime'];
+  for (const runtime of runtimes) {
+    list.push({
+      target: 'runtime drain, 8 workers, against plainjob',
+      backend: 'sqlite',
+      numerator: [`${runtime}-sqlite`, 'drain with 8 workers'],
+      denominator: ['plainjob', 'drain with 8 workers'],
+      atLeast: 2,
+    });
+  }
+  for (const runtime of runtimes) {
+    list.push({
+      target: 'runtime drain, 8 workers, against pg-boss work() batch 10',
+      backend: 'postgres',
+      numerator: [`${runtime}-postgres`, 'drain with 8 workers'],
+      denominator: ['pg-boss-work', 'drain with 8 workers'],
+      atLeast: 1.2,
+    });
+  }
+  return list;
+}
+
+export async function benchQueue(pg: BenchPostgres, options: QueueBenchOptions = {}): Promise<QueueBenchResult> {
+  const started = Date.now();
+  const jobs = options.jobs ?? 20_000;
+  const batchSize = options.batchSize ?? 1_000;
+  const postgresSendOneJobs = Math.min(jobs, options.postgresSendOneJobs ?? 2_000);
+  const repetitions = options.repetitions ?? 2;
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const only = options.only ?? [];
+  const tuning = options.runtimeTuning === null ? undefined : (options.runtimeTuning ?? DEFAULT_RUNTIME_TUNING);
+  const selected = entries(postgresSendOneJobs, tuning).filter(
+    (entry) => only.length === 0 || only.some((part) => entry.key.includes(part)),
+  );
+  const runsOf = (entry: Entry) => (!entry.compared ? 1 : entry.backend === 'sqlite' ? repetitions + 1 : repetitions);
+  const rounds = Math.max(0, ...selected.map(runsOf));
+
+  const runs: KeyedRow[][] = [];
+  const runsPerSystem: Record<string, number> = {};
+  for (let round = 1; round <= rounds; round++) {
+    const rows: KeyedRow[] = [];
+    for (const entry of selected.filter((e) => round <= runsOf(e))) {
+      const began = Date.now();
+      const system = await entry.make(pg);
+      const result = await runWorkload(system, { jobs, batchSize, sendOneJobs: entry.sendOneJobs, report: entry.report });
+      rows.push(...result.map((row) => ({ ...row, key: entry.key })));
+      runsPerSystem[system.name] = (runsPerSystem[system.name] ?? 0) + 1;
+      const figures = result.map((row) => `${short(row.phase)} ${Math.round(row.jobsPerSec)}`).join(', ');
+      log(`queue bench, round ${round}/${rounds}: ${system.name}: ${figures} (${((Date.now() - began) / 1000).toFixed(1)} s)`);
+    }
+    runs.push(rows);
+  }
+
+  const median = medianRows(runs);
+  const rate = (rows: readonly KeyedRow[], [key, phase]: readonly [string, Phase]) =>
+    rows.find((row) => row.key === key && row.phase === phase);
+  const results = ratios(tuning !== undefined).map((ratio): RatioResult => {
+    const top = rate(median, ratio.numerator);
+    const bottom = rate(median, ratio.denominator);
+    const value = top !== undefined && bottom !== undefined ? top.jobsPerSec / bottom.jobsPerSec : undefined;
+    const perRun = runs.flatMap((rows) => {
+      const a = rate(rows, ratio.numerator);
+      const b = rate(rows, ratio.denominator);
+      return a !== undefined && b !== undefined ? [a.jobsPerSec / b.jobsPerSec] : [];
+    });
+    return {
+      ...ratio,
+      value,
+      perRun,
+      met: value === undefined ? undefined : value >= ratio.atLeast,
+      numeratorName: top?.system ?? ratio.numerator[0],
+      denominatorName: bottom?.system ?? ratio.denominator[0],
+    };
+  });
+
+  return {
+    jobs,
+    batchSize,
+    postgresSendOneJobs,
+    runsPerSystem,
+    runtimeTuning: tuning,
+    versions: await versions(pg),
+    runs,
+    median,
+    ratios: results,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+/** The median of each (system, phase) over the runs; of two runs that is their mean. */
+function medianRows(runs: readonly (readonly KeyedRow[])[]): KeyedRow[] {
+  const out: KeyedRow[] = [];
+  for (const row of runs.flat()) {
+    if (out.some((done) => done.key === row.key && done.phase === row.phase)) continue;
+    const values = runs
+      .flatMap((rows) => rows.filter((other) => other.key === row.key && other.phase === row.phase))
+      .map((other) => other.jobsPerSec)
+      .sort((a, b) => a - b);
+    const middle = values.length / 2;
+    const value = values.length % 2 === 1 ? values[Math.floor(middle)]! : (values[middle - 1]! + values[middle]!) / 2;
+    out.push({ ...row, jobsPerSec: value });
+  }
+  return out;
+}
+
+function short(phase: Phase): string {
+  const names: Record<Phase, string> = {
+    'send one at a time': 'send one',
+    'send batch': 'send batch',
+    'drain with 1 worker': 'drain 1',
+    'drain with 8 workers': 'drain 8',
+  };
+  return names[phase];
+}
+
+function tuningLabel(tuning: RuntimeTuning): string {
+  return Object.entries(tuning)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key} ${String(value)}`)
+    .join(', ');
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+async function versions(pg: BenchPostgres): Promise<Record<string, string>> {
+  const version = (name: string) => {
+    try {
+      return (JSON.parse(readFileSync(`${ROOT}node_modules/${name}/package.json`, 'utf8')) as { version: string }).version;
+    } catch {
+      return '?';
+    }
+  };
+  const result: Record<string, string> = { Node: process.versions.node };
+  for (const name of ['better-sqlite3', 'postgres', 'plainjob', 'pg-boss', 'graphile-worker']) result[name] = version(name);
+  const sql = postgres(await pg.createDatabase('version'), { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<{ server_version: string }[]>`SHOW server_version`;
+    result.PostgreSQL = row?.server_version ?? '?';
+  } finally {
+    await sql.end();
+  }
+  return result;
+}
+
+export function queueMarkdown(result: QueueBenchResult): string {
+  const count = (n: number) => n.toLocaleString('en-US');
+  const versions = Object.entries(result.versions)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ');
+  const byCount = new Map<number, string[]>();
+  for (const [name, n] of Object.entries(result.runsPerSystem)) byCount.set(n, [...(byCount.get(n) ?? []), name]);
+  const runs = [...byCount.entries()]
+    .sort(([a], [b]) => b - a)
+    .map(([n, names]) => `${n} run${n === 1 ? '' : 's'} of ${names.join('; ')}`)
+    .join(', and ');
+  const x = (value: number) => `${value.toFixed(2)}x`;
+  const side = ([, phase]: readonly [string, Phase], name: string) => `${name}, ${short(phase)}`;
+  const ratioLines = [
+    '| target | backend | piri-db | against | ratio | per run | needed | |',
+    '|---|---|---|---|--:|--:|--:|---|',
+    ...result.ratios.map((r) => {
+      const value = r.value === undefined ? 'not run' : x(r.value);
+      const verdict = r.met === undefined ? '-' : r.met ? '**met**' : '**not met**';
+      return `| ${r.target} | ${r.backend} | ${side(r.numerator, r.numeratorName)} | ${side(r.denominator, r.denominatorName)} | ${value} | ${r.perRun.map(x).join(', ')} | ${x(r.atLeast)} | ${verdict} |`;
+    }),
+  ];
+  const tuned =
+    result.runtimeTuning === undefined
+      ? []
+      : [
+          `- The "tuned" runtime rows pass ${tuningLabel(result.runtimeTuning)} as JobQueueOptions; the other runtime rows ` +
+            'use the defaults (prefetch = maxWorkers, completionBatchSize 100, completionDelayMs 2): the before and ' +
+            'after of that tuning, in the same run.',
+        ];
+  return [
+    '## Queue: piri-db against the raw drivers and peer queues',
+    '',
+    `N = ${count(result.jobs)} jobs of ~100 bytes per round, batch sends of ${count(result.batchSize)}, jobs/s, the median ` +
+      `of each system's runs (${runs}; the median of two runs is their mean). Systems run interleaved: every system ` +
+      `once, then again. ${versions}. Postgres is the embedded server on loopback with durable defaults ` +
+      '(fsync and synchronous_commit on); `ANALYZE` and `CHECKPOINT` run before every timed drain. Every drain is ' +
+      'checked: each job handled exactly once, nothing left in the queue.',
+    '',
+    `- Postgres single sends are timed on the first ${count(result.postgresSendOneJobs)} jobs of the round (each ` +
+      'is one durable commit; the rest of the round is sent in batches, untimed). Drains always run on N.',
+    "- piri-db queue, single calls: `store.queue('replication')` called one message at a time: `send`, `sendMany`, " +
+      'and per consumer a loop of `receive()` then `delete(id)`; drains with 1 and 8 consumers. piri-db runtime: ' +
+      '`createJobQueue` with maxWorkers 1 and 8 (batch claims, claims renewed, group-commit deletes); it sends through ' +
+      `the store like the single calls, so only its drains are shown. On Postgres piri-db's pool is ${POSTGRES_POOL} ` +
+      "connections, as the raw postgres-js peer's.",
+    "- The raw drivers run Piri's statements (bench/peers/raw-*.ts). pg-boss work() sends are pg-boss's sends, shown " +
+      'on the fetch+complete row.',
+    ...tuned,
+    '',
+    markdownTable(result.median, result.jobs),
+    '',
+    '### Targets',
+    '',
+    'Ratios of the medians above, and within each run. The machine has 2 cores and other work ran beside the bench, ' +
+      'so absolute figures move from run to run: **only ratios between systems of the same run count**, never a ' +
+      'figure compared with one from another run or another page.',
+    '',
+    ...ratioLines,
+    '',
+    '### Reading the figures',
+    '',
+    '- The raw better-sqlite3 peer sends with `INSERT ... RETURNING id` read by `get()`, which resets the statement ' +
+      'after its first row. Outside a transaction the insert then commits inside the reset, where SQLite does not call ' +
+      'the WAL hook, so **its single sends never run an automatic checkpoint** (its WAL file grows by ~15 KB a send, ' +
+      'the database file stays empty) and skip the checkpoint fsyncs every other writer pays, piri-db and plainjob ' +
+      'included. "raw better-sqlite3, sends stepped to the end" is the same peer with that one statement read by ' +
+      '`all()` (bench/queue/raw-sqlite-checkpointed.ts): the floor for a correct single send. Both ratios are shown.',
+    "- piri-db claims in (created, id) order, FIFO even among messages sent in the same millisecond; Piri's " +
+      "statement, and so the raw peers', orders by created only. The jobqueue index is (queue, created), so a " +
+      'claim sorts every message that shares the oldest `created` by id: all of a `sendMany` batch. That costs little ' +
+      'for messages sent one by one (SQLite round 1) and a lot for batch-sent ones: SQLite round 2, and Postgres ' +
+      'round 1 too, whose first ' +
+      `${count(result.postgresSendOneJobs)} messages are sent one by one and the rest in batches. Runtime claims of ` +
+      'several messages share the cost; single-call receives pay it per message.',
+    '- Plain-queue message ids take 6 bytes from `crypto.randomBytes` each; that call costs ~15 us on this machine, ' +
+      'a visible part of a single SQLite send and of a 1,000-message `sendMany`.',
+    '',
+    `Whole queue bench: ${Math.round(result.seconds)} s.`,
+  ].join('\n');
+}
