@@ -2,7 +2,7 @@
  * `pnpm bench`: every benchmark in one run on this machine, written into docs/benchmarks.md (each bench owns
  * a section). Figures are never asserted anywhere; compare ratios from the same run, not absolute times.
  *
- * Environment: BENCH_ONLY=boot,queue runs only the named benches (default all); BENCH_QUEUE_N (jobs per round,
+ * Environment: BENCH_ONLY=boot,queue,scheduler runs only the named benches (default all); BENCH_QUEUE_N (jobs per round,
  * default 20000) and BENCH_QUEUE_REPS (runs of the compared Postgres systems, default 2) shorten the queue bench
  * for a quick look. The queue bench takes about 5 minutes on an idle 2-core machine, several times that under load.
  */
@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { bootMarkdown, benchBoot } from './boot/boot.ts';
 import { benchQueue, queueMarkdown } from './queue/run-queue-bench.ts';
+import { benchSchedulerTasks, schedulerTasksMarkdown } from './scheduler/tasks.ts';
 import { writeSection } from './support/markdown-section.ts';
 import { startBenchPostgres } from './support/postgres.ts';
 
@@ -32,8 +33,11 @@ try {
     console.log(text);
     writeSection(DOC, 'queue', text);
   }
-  // The scheduler bench (bench/scheduler/tasks.ts: benchSchedulerTasks + schedulerTasksMarkdown) goes here, with
-  // its own section: if (selected('scheduler')) { ...; writeSection(DOC, 'scheduler', text); }
+  if (selected('scheduler')) {
+    const text = schedulerTasksMarkdown(await benchSchedulerTasks(postgres));
+    console.log(text);
+    writeSection(DOC, 'scheduler', text);
+  }
 } finally {
   await postgres.stop();
 }
