@@ -4,7 +4,9 @@
  *
  * Environment: BENCH_ONLY=boot,queue,scheduler runs only the named benches (default all); BENCH_QUEUE_N (jobs per round,
  * default 20000) and BENCH_QUEUE_REPS (runs of the compared Postgres systems, default 2) shorten the queue bench
- * for a quick look. The queue bench takes about 5 minutes on an idle 2-core machine, several times that under load.
+ * for a quick look. The queue bench took 622 s of a 673 s `pnpm bench` on this 2-core machine with little else
+ * running (20 minutes while other test suites ran beside it); most of it is the Postgres 1-worker drains, whose
+ * every job is two fsync'd commits.
  */
 import { arch, cpus, totalmem } from 'node:os';
 import Database from 'better-sqlite3';
