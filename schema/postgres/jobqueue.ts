@@ -21,7 +21,7 @@ export function plainQueueTables(schema: PgSchema) {
       timeout: timestamptz('timeout').notNull().defaultNow(),
       received: integer('received').notNull().default(0),
     },
-    (t) => [index('jobqueue_queue_created_idx').on(t.queue, t.created)],
+    (t) => [index('jobqueue_queue_created_idx').on(t.queue, t.created, t.id)],
   );
 
   const jobqueueDead = schema.table(

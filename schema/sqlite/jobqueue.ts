@@ -21,7 +21,7 @@ export const jobqueue = sqliteTable(
     timeout: queueTime('timeout').notNull().default(nowText),
     received: integer('received').notNull().default(0),
   },
-  (t) => [index('jobqueue_queue_created_idx').on(t.queue, t.created)],
+  (t) => [index('jobqueue_queue_created_idx').on(t.queue, t.created, t.id)],
 );
 
 export const jobqueueDead = sqliteTable(

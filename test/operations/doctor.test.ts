@@ -68,7 +68,7 @@ forEachBackend('doctor', (backend) => {
       postgres: ['DELETE FROM drizzle.__migrations_egress_tracker WHERE id = (SELECT max(id) FROM drizzle.__migrations_egress_tracker)'],
     });
     const report = await runDoctor(config);
-    expect(failures(report)).toEqual([expect.stringMatching(/^egress_tracker: migrations: 1 pending \(0001_queue_triggers\): run `piri-db migrate`/)]);
+    expect(failures(report)).toEqual([expect.stringMatching(/^egress_tracker: migrations: 1 pending \(0002_claim_order_index\): run `piri-db migrate`/)]);
   });
 
   it('fails on rows that break a foreign key', async () => {

@@ -394,7 +394,7 @@ const plainQueueTables: Record<string, TableSpec> = {
       received: notNull('int32', { default: true }),
     },
     primaryKey: ['id'],
-    indexes: [{ name: 'jobqueue_queue_created_idx', columns: ['queue', 'created'] }],
+    indexes: [{ name: 'jobqueue_queue_created_idx', columns: ['queue', 'created', 'id'] }],
     sqlite: STRICT,
   }),
   jobqueue_dead: table({
