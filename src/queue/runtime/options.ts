@@ -13,7 +13,7 @@ export interface JobQueueOptions {
   readonly maxWorkers?: number;
   /**
    * Most messages claimed ahead of free workers, waiting (their claims renewed) for one; used only while jobs finish
-   * faster than a claim comes back (worker-pool.ts). Default: maxWorkers. 0 claims only for free workers.
+   * faster than a claim comes back (worker-pool.ts). Default: maxWorkers, at least 32. 0 claims only for free workers.
    */
   readonly prefetch?: number;
   /** Pause between claims while the queue is empty. Default 100 ms, as Piri. */
@@ -50,6 +50,12 @@ export interface ResolvedOptions {
 
 const DEFAULT_POLL_INTERVAL_MS = 100;
 /**
+ * With one or two workers, prefetching only maxWorkers leaves the pace to the claim's commit: one worker drained
+ * ~1,000 short jobs/s on Postgres where 56 claimed ahead drained ~9,000 (docs/benchmarks.md). Messages claimed ahead
+ * are held only while jobs finish faster than a claim comes back, so slow jobs are not hoarded.
+ */
+const MIN_DEFAULT_PREFETCH = 32;
+/**
  * The longest delay a Node.js timer keeps (2^31 - 1 ms, about 24.8 days). Beyond it setTimeout and setInterval fire
  * after 1 ms instead: a claim renewal or a sweep every millisecond, a stop() that gives up at once.
  */
@@ -62,7 +68,7 @@ export function resolveOptions(queue: string, settings: QueueSettings, options: 
   const maxWorkers = options.maxWorkers ?? registryMaxWorkers(queue) ?? availableParallelism();
   const resolved: ResolvedOptions = {
     maxWorkers,
-    prefetch: options.prefetch ?? maxWorkers,
+    prefetch: options.prefetch ?? Math.max(maxWorkers, MIN_DEFAULT_PREFETCH),
     pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     // A window longer than a timer can wait is renewed and swept at the longest interval one can.
     extendIntervalMs: options.extendIntervalMs ?? Math.min(Math.floor(visibility / 2), MAX_TIMER_MS),
