@@ -17,7 +17,6 @@ import { rawSqlite } from '../peers/raw-sqlite.ts';
 import type { BenchPostgres } from '../support/postgres.ts';
 import { markdownTable } from '../support/report.ts';
 import { runWorkload, type Phase, type QueueSystem, type ResultRow } from '../support/workload.ts';
-import { rawSqliteCheckpointed } from './raw-sqlite-checkpointed.ts';
 import { piriRuntime, piriSingleCalls, POSTGRES_POOL, type RuntimeTuning } from './systems.ts';
 
 export interface QueueBenchOptions {
@@ -119,7 +118,6 @@ function entries(postgresSendOneJobs: number, tuning: RuntimeTuning | undefined)
   return [
     // Each piri-db system runs right after the system it is compared with, so drifts of the load hit both alike.
     { key: 'raw-sqlite', backend: 'sqlite', compared: true, make: async () => rawSqlite() },
-    { key: 'raw-sqlite-stepped', backend: 'sqlite', compared: true, make: async () => rawSqliteCheckpointed() },
     { key: 'piri-single-sqlite', backend: 'sqlite', compared: true, make: async () => piriSingleCalls({ backend: 'sqlite' }) },
     { key: 'plainjob', backend: 'sqlite', compared: true, make: async () => plainjob() },
     runtime('sqlite', 'piri-runtime-sqlite'),
@@ -164,15 +162,6 @@ function ratios(tuned: boolean): Ratio[] {
     const piri = `piri-single-${backend}`;
     const raw = `raw-${backend}`;
     list.push({ target: 'single-call send', backend, numerator: [piri, 'send one at a time'], denominator: [raw, 'send one at a time'], atLeast: 0.9 });
-    if (backend === 'sqlite') {
-      list.push({
-        target: 'single-call send, against a raw send that checkpoints (see below)',
-        backend,
-        numerator: [piri, 'send one at a time'],
-        denominator: ['raw-sqlite-stepped', 'send one at a time'],
-        atLeast: 0.9,
-      });
-    }
     list.push(
       {
         target: 'single-call receive + delete (drain, 1 worker)',
@@ -390,21 +379,12 @@ export function queueMarkdown(result: QueueBenchResult): string {
     '',
     '### Reading the figures',
     '',
-    '- The raw better-sqlite3 peer sends with `INSERT ... RETURNING id` read by `get()`, which resets the statement ' +
-      'after its first row. Outside a transaction the insert then commits inside the reset, where SQLite does not call ' +
-      'the WAL hook, so **its single sends never run an automatic checkpoint** (its WAL file grows by ~15 KB a send, ' +
-      'the database file stays empty) and skip the checkpoint fsyncs every other writer pays, piri-db and plainjob ' +
-      'included. "raw better-sqlite3, sends stepped to the end" is the same peer with that one statement read by ' +
-      '`all()` (bench/queue/raw-sqlite-checkpointed.ts): the floor for a correct single send. Both ratios are shown.',
-    "- piri-db claims in (created, id) order, FIFO even among messages sent in the same millisecond; Piri's " +
-      "statement, and so the raw peers', orders by created only. The jobqueue index is (queue, created), so a " +
-      'claim sorts every message that shares the oldest `created` by id: all of a `sendMany` batch. That costs little ' +
-      'for messages sent one by one (SQLite round 1) and a lot for batch-sent ones: SQLite round 2, and Postgres ' +
-      'round 1 too, whose first ' +
-      `${count(result.postgresSendOneJobs)} messages are sent one by one and the rest in batches. Runtime claims of ` +
-      'several messages share the cost; single-call receives pay it per message.',
-    '- Plain-queue message ids take 6 bytes from `crypto.randomBytes` each; that call costs ~15 us on this machine, ' +
-      'a visible part of a single SQLite send and of a 1,000-message `sendMany`.',
+    "- piri-db claims in (created, id) order, FIFO even among messages sent in the same millisecond, from its index " +
+      "(queue, created, id); Piri's statement, and so the raw peers', orders by created only, from Piri's index " +
+      '(queue, created). Both read the oldest visible message off their index without a sort.',
+    '- The raw better-sqlite3 peer reads its `INSERT ... RETURNING id` with `all()`: with `get()` an autocommit send ' +
+      'commits inside the statement reset, where SQLite skips the automatic WAL checkpoint, and the peer would skip ' +
+      'the checkpoint fsyncs every other writer pays (bench/peers/raw-sqlite.ts).',
     '',
     `Whole queue bench: ${Math.round(result.seconds)} s.`,
   ].join('\n');
