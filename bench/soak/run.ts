@@ -5,7 +5,7 @@
  *                   [--kill-every MIN-MAX] [--chaos FRACTION] [--no-doc]
  *
  * Defaults: sqlite, 200,000 jobs, 30 min cap, 1 process on SQLite and 3 on Postgres, a random seed (printed), a kill
- * every 2-6 s on SQLite and 4-12 s on Postgres.
+ * after 3-12 s of work on SQLite and 4-12 s on Postgres.
  *
  * N jobs (default 200,000) go through Piri's five queues (replication, compute_commp, manager and egress-tracker,
  * plain; aggregator, dedup, every payload distinct) in worker processes (worker.ts) that also produce them. Handlers
@@ -63,8 +63,10 @@ const slots = flags.workers === undefined ? (backend === 'sqlite' ? 1 : 3) : pos
 if (backend === 'sqlite' && slots !== 1) usage('--workers: on SQLite one process holds the data dir (the single writer)');
 if (backend === 'postgres' && slots < 2) usage('--workers: Postgres needs at least 2 (slot 0 is never killed, the others are)');
 const seed = flags.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(flags.seed) | 0;
-// SQLite's single process produces faster and its kills are only in the first half: kill it more often.
-const killEvery = flags['kill-every'] ?? (backend === 'sqlite' ? '2-6' : '4-12');
+// Each kill comes after MIN-MAX s of work of its victim. SQLite's single process is killed only in the first half of
+// the batches, so a little more often. Below the queues' 5 s window a job longer than a life never finishes, and such
+// jobs at the head of a queue stall it until their deliveries are used up (docs/reliability.md, Limits).
+const killEvery = flags['kill-every'] ?? (backend === 'sqlite' ? '3-12' : '4-12');
 const [killMinS, killMaxS] = killEvery.split('-').map(Number) as [number, number];
 if (!(killMinS > 0 && killMaxS >= killMinS)) usage(`--kill-every must be MIN-MAX seconds, got ${killEvery}`);
 const chaosFraction = flags.chaos === undefined ? (backend === 'sqlite' ? 0.5 : 1) : Number(flags.chaos);
@@ -100,6 +102,8 @@ interface Life {
   readonly memory: MemorySample[];
   counts: Record<string, number>;
   logs: Record<string, number>;
+  phase: string;
+  byJob: Record<string, number>;
   stderr: string;
 }
 
@@ -111,7 +115,7 @@ const kills: { t: number; slot: number; incarnation: number }[] = [];
 const crashes: string[] = [];
 const workerErrors: string[] = [];
 let stopping = false;
-let lastStats: { t: number; live: number; dead: number } | undefined;
+let lastStats: { t: number; live: number; dead: number; queues?: Record<string, string> } | undefined;
 
 const runDir = mkdtempSync(join(tmpdir(), 'piri-db-soak-'));
 const dataDir = join(runDir, 'data');
@@ -135,7 +139,7 @@ function start(slot: number): Life {
   incarnations.set(slot, incarnation);
   const workerArgs: WorkerArgs = { config, dir: logDir, slot, slots, incarnation, jobs, seed, backlog: 2_000, maxWorkers: 16, reportStats: slot === 0 };
   const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', WORKER, JSON.stringify(workerArgs)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const life: Life = { slot, incarnation, child, started: Date.now(), ready: false, readyAt: 0, killed: false, exited: false, memory: [], counts: {}, logs: {}, stderr: '' };
+  const life: Life = { slot, incarnation, child, started: Date.now(), ready: false, readyAt: 0, killed: false, exited: false, memory: [], counts: {}, logs: {}, phase: '', byJob: {}, stderr: '' };
   lives.push(life);
   current.set(slot, life);
   createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -152,8 +156,10 @@ function start(slot: number): Life {
     else if (message.event === 'tick') {
       life.counts = message.counts;
       life.logs = message.logs;
+      life.phase = message.phase;
+      life.byJob = message.byJob;
     } else if (message.event === 'memory') life.memory.push({ t: message.t, rss: message.rss, heapUsed: message.heapUsed });
-    else if (message.event === 'stats') lastStats = { t: message.t, live: message.live, dead: message.dead };
+    else if (message.event === 'stats') lastStats = { t: message.t, live: message.live, dead: message.dead, queues: message.queues };
     else if (message.event === 'produced') produced.add(slot);
     else if (message.event === 'error') workerErrors.push(`slot ${slot}/${incarnation}: ${message.message}`);
   });
@@ -215,6 +221,14 @@ const chaos = (async () => {
     victim.killed = true;
     victim.child.kill('SIGKILL');
     kills.push({ t: Date.now(), slot: victim.slot, incarnation: victim.incarnation });
+    const c = victim.counts;
+    console.log(
+      `    kill: slot ${victim.slot} life ${victim.incarnation} at ${Math.round((Date.now() - t0) / 1000)} s, booted in ${((victim.readyAt - victim.started) / 1000).toFixed(1)} s, ` +
+        `worked ${((Date.now() - victim.readyAt) / 1000).toFixed(1)} s: ${c.succeeded ?? 0} successes, ${c.afterDone ?? 0} already done, ` +
+        `${(c.failedRetryable ?? 0) + (c.failedPermanent ?? 0)} failures, ${c.sent ?? 0} sent, waited ${c.waitingMs ?? 0} ms for room, resolved a cut batch in ${c.resolveMs ?? 0} ms; ` +
+        `producer: ${victim.phase}; successes by job ${JSON.stringify(victim.byJob)}; queues ${JSON.stringify(lastStats?.queues ?? {})}; ` +
+        `logs: ${Object.entries(victim.logs).filter(([k]) => !/retrying in|moving it to the dead letters/.test(k)).map(([k, v]) => `${k} x${v}`).join(', ') || 'none'}`,
+    );
     void exited(victim).then(() => restart(victim.slot));
   }
 })();

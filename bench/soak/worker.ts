@@ -56,8 +56,11 @@ const args = JSON.parse(process.argv[2]!) as WorkerArgs;
 const { dir, slot, slots, seed, jobs } = args;
 const emit = (event: string, fields: Record<string, unknown> = {}) => process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
 
-const counts = { succeeded: 0, failedRetryable: 0, failedPermanent: 0, afterDone: 0, corrupt: 0, sent: 0 };
+const counts = { succeeded: 0, failedRetryable: 0, failedPermanent: 0, afterDone: 0, corrupt: 0, sent: 0, waitingMs: 0, resolveMs: 0 };
 const logCounts = new Map<string, number>();
+/** What the producer is doing, and handler outcomes per job name: for the parent's diagnostics. */
+let phase = 'starting';
+const byJob: Record<string, number> = {};
 const count = (level: string, message: string) => {
   const key = `${level}: ${message.replace(/\d+/g, 'N')}`;
   logCounts.set(key, (logCounts.get(key) ?? 0) + 1);
@@ -97,6 +100,7 @@ try {
     doneRecords.append(`${seq} ${Date.now()}`);
     done.add(seq);
     counts.succeeded++;
+    byJob[context.jobName] = (byJob[context.jobName] ?? 0) + 1;
   };
 
   const stores = new Map<string, QueueStore>();
@@ -116,7 +120,7 @@ try {
   for (const runtime of runtimes) runtime.start();
   emit('ready', { pid: process.pid });
 
-  timers.push(setInterval(() => emit('tick', { t: Date.now(), counts, logs: Object.fromEntries(logCounts) }), 1_000));
+  timers.push(setInterval(() => emit('tick', { t: Date.now(), counts, logs: Object.fromEntries(logCounts), phase, byJob }), 1_000));
   timers.push(
     setInterval(() => {
       globalThis.gc?.();
@@ -131,7 +135,14 @@ try {
         if (reporting) return;
         reporting = true;
         void Promise.all([...stores.values()].map((store) => store.stats()))
-          .then((all) => emit('stats', { t: Date.now(), live: all.reduce((n, s) => n + s.ready + s.inFlight + s.delayed + s.exhausted, 0), dead: all.reduce((n, s) => n + s.dead, 0) }))
+          .then((all) =>
+            emit('stats', {
+              t: Date.now(),
+              live: all.reduce((n, s) => n + s.ready + s.inFlight + s.delayed + s.exhausted, 0),
+              dead: all.reduce((n, s) => n + s.dead, 0),
+              queues: Object.fromEntries(all.map((s) => [s.queue, `${s.ready}r/${s.inFlight}f/${s.delayed}d/${s.exhausted}x`])),
+            }),
+          )
           .catch((error: unknown) => emit('error', { message: `stats: ${(error as Error).message}` }))
           .finally(() => (reporting = false));
       }, 2_000),
@@ -157,7 +168,10 @@ try {
       // hold all of its jobs (live, dead, or done by a handler) or none. Found: recorded as such. Nowhere: sent again
       // (its process is dead and no other slot sends it, so it cannot commit later). run.ts checks both again.
       if (state.ambiguous.size > 0) {
+        phase = `resolving ${[...state.ambiguous].join(',')}`;
+        const resolving = Date.now();
         const { found } = await scanStores(dbs, seed);
+        counts.resolveMs = Date.now() - resolving;
         const doneNow = readDone(dir);
         for (const k of state.ambiguous) {
           const seqs = batchSeqs(k, jobs);
@@ -170,10 +184,15 @@ try {
       for (let k = state.lastBegun < 0 ? slot : state.lastBegun + slots; k < batchCount(jobs) && !stopping; k += slots) {
         const queue = queueOfBatch(seed, k);
         const store = stores.get(queue.name)!;
+        phase = `room in ${queue.name} for batch ${k}`;
+        const waiting = Date.now();
         for (let s = await store.stats(); s.ready + s.delayed >= args.backlog && !stopping; s = await store.stats()) await sleep(20);
+        counts.waitingMs += Date.now() - waiting;
         if (stopping) return;
+        phase = `sending batch ${k}`;
         await sendBatch(k);
       }
+      phase = 'produced';
       if (!stopping) emit('produced');
     } finally {
       log.close();
