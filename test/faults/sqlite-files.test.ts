@@ -33,6 +33,7 @@ import { sqliteStoreFile } from '../../src/backend/sqlite/open.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { PiriDbError } from '../../src/errors.ts';
 import { encode } from '../../src/queue/envelope.ts';
+import { schedulerSql } from '../../src/scheduler/sql/index.ts';
 import { createJobQueue, type JobQueueLogger, type LogFields } from '../../src/queue/runtime/index.ts';
 import { type Databases, openDatabases } from '../../src/stores/open.ts';
 import { STORES, type StoreName } from '../../src/stores/registry.ts';
@@ -348,6 +349,26 @@ describe('SQLite store files under faults', () => {
           expect((failure as PiriDbError).code).toBe('STORAGE_FAILED');
           expect((failure as Error).message).toBe(`store replicator at ${file}: database or disk is full (SQLITE_FULL)`);
 
+          // The scheduler's transactions name their file too, and a failed one leaves none of its rows.
+          const scheduler = schedulerSql(dbs.scheduler);
+          const schedulerFile = storeFile(dataDir, 'scheduler');
+          const addTasks = (batch: number) =>
+            scheduler.transaction(async (tx) => {
+              for (let i = 0; i < 50; i++) await tx.tasks.insert({ name: `full-${batch}-${i}-${'t'.repeat(400)}`, addedBy: 'fault test', nowMs: Date.now() });
+            });
+          let schedulerFailure: unknown;
+          let failedSchedulerBatch = -1;
+          for (let batch = 0; batch < 1_000 && schedulerFailure === undefined; batch++) {
+            await addTasks(batch).catch((error: unknown) => {
+              schedulerFailure = error;
+              failedSchedulerBatch = batch;
+            });
+          }
+          expect(schedulerFailure).toBeInstanceOf(PiriDbError);
+          expect((schedulerFailure as PiriDbError).code).toBe('STORAGE_FAILED');
+          expect((schedulerFailure as Error).message).toBe(`store scheduler at ${schedulerFile}: database or disk is full (SQLITE_FULL)`);
+          expect(scheduler.classifyError(schedulerFailure)).toBe('other');
+
           // The worker runtime logs such a failure with the store's file in it (a claim or a delete, whichever hits).
           const logs: { message: string; fields: LogFields }[] = [];
           const logger: JobQueueLogger = { warn: () => {}, error: (message, fields) => logs.push({ message, fields }) };
@@ -364,6 +385,12 @@ describe('SQLite store files under faults', () => {
           await runtime.stop({ timeoutMs: 10_000 });
           const after = await replication.send(encode('transfer-task', Buffer.from('after the disk was freed')));
           expect(after).toMatch(/^m_/);
+          await addTasks(failedSchedulerBatch + 1);
+          const { connection } = dbs.scheduler;
+          if (connection.dialect !== 'sqlite') throw new Error('a SQLite installation');
+          const taskNames = connection.client.prepare<[], { name: string }>('SELECT name FROM task').all().map((r) => r.name);
+          expect(taskNames.filter((name) => name.startsWith(`full-${failedSchedulerBatch}-`))).toEqual([]);
+          expect(taskNames.filter((name) => name.startsWith(`full-${failedSchedulerBatch + 1}-`))).toHaveLength(50);
 
           const now = await contents(dbs);
           const marked = (await tableRows(dbs.replicator, 'jobqueue')).filter((r) => Buffer.from(r.body).toString().includes(`full-${failedBatch}-`));

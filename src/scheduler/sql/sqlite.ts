@@ -14,6 +14,7 @@
  * Mirrors src/scheduler/sql/postgres.ts: same sections, same order.
  */
 import Database from 'better-sqlite3';
+import { storageError } from '../../backend/sqlite/errors.ts';
 import type { SqliteStoreConnection } from '../../backend/types.ts';
 import { AsyncMutex, assertNotNested, runInScope, TransactionScope } from './transaction-scope.ts';
 import type {
@@ -320,15 +321,26 @@ function connectionState(client: Client): ConnectionState {
 // SchedulerSql
 
 export class SqliteSchedulerSql implements SchedulerSql {
+  readonly #connection: SqliteStoreConnection;
   readonly #client: Client;
   readonly #state: ConnectionState;
 
   constructor(connection: SqliteStoreConnection) {
+    this.#connection = connection;
     this.#client = connection.client;
     this.#state = connectionState(connection.client);
   }
 
+  /** A file-level failure (disk full, I/O error, damaged file) is raised naming the scheduler's file, as the queues do. */
   async transaction<T>(fn: (tx: SchedulerTx) => Promise<T>): Promise<T> {
+    try {
+      return await this.#transaction(fn);
+    } catch (error) {
+      throw storageError(this.#connection, error);
+    }
+  }
+
+  async #transaction<T>(fn: (tx: SchedulerTx) => Promise<T>): Promise<T> {
     assertNotNested(this.#client);
     const release = await this.#state.mutex.lock();
     try {
