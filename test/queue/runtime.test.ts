@@ -345,18 +345,34 @@ forEachBackend('job queue runtime', (backend: Dialect) => {
   });
 
   it('stop runs the messages already claimed ahead before returning', async () => {
-    const { store, queue } = await setup({ maxWorkers: 1, prefetch: 2 });
+    const { store, queue } = await setup({ maxWorkers: 2, prefetch: 2 });
     const release = gate();
     const handled = recordingHandler(queue, () => release.opened);
     await store.sendMany([1, 2, 3].map((n) => encode(JOB, payload(`claimed ${n}`))));
     queue.start();
     await until('all three are claimed', async () => (await store.stats()).inFlight === 3);
-    expect(handled).toHaveLength(1);
+    expect(handled).toHaveLength(2);
 
     const stopping = queue.stop({ timeoutMs: 60_000 });
     release.open();
     await stopping;
     expect(handled.map((entry) => entry.payload)).toEqual([1, 2, 3].map((n) => `${SECRET}:claimed ${n}`));
+    await expectEmpty(store);
+  });
+
+  it('claims no more than maxWorkers ahead before one of its jobs has finished', async () => {
+    // A new process cannot tell short jobs from long ones yet; a full prefetch of long ones would sit in it, hidden.
+    const { store, queue } = await setup({ maxWorkers: 1, prefetch: 8 });
+    const release = gate();
+    const handled = recordingHandler(queue, () => release.opened);
+    await store.sendMany(Array.from({ length: 12 }, (_, n) => encode(JOB, payload(`long ${n}`))));
+    queue.start();
+    await until('one runs and one waits', async () => handled.length === 1 && (await store.stats()).inFlight === 2);
+    await sleep(50);
+    expect((await store.stats()).inFlight).toBe(2);
+    release.open();
+    await until('all twelve are handled', () => handled.length === 12);
+    await queue.stop();
     await expectEmpty(store);
   });
 

@@ -47,9 +47,13 @@ export class WorkerPool {
   #wakeScheduled = false;
   /** Called when nothing is running or waiting any more, for drain(). */
   #idle: (() => void) | undefined;
-  /** Moving averages, in ms, of a claim's round trip and of a job from start to outcome. */
+  /**
+   * Moving averages, in ms, of a claim's round trip and of a job from start to outcome; the job's is undefined until
+   * one has finished. Until then at most maxWorkers are claimed ahead: a new process does not know yet whether its
+   * jobs are short, and with long ones (manager's run for minutes) a full prefetch would sit hidden in this process.
+   */
   #claimMs = 0;
-  #jobMs = 0;
+  #jobMs: number | undefined;
 
   constructor(store: QueueStore, executor: Executor, options: PoolOptions) {
     this.#store = store;
@@ -84,8 +88,9 @@ export class WorkerPool {
 
   async #claimLoop(): Promise<void> {
     while (!this.#stopping) {
-      const ahead = this.#jobMs <= this.#claimMs ? this.#options.prefetch : 0;
-      const room = this.#options.maxWorkers + ahead - this.#running - this.#waiting.length;
+      const { prefetch, maxWorkers } = this.#options;
+      const ahead = this.#jobMs === undefined ? Math.min(prefetch, maxWorkers) : this.#jobMs <= this.#claimMs ? prefetch : 0;
+      const room = maxWorkers + ahead - this.#running - this.#waiting.length;
       if (room <= 0) {
         this.#waitingForRoom = true;
         await this.#pause();
@@ -119,7 +124,7 @@ export class WorkerPool {
   }
 
   #finished(jobMs: number): void {
-    this.#jobMs += SMOOTHING * (jobMs - this.#jobMs);
+    this.#jobMs = this.#jobMs === undefined ? jobMs : this.#jobMs + SMOOTHING * (jobMs - this.#jobMs);
     this.#running--;
     this.#startWaiting();
     if (this.#running === 0 && this.#waiting.length === 0) this.#idle?.();
