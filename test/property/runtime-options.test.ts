@@ -32,7 +32,7 @@ const isTimer = (v: unknown, min: number) => isNumber(v) && v >= min && v <= MAX
 
 /** The option the runtime must refuse first, in its documented order; undefined when all are valid. */
 function refusedOption(options: Record<string, unknown>, visibilityMs: number): string | undefined {
-  const backoff = { ...DEFAULT_BACKOFF, ...(options.backoff as object | undefined) } as Record<string, unknown>;
+  const backoff = { ...DEFAULT_BACKOFF, ...given((options.backoff ?? {}) as object) } as Record<string, unknown>;
   if (!(Number.isFinite(backoff.baseMs) && (backoff.baseMs as number) >= 0)) return 'backoff.baseMs';
   if (!(Number.isFinite(backoff.factor) && (backoff.factor as number) >= 1)) return 'backoff.factor';
   if (!(Number.isFinite(backoff.maxMs) && (backoff.maxMs as number) >= (backoff.baseMs as number))) return 'backoff.maxMs';
@@ -69,7 +69,7 @@ const stopTimeout = fc.oneof(
   { arbitrary: anyNumberish, weight: 2 },
 );
 
-/** Drops undefined keys, so that an option left out takes its default. */
+/** Drops undefined keys: an option given as undefined takes its default, as one left out. */
 function given<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -85,11 +85,11 @@ forEachBackend('worker runtime under arbitrary options', (backend) => {
     await fc.assert(
       fc.asyncProperty(options, visibility, stopTimeout, async (raw, visibilityTimeoutMs, timeoutMs) => {
         const store = env.dbs.replicator.queue(`runtime-${++queues}`, { visibilityTimeoutMs });
-        const chosen = { ...given(raw), ...(raw.backoff === undefined ? {} : { backoff: given(raw.backoff as object) }) };
-        const refused = refusedOption(chosen, visibilityTimeoutMs);
+        // Options given as undefined, at the top or in backoff, take their defaults like options left out.
+        const refused = refusedOption(raw, visibilityTimeoutMs);
         let queue;
         try {
-          queue = createJobQueue(store, { maxWorkers: 1, ...(chosen as JobQueueOptions), logger });
+          queue = createJobQueue(store, { ...(raw as JobQueueOptions), maxWorkers: (raw.maxWorkers ?? 1) as number, logger });
         } catch (error) {
           expect(error).toBeInstanceOf(RangeError);
           expect(refused, `refused: ${(error as Error).message}`).toBeDefined();

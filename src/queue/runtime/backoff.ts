@@ -34,7 +34,9 @@ export function backoffDelay(delivery: number, options: BackoffOptions, random: 
 
 /** The defaults overridden by `overrides`, checked; a bad value names its option. */
 export function resolveBackoff(overrides: Partial<BackoffOptions> = {}): BackoffOptions {
-  const options = { ...DEFAULT_BACKOFF, ...overrides };
+  // An option given as undefined keeps its default, as everywhere else in the runtime's options.
+  const given = Object.entries(overrides).filter(([, value]) => value !== undefined);
+  const options: BackoffOptions = { ...DEFAULT_BACKOFF, ...Object.fromEntries(given) };
   const check = (ok: boolean, key: keyof BackoffOptions, rule: string) => {
     if (!ok) throw new RangeError(`backoff.${key} must be ${rule}, got ${String(options[key])}`);
   };

@@ -30,7 +30,10 @@ export interface JobQueueOptions {
   readonly backoff?: Partial<BackoffOptions>;
   /** Most successful jobs deleted in one statement. Default 100. */
   readonly completionBatchSize?: number;
-  /** Longest a successful job waits for its batch's delete to start. Default 2 ms. */
+  /**
+   * How long a successful job waits for others to share its delete statement. One delete runs at a time, so while one
+   * is in flight the next waits for it too. Default 2 ms.
+   */
   readonly completionDelayMs?: number;
   /** Default: one line per event on stderr. */
   readonly logger?: JobQueueLogger;
@@ -50,9 +53,10 @@ export interface ResolvedOptions {
 
 const DEFAULT_POLL_INTERVAL_MS = 100;
 /**
- * With one or two workers, prefetching only maxWorkers leaves the pace to the claim's commit: one worker drained
- * ~1,000 short jobs/s on Postgres where 56 claimed ahead drained ~9,000 (docs/benchmarks.md). Messages claimed ahead
- * are held only while jobs finish faster than a claim comes back, so slow jobs are not hoarded.
+ * With one or two workers, prefetching only maxWorkers leaves the pace to the claim's commit: this floor took the
+ * 1-worker drain of short jobs from ~1,400 to ~10,000 jobs/s on Postgres (docs/benchmarks.md, before and after). The
+ * full prefetch is used only once this process has seen its jobs finish faster than a claim comes back
+ * (worker-pool.ts), so long jobs are not hoarded.
  */
 const MIN_DEFAULT_PREFETCH = 32;
 /**

@@ -8,7 +8,8 @@
  *   handed to two receivers while its window is open and no serialization error reaches a caller (READ
  *   COMMITTED). Piri's claim, without the lock, double-delivers (spec 4.6).
  * - Every operation is one statement (data-modifying CTEs), so one round trip and atomic, except the plain
- *   sweep, which reads bodies to name the jobs and then moves them, in one transaction.
+ *   sweep, which reads bodies to name the jobs and then moves them, in one transaction, and the dedup namespace
+ *   lookup, an idempotent insert then a read.
  * - Times travel as epoch ms (bigint) and are converted in SQL: the pool is shared with drizzle, which turns
  *   timestamptz parsing and serializing off, so no Date crosses the driver. job_done.status: 1 = succeeded,
  *   2 = dead-lettered.
