@@ -2,7 +2,8 @@
  * The queue bench: piri-db (single calls and the worker runtime) against the raw drivers running Piri's statements
  * and the peer queues, N jobs of ~100 bytes, every system in ONE run on this machine. Systems are repeated
  * interleaved (all systems once, then all again) and reported as the median per phase. The issue's targets are ratios
- * of two systems from the same run: absolute jobs/s move with the machine's load, ratios much less.
+ * of two systems from the same run: absolute jobs/s move with the machine's load, ratios much less. The single-call
+ * targets (piri-db against the raw driver, the closest race) are measured once more in paired slices.
  *
  * benchQueue() runs it and returns the figures; queueMarkdown() renders the docs/benchmarks.md section.
  */
@@ -14,6 +15,7 @@ import { pgBossFetchComplete, pgBossWork } from '../peers/pg-boss.ts';
 import { plainjob } from '../peers/plainjob.ts';
 import { rawPostgres } from '../peers/raw-postgres.ts';
 import { rawSqlite } from '../peers/raw-sqlite.ts';
+import { measurePaired, type PairedResult } from '../support/paired.ts';
 import type { BenchPostgres } from '../support/postgres.ts';
 import { markdownTable } from '../support/report.ts';
 import { runWorkload, type Phase, type QueueSystem, type ResultRow } from '../support/workload.ts';
@@ -62,12 +64,14 @@ interface Ratio {
   readonly numerator: readonly [key: string, phase: Phase];
   readonly denominator: readonly [key: string, phase: Phase];
   readonly atLeast: number;
+  /** Measured in alternating slices (bench/support/paired.ts) instead of from the rounds' medians. */
+  readonly paired?: boolean;
 }
 
 export interface RatioResult extends Ratio {
-  /** Ratio of the medians; undefined when a side did not run. */
+  /** Ratio of the medians, or of the paired rates; undefined when a side did not run. */
   readonly value: number | undefined;
-  /** The ratio within each run that has both sides, for a sense of the noise. */
+  /** The ratio within each run that has both sides, or of each pair of slices, for a sense of the noise. */
   readonly perRun: readonly number[];
   readonly met: boolean | undefined;
   readonly numeratorName: string;
@@ -91,6 +95,8 @@ export interface QueueBenchResult {
   /** Median per system and phase. */
   readonly median: readonly KeyedRow[];
   readonly ratios: readonly RatioResult[];
+  /** Slices per system in each paired measurement, and the jobs each side was timed on per phase. */
+  readonly paired: { readonly slices: number; readonly jobs: Readonly<Partial<Record<Phase, number>>> } | undefined;
   readonly seconds: number;
 }
 
@@ -102,6 +108,10 @@ const DRAINS: readonly Phase[] = ['drain with 1 worker', 'drain with 8 workers']
  * what lifted the Postgres drains (1 worker: ~1,000 jobs/s by default, ~9,000 tuned); the row stays to show what
  * the defaults leave on the table.
  */
+const PAIRED_PHASES: readonly Phase[] = ['send one at a time', 'send batch', 'drain with 1 worker', 'drain with 8 workers'];
+/** Slices per system: 8 keeps the ABBA order whole twice over and each slice at N/8 jobs (a second or two here). */
+const PAIRED_SLICES = 8;
+
 export const DEFAULT_RUNTIME_TUNING: RuntimeTuning = { prefetch: 56, completionBatchSize: 500 };
 
 function entries(postgresSendOneJobs: number, tuning: RuntimeTuning | undefined): Entry[] {
@@ -160,16 +170,12 @@ function ratios(tuned: boolean): Ratio[] {
   for (const backend of ['sqlite', 'postgres'] as const) {
     const piri = `piri-single-${backend}`;
     const raw = `raw-${backend}`;
-    list.push({ target: 'single-call send', backend, numerator: [piri, 'send one at a time'], denominator: [raw, 'send one at a time'], atLeast: 0.9 });
+    const against = (target: string, phase: Phase): Ratio => ({ target, backend, numerator: [piri, phase], denominator: [raw, phase], atLeast: 0.9, paired: true });
     list.push(
-      {
-        target: 'single-call receive + delete (drain, 1 worker)',
-        backend,
-        numerator: [piri, 'drain with 1 worker'],
-        denominator: [raw, 'drain with 1 worker'],
-        atLeast: 0.9,
-      },
-      { target: 'batch send', backend, numerator: [piri, 'send batch'], denominator: [raw, 'send batch'], atLeast: 0.9 },
+      against('single-call send', 'send one at a time'),
+      against('single-call receive + delete (drain, 1 worker)', 'drain with 1 worker'),
+      against('single-call receive + delete (drain, 8 consumers)', 'drain with 8 workers'),
+      against('batch send', 'send batch'),
     );
   }
   const runtimes = tuned ? ['piri-runtime', 'piri-runtime-tuned'] : ['piri-runtime'];
@@ -225,12 +231,56 @@ export async function benchQueue(pg: BenchPostgres, options: QueueBenchOptions =
     runs.push(rows);
   }
 
+  // The single-call targets compare piri-db with the raw driver through the same statements: the closest race of the
+  // bench, so measured again, paired, on fresh installations.
+  const pairedResults = new Map<string, PairedResult>();
+  const pairedJobs: Partial<Record<Phase, number>> = {};
+  for (const backend of ['sqlite', 'postgres'] as const) {
+    const sides = [`piri-single-${backend}`, `raw-${backend}`].map((key) => selected.find((entry) => entry.key === key));
+    const [piriEntry, rawEntry] = sides;
+    if (piriEntry === undefined || rawEntry === undefined) continue;
+    const [piri, raw] = [await piriEntry.make(pg), await rawEntry.make(pg)];
+    await piri.setup();
+    try {
+      await raw.setup();
+      try {
+        for (const phase of PAIRED_PHASES) {
+          const began = Date.now();
+          const phaseJobs = phase === 'send one at a time' && backend === 'postgres' ? postgresSendOneJobs : jobs;
+          const result = await measurePaired(piri, raw, phase, { jobs: phaseJobs, slices: PAIRED_SLICES, batchSize });
+          pairedResults.set(`${backend}:${phase}`, result);
+          pairedJobs[phase] = result.jobs;
+          log(
+            `queue bench, paired ${backend}, ${short(phase)}: ${piri.name} ${Math.round(result.rateA)}, ${raw.name} ` +
+              `${Math.round(result.rateB)} (${((Date.now() - began) / 1000).toFixed(1)} s)`,
+          );
+        }
+      } finally {
+        await raw.teardown();
+      }
+    } finally {
+      await piri.teardown();
+    }
+  }
+
   const median = medianRows(runs);
   const rate = (rows: readonly KeyedRow[], [key, phase]: readonly [string, Phase]) =>
     rows.find((row) => row.key === key && row.phase === phase);
   const results = ratios(tuning !== undefined).map((ratio): RatioResult => {
     const top = rate(median, ratio.numerator);
     const bottom = rate(median, ratio.denominator);
+    if (ratio.paired) {
+      const paired = pairedResults.get(`${ratio.backend}:${ratio.numerator[1]}`);
+      const value = paired === undefined ? undefined : paired.rateA / paired.rateB;
+      return {
+        ...ratio,
+        value,
+        perRun: paired?.slicePairs ?? [],
+        met: value === undefined ? undefined : value >= ratio.atLeast,
+        numeratorName: top?.system ?? ratio.numerator[0],
+        denominatorName: bottom?.system ?? ratio.denominator[0],
+      };
+    }
     const value = top !== undefined && bottom !== undefined ? top.jobsPerSec / bottom.jobsPerSec : undefined;
     const perRun = runs.flatMap((rows) => {
       const a = rate(rows, ratio.numerator);
@@ -257,6 +307,7 @@ export async function benchQueue(pg: BenchPostgres, options: QueueBenchOptions =
     runs,
     median,
     ratios: results,
+    paired: pairedResults.size === 0 ? undefined : { slices: PAIRED_SLICES, jobs: pairedJobs },
     seconds: (Date.now() - started) / 1000,
   };
 }
@@ -275,6 +326,32 @@ function medianRows(runs: readonly (readonly KeyedRow[])[]): KeyedRow[] {
     out.push({ ...row, jobsPerSec: value });
   }
   return out;
+}
+
+/** How the paired targets were measured, and what that changes in reading them. */
+function pairedNote(result: QueueBenchResult): string[] {
+  if (result.paired === undefined) return [];
+  const jobs = Object.entries(result.paired.jobs)
+    .map(([phase, n]) => `${short(phase as Phase)} ${n.toLocaleString('en-US')}`)
+    .join(', ');
+  return [
+    '- **Paired slices** (the single-call targets): piri-db and the raw driver, both open on fresh installations, ' +
+      `take turns in ${result.paired.slices} slices each in ABBA order (bench/support/paired.ts), timed on ${jobs} ` +
+      'jobs per side; the ratio is of the two total rates. Whole runs of one system take 10-40 s and a run drifts ' +
+      '20-40% against the run beside it on this machine; slices of a second or two see the same load on both sides. ' +
+      'The spread is the lowest, median and highest ratio of a slice and the slice paired with it.',
+    '- **Medians of runs** (the rest): the ratio of the medians in the table above; the spread is the ratio within ' +
+      'each run.',
+    '',
+  ];
+}
+
+function sliceSpread(ratios: readonly number[]): string {
+  if (ratios.length === 0) return '';
+  const sorted = [...ratios].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  const median = sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return [sorted[0]!, median, sorted.at(-1)!].map((value) => `${value.toFixed(2)}x`).join(' / ');
 }
 
 function short(phase: Phase): string {
@@ -330,12 +407,14 @@ export function queueMarkdown(result: QueueBenchResult): string {
   const x = (value: number) => `${value.toFixed(2)}x`;
   const side = ([, phase]: readonly [string, Phase], name: string) => `${name}, ${short(phase)}`;
   const ratioLines = [
-    '| target | backend | piri-db | against | ratio | per run | needed | |',
-    '|---|---|---|---|--:|--:|--:|---|',
+    '| target | backend | piri-db | against | ratio | measured | spread | needed | |',
+    '|---|---|---|---|--:|---|---|--:|---|',
     ...result.ratios.map((r) => {
       const value = r.value === undefined ? 'not run' : x(r.value);
       const verdict = r.met === undefined ? '-' : r.met ? '**met**' : '**not met**';
-      return `| ${r.target} | ${r.backend} | ${side(r.numerator, r.numeratorName)} | ${side(r.denominator, r.denominatorName)} | ${value} | ${r.perRun.map(x).join(', ')} | ${x(r.atLeast)} | ${verdict} |`;
+      const how = r.paired ? 'paired slices' : 'medians of runs';
+      const spread = r.paired ? sliceSpread(r.perRun) : r.perRun.map(x).join(', ');
+      return `| ${r.target} | ${r.backend} | ${side(r.numerator, r.numeratorName)} | ${side(r.denominator, r.denominatorName)} | ${value} | ${how} | ${spread} | ${x(r.atLeast)} | ${verdict} |`;
     }),
   ];
   const tuned =
@@ -370,10 +449,11 @@ export function queueMarkdown(result: QueueBenchResult): string {
     '',
     '### Targets',
     '',
-    'Ratios of the medians above, and within each run. The machine has 2 cores and other work ran beside the bench, ' +
-      'so absolute figures move from run to run: **only ratios between systems of the same run count**, never a ' +
-      'figure compared with one from another run or another page.',
+    'Ratios between systems of this run only. The machine has 2 cores and its load drifts, so absolute figures move ' +
+      'from run to run: **only ratios between systems of the same run count**, never a figure compared with one from ' +
+      'another run or another page.',
     '',
+    ...pairedNote(result),
     ...ratioLines,
     '',
     '### Reading the figures',

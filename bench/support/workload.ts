@@ -111,7 +111,7 @@ export async function runWorkload(system: QueueSystem, options: WorkloadOptions)
   return rows;
 }
 
-async function sendInBatches(system: QueueSystem, from: number, to: number, batchSize: number): Promise<void> {
+export async function sendInBatches(system: QueueSystem, from: number, to: number, batchSize: number): Promise<void> {
   for (let start = from; start < to; start += batchSize) {
     const payloads: string[] = [];
     for (let seq = start; seq < Math.min(start + batchSize, to); seq++) payloads.push(makePayload(seq));
@@ -119,7 +119,7 @@ async function sendInBatches(system: QueueSystem, from: number, to: number, batc
   }
 }
 
-interface DrainRound {
+export interface DrainRound {
   /** Sequence numbers first .. first+count-1 were sent in this round. */
   readonly first: number;
   readonly count: number;
@@ -128,7 +128,7 @@ interface DrainRound {
 }
 
 /** Settles Postgres, times one drain, then proves every job of the round was handled once and completed. */
-async function timedDrain(system: QueueSystem, round: DrainRound): Promise<number> {
+export async function timedDrain(system: QueueSystem, round: DrainRound): Promise<number> {
   if (system.backend === 'postgres') await settlePostgres(system.databaseUrl);
   const ledger = new Ledger(round.first, round.count);
   const request: DrainRequest = {
@@ -227,7 +227,7 @@ export function countHandled(request: DrainRequest): {
   };
 }
 
-async function timed(work: () => Promise<void>): Promise<number> {
+export async function timed(work: () => Promise<void>): Promise<number> {
   const start = process.hrtime.bigint();
   await work();
   return Number(process.hrtime.bigint() - start) / 1e9;
