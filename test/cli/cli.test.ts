@@ -39,7 +39,7 @@ forEachBackend('piri-db CLI', (backend) => {
     expect(scheduler.tables.length).toBeGreaterThanOrEqual(18);
     expect(scheduler.tables).toContainEqual({ name: 'task', rows: 0 });
     const text = await runCli(['status', ...flags]);
-    expect(text.stdout).toMatch(/aggregator .*\n {2}migrations {2}2 applied, 0 pending\n {2}tables {6}7, 0 row\(s\)/);
+    expect(text.stdout).toMatch(/aggregator .*\n {2}migrations {2}3 applied, 0 pending\n {2}tables {6}7, 0 row\(s\)/);
     if (backend === 'postgres') expect(text.stdout + JSON.stringify(status)).not.toContain(password());
   });
 });
@@ -51,7 +51,7 @@ it('start boots the default SQLite installation and a second run shows the state
   expect(first.stdout).toMatch(/^booted 4 stores on sqlite in \d+ ms/);
   const second = await runCli(['start'], env);
   expect(second.stdout).toContain('recorded  sqlite (piri-db.json)');
-  expect(second.stdout).toContain('migrations  2 applied, 0 pending');
+  expect(second.stdout).toContain('migrations  3 applied, 0 pending');
 });
 
 it('a bad flag value is one line naming the key, exit 2', async () => {

@@ -79,11 +79,12 @@ let queues = 0;
 forEachBackend('worker runtime under arbitrary options', (backend) => {
   const env = useInstallation(backend);
   const logs: string[] = [];
-  const logger: JobQueueLogger = { warn: (m) => logs.push(`warn ${m}`), error: (m) => logs.push(`error ${m}`) };
+  const logger: JobQueueLogger = { warn: (m) => logs.push(`warn ${m}`), error: (m, f) => logs.push(`error ${m} ${JSON.stringify(f)}`) };
 
   it('accepts the options the rules allow, refuses any other naming it, and starts and stops with any valid timeout', async () => {
     await fc.assert(
       fc.asyncProperty(options, visibility, stopTimeout, async (raw, visibilityTimeoutMs, timeoutMs) => {
+        logs.length = 0; // each case stands alone, so a shrunk counterexample is the case that logged
         const store = env.dbs.replicator.queue(`runtime-${++queues}`, { visibilityTimeoutMs });
         // Options given as undefined, at the top or in backoff, take their defaults like options left out.
         const refused = refusedOption(raw, visibilityTimeoutMs);

@@ -72,7 +72,8 @@ export function resolveOptions(queue: string, settings: QueueSettings, options: 
   const maxWorkers = options.maxWorkers ?? registryMaxWorkers(queue) ?? availableParallelism();
   const resolved: ResolvedOptions = {
     maxWorkers,
-    prefetch: options.prefetch ?? Math.max(maxWorkers, MIN_DEFAULT_PREFETCH),
+    // An invalid maxWorkers (a bigint, say) is refused below, by the check that names it.
+    prefetch: options.prefetch ?? (Number.isInteger(maxWorkers) ? Math.max(maxWorkers, MIN_DEFAULT_PREFETCH) : maxWorkers),
     pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
     // A window longer than a timer can wait is renewed and swept at the longest interval one can.
     extendIntervalMs: options.extendIntervalMs ?? Math.min(Math.floor(visibility / 2), MAX_TIMER_MS),

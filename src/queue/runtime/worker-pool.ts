@@ -21,6 +21,12 @@ import type { JobQueueLogger } from './logger.ts';
 import { MAX_TIMER_MS } from './options.ts';
 
 const CLAIM_ERROR_PAUSE_MS = 1_000;
+/**
+ * Most messages one claim takes. A larger claim only holds its transaction (and the rows in memory) longer; with more
+ * room than this the loop claims again at once, as after any full batch. Also keeps an absurd maxWorkers (any
+ * integer is allowed, up to Number.MAX_VALUE) from making the room Infinity.
+ */
+const MAX_CLAIM = 1_000;
 /** Weight of the newest sample in the moving averages of claim and job durations. */
 const SMOOTHING = 0.2;
 
@@ -90,7 +96,7 @@ export class WorkerPool {
     while (!this.#stopping) {
       const { prefetch, maxWorkers } = this.#options;
       const ahead = this.#jobMs === undefined ? Math.min(prefetch, maxWorkers) : this.#jobMs <= this.#claimMs ? prefetch : 0;
-      const room = maxWorkers + ahead - this.#running - this.#waiting.length;
+      const room = Math.min(maxWorkers + ahead - this.#running - this.#waiting.length, MAX_CLAIM);
       if (room <= 0) {
         this.#waitingForRoom = true;
         await this.#pause();
