@@ -10,11 +10,10 @@
  * - Every operation is one statement (data-modifying CTEs), so one round trip and atomic, except the plain
  *   sweep, which reads bodies to name the jobs and then moves them, in one transaction, and the dedup namespace
  *   lookup, an idempotent insert then a read.
- * - Times go in as ISO 8601 UTC text cast to timestamptz (pgTime) and come out as epoch ms (msOf): the pool is
- *   shared with drizzle, which turns timestamptz parsing and serializing off, so no Date crosses the driver. Not
- *   epoch ms converted in SQL: with `TIMESTAMPTZ 'epoch' + $n * INTERVAL '1 millisecond'` in a claim, the server
- *   kept re-planning the prepared statement on every call (custom plans), which doubled the cost of a single-call
- *   claim (docs/benchmarks.md). job_done.status: 1 = succeeded,
+ * - Times go in as ISO 8601 UTC text in parameters declared timestamptz (pgTime) and come out as epoch ms
+ *   (msOf): the pool is shared with drizzle, which turns timestamptz parsing and serializing off, so no Date
+ *   crosses the driver. Neither epoch ms converted in SQL nor text cast in SQL (`$2::timestamptz`): with either in
+ *   the claim, a single-call claim took twice as long as with the type declared (docs/benchmarks.md). job_done.status: 1 = succeeded,
  *   2 = dead-lettered.
  */
 import type postgres from 'postgres';
@@ -25,20 +24,21 @@ import type { ClaimedRow, DeadSelection, DedupQueueSql, PlainQueueSql } from './
 export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection): PlainQueueSql {
   const jobqueue = qualified(schema, 'jobqueue');
   const jobqueueDead = qualified(schema, 'jobqueue_dead');
+  const time = (ms: number) => pgTime(sql, ms);
   const insert = prepared(
-    `INSERT INTO ${jobqueue} (id, created, updated, queue, body, timeout) VALUES ($1, ${ts('$2')}, ${ts('$2')}, $3, $4, ${ts('$5')})`,
+    `INSERT INTO ${jobqueue} (id, created, updated, queue, body, timeout) VALUES ($1, $2, $2, $3, $4, $5)`,
   );
   const insertMany = prepared(
     `INSERT INTO ${jobqueue} (id, created, updated, queue, body, timeout)
-     SELECT m.id, ${ts('$3')}, ${ts('$3')}, $4::text, m.body, ${ts('$5')} FROM unnest($1::text[], $2::bytea[]) AS m(id, body)`,
+     SELECT m.id, $3, $3, $4::text, m.body, $5 FROM unnest($1::text[], $2::bytea[]) AS m(id, body)`,
   );
   // `= ANY(ARRAY(...))` runs the locking select once and updates through the primary key, also in the generic
   // plan of the prepared statement (a join to the selected ids was planned as a scan of the whole table).
   const claim = prepared<ClaimedRow>(
     `WITH claimed AS (
-       UPDATE ${jobqueue} SET timeout = ${ts('$5')}, received = received + 1
+       UPDATE ${jobqueue} SET timeout = $5, received = received + 1
        WHERE id = ANY(ARRAY(
-         SELECT id FROM ${jobqueue} WHERE queue = $1 AND timeout <= ${ts('$2')} AND received < $3
+         SELECT id FROM ${jobqueue} WHERE queue = $1 AND timeout <= $2 AND received < $3
          ORDER BY created, id LIMIT $4 FOR UPDATE SKIP LOCKED))
        RETURNING id, body, received, created
      )
@@ -47,22 +47,22 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
   // receive(), the single-message claim: the locking select is an InitPlan run once, the update goes through the
   // primary key, and there is no CTE to materialise and sort. $1 queue, $2 now, $3 max deliveries, $4 visible at.
   const claimOne = prepared<ClaimedRow>(
-    `UPDATE ${jobqueue} SET timeout = ${ts('$4')}, received = received + 1
-     WHERE id = (SELECT id FROM ${jobqueue} WHERE queue = $1 AND timeout <= ${ts('$2')} AND received < $3
+    `UPDATE ${jobqueue} SET timeout = $4, received = received + 1
+     WHERE id = (SELECT id FROM ${jobqueue} WHERE queue = $1 AND timeout <= $2 AND received < $3
                  ORDER BY created, id LIMIT 1 FOR UPDATE SKIP LOCKED)
      RETURNING id, body, received`,
   );
-  const extend = prepared(`UPDATE ${jobqueue} SET timeout = ${ts('$3')} WHERE queue = $1 AND id = $2`);
+  const extend = prepared(`UPDATE ${jobqueue} SET timeout = $3 WHERE queue = $1 AND id = $2`);
   const deleteMany = prepared(`DELETE FROM ${jobqueue} WHERE queue = $1 AND id = ANY($2::text[])`);
   // delete(id): a plain text parameter instead of a one-element array.
   const deleteOne = prepared(`DELETE FROM ${jobqueue} WHERE queue = $1 AND id = $2`);
   const deadLetter = prepared(
     `WITH moved AS (DELETE FROM ${jobqueue} WHERE queue = $1 AND id = $2 RETURNING *)
      INSERT INTO ${jobqueueDead} (id, created, updated, queue, body, timeout, received, job_name, failure_reason, error_message, moved_at)
-     SELECT id, created, updated, queue, body, timeout, received, $3::text, $4::text, $5::text, ${ts('$6')} FROM moved`,
+     SELECT id, created, updated, queue, body, timeout, received, $3::text, $4::text, $5::text, $6 FROM moved`,
   );
   const exhausted = prepared<{ id: string; body: Buffer }>(
-    `SELECT id, body FROM ${jobqueue} WHERE queue = $1 AND received >= $2 AND timeout <= ${ts('$3')}
+    `SELECT id, body FROM ${jobqueue} WHERE queue = $1 AND received >= $2 AND timeout <= $3
      ORDER BY created, id FOR UPDATE SKIP LOCKED`,
   );
   const moveNamed = prepared(
@@ -71,7 +71,7 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
        WHERE j.queue = $1 AND j.id = p.id RETURNING j.*, p.job_name
      )
      INSERT INTO ${jobqueueDead} (id, created, updated, queue, body, timeout, received, job_name, failure_reason, error_message, moved_at)
-     SELECT id, created, updated, queue, body, timeout, received, job_name, $4::text, $5::text, ${ts('$6')} FROM moved`,
+     SELECT id, created, updated, queue, body, timeout, received, job_name, $4::text, $5::text, $6 FROM moved`,
   );
   const deadWhere = `queue = $1
     AND ($2::text[] IS NULL OR id = ANY($2::text[]))
@@ -88,16 +88,16 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
        DELETE FROM ${jobqueueDead} WHERE id IN (SELECT id FROM ${jobqueueDead} WHERE ${deadWhere}) RETURNING id, created, queue, body
      ), revived AS (
        INSERT INTO ${jobqueue} (id, created, updated, queue, body, timeout, received)
-       SELECT id, created, ${ts('$6')}, queue, body, ${ts('$6')}, 0 FROM picked ON CONFLICT (id) DO NOTHING
+       SELECT id, created, $6, queue, body, $6, 0 FROM picked ON CONFLICT (id) DO NOTHING
      )
      SELECT count(*)::int AS count FROM picked`,
   );
   const purgeDead = prepared(`DELETE FROM ${jobqueueDead} WHERE id IN (SELECT id FROM ${jobqueueDead} WHERE ${deadWhere})`);
   const stats = prepared<StatsOut>(
-    `SELECT count(*) FILTER (WHERE timeout <= ${ts('$2')} AND received < $3)::int AS ready,
-            count(*) FILTER (WHERE timeout > ${ts('$2')} AND received > 0)::int AS "inFlight",
-            count(*) FILTER (WHERE timeout > ${ts('$2')} AND received = 0)::int AS delayed,
-            count(*) FILTER (WHERE timeout <= ${ts('$2')} AND received >= $3)::int AS exhausted,
+    `SELECT count(*) FILTER (WHERE timeout <= $2 AND received < $3)::int AS ready,
+            count(*) FILTER (WHERE timeout > $2 AND received > 0)::int AS "inFlight",
+            count(*) FILTER (WHERE timeout > $2 AND received = 0)::int AS delayed,
+            count(*) FILTER (WHERE timeout <= $2 AND received >= $3)::int AS exhausted,
             (SELECT count(*)::int FROM ${jobqueueDead} WHERE queue = $1) AS dead,
             ${msOf('min(created)')} AS "oldestCreatedMs"
      FROM ${jobqueue} WHERE queue = $1`,
@@ -105,44 +105,44 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
 
   return {
     async send(p) {
-      await insert(sql, [p.id, pgTime(p.now), p.queue, p.body, pgTime(p.visibleAt)]);
+      await insert(sql, [p.id, time(p.now), p.queue, p.body, time(p.visibleAt)]);
     },
     async sendMany(p) {
-      await insertMany(sql, [sql.array([...p.ids], TEXT), sql.array([...p.bodies], BYTEA), pgTime(p.now), p.queue, pgTime(p.visibleAt)]);
+      await insertMany(sql, [sql.array([...p.ids], TEXT), sql.array([...p.bodies], BYTEA), time(p.now), p.queue, time(p.visibleAt)]);
     },
     async claim(p) {
-      if (p.limit === 1) return [...(await claimOne(sql, [p.queue, pgTime(p.now), p.maxDeliveries, pgTime(p.visibleAt)]))];
-      return [...(await claim(sql, [p.queue, pgTime(p.now), p.maxDeliveries, p.limit, pgTime(p.visibleAt)]))];
+      if (p.limit === 1) return [...(await claimOne(sql, [p.queue, time(p.now), p.maxDeliveries, time(p.visibleAt)]))];
+      return [...(await claim(sql, [p.queue, time(p.now), p.maxDeliveries, p.limit, time(p.visibleAt)]))];
     },
     async extend(p) {
-      return (await extend(sql, [p.queue, p.id, pgTime(p.visibleAt)])).count > 0;
+      return (await extend(sql, [p.queue, p.id, time(p.visibleAt)])).count > 0;
     },
     async deleteMany(p) {
       await (p.ids.length === 1 ? deleteOne(sql, [p.queue, p.ids[0]!]) : deleteMany(sql, [p.queue, sql.array([...p.ids], TEXT)]));
     },
     async deadLetter(p) {
-      return (await deadLetter(sql, [p.queue, p.id, p.jobName, p.reason, p.error, pgTime(p.now)])).count > 0;
+      return (await deadLetter(sql, [p.queue, p.id, p.jobName, p.reason, p.error, time(p.now)])).count > 0;
     },
     async sweepExhausted(p) {
       return sql.begin(async (tx) => {
-        const rows = await exhausted(tx, [p.queue, p.maxDeliveries, pgTime(p.now)]);
+        const rows = await exhausted(tx, [p.queue, p.maxDeliveries, time(p.now)]);
         if (rows.length === 0) return 0;
         const ids = rows.map((r) => r.id);
         const names = rows.map((r) => p.jobNameOf(r.body));
-        return (await moveNamed(tx, [p.queue, sql.array(ids, TEXT), sql.array(names, TEXT), p.reason, p.error, pgTime(p.now)])).count;
+        return (await moveNamed(tx, [p.queue, sql.array(ids, TEXT), sql.array(names, TEXT), p.reason, p.error, time(p.now)])).count;
       });
     },
     async listDead(p) {
-      return [...(await listDead(sql, deadParams(sql, p, TEXT, pgTime)))];
+      return [...(await listDead(sql, deadParams(sql, p, TEXT, time)))];
     },
     async requeueDead(p) {
-      return (await requeueDead(sql, [...deadParams(sql, p, TEXT, pgTime), pgTime(p.now)]))[0]!.count;
+      return (await requeueDead(sql, [...deadParams(sql, p, TEXT, time), time(p.now)]))[0]!.count;
     },
     async purgeDead(p) {
-      return (await purgeDead(sql, deadParams(sql, p, TEXT, pgTime))).count;
+      return (await purgeDead(sql, deadParams(sql, p, TEXT, time))).count;
     },
     async stats(p) {
-      const { oldestCreatedMs, ...counts } = (await stats(sql, [p.queue, pgTime(p.now), p.maxDeliveries]))[0]!;
+      const { oldestCreatedMs, ...counts } = (await stats(sql, [p.queue, time(p.now), p.maxDeliveries]))[0]!;
       return { ...counts, oldestCreatedMs: oldestCreatedMs ?? undefined };
     },
   };
@@ -316,6 +316,7 @@ type Param = postgres.ParameterOrJSON<never>;
 
 /** Array element types for sql.array. */
 const TEXT = 25;
+const TIMESTAMPTZ = 1184;
 const BYTEA = 17;
 const INT4 = 23;
 const INT8 = 20;
@@ -353,20 +354,15 @@ function quote(identifier: string): string {
   return `"${identifier.replaceAll('"', '""')}"`;
 }
 
-/** A time parameter, passed as pgTime(ms). */
-function ts(param: string): string {
-  return `${param}::timestamptz`;
-}
-
 const YEAR_1_MS = Date.parse('0001-01-01T00:00:00.000Z');
 
 /**
- * Epoch ms as a timestamptz parameter: ISO 8601 UTC text, exact to the ms. Postgres has no year 0, which
+ * Epoch ms as a parameter declared timestamptz: ISO 8601 UTC text, exact to the ms. Postgres has no year 0, which
  * toISOString writes for the year before 1: times before year 1 (a dead-letter filter's "before the beginning")
  * are -infinity.
  */
-function pgTime(ms: number): string {
-  return ms < YEAR_1_MS ? '-infinity' : new Date(ms).toISOString();
+function pgTime(sql: Sql, ms: number): Param {
+  return sql.typed(ms < YEAR_1_MS ? '-infinity' : new Date(ms).toISOString(), TIMESTAMPTZ);
 }
 
 /** Epoch ms of a timestamptz expression. */
