@@ -12,9 +12,8 @@
  *   lookup, an idempotent insert then a read.
  * - Times go in as ISO 8601 UTC text in parameters declared timestamptz (pgTime) and come out as epoch ms
  *   (msOf): the pool is shared with drizzle, which turns timestamptz parsing and serializing off, so no Date
- *   crosses the driver. Neither epoch ms converted in SQL nor text cast in SQL (`$2::timestamptz`): with either in
- *   the claim, a single-call claim took twice as long as with the type declared (docs/benchmarks.md). job_done.status: 1 = succeeded,
- *   2 = dead-lettered.
+ *   crosses the driver, and the planner sees plain timestamptz parameters, with no conversion in the SQL.
+ * - job_done.status: 1 = succeeded, 2 = dead-lettered.
  */
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
