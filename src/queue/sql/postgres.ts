@@ -313,7 +313,7 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
 
 type Param = postgres.ParameterOrJSON<never>;
 
-/** Array element types for sql.array. */
+/** Type OIDs for sql.array's elements and sql.typed's parameters. */
 const TEXT = 25;
 const TIMESTAMPTZ = 1184;
 const BYTEA = 17;
