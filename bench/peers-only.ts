@@ -32,11 +32,11 @@ const only = (process.env.BENCH_SYSTEMS ?? '').split(',').map((part) => part.tri
 const postgresSendOneJobs = Math.min(n, 2_000);
 
 const ENTRIES: readonly Entry[] = [
-  { name: 'raw better-sqlite3', make: async () => rawSqlite() },
+  { name: "raw better-sqlite3, Piri's statements", make: async () => rawSqlite('piri') },
   { name: 'plainjob', make: async () => plainjob() },
   {
-    name: 'raw postgres-js',
-    make: async (pg) => rawPostgres(await pg.createDatabase('raw_postgres')),
+    name: "raw postgres-js, Piri's statements",
+    make: async (pg) => rawPostgres(await pg.createDatabase('raw_postgres'), 'piri'),
     sendOneJobs: postgresSendOneJobs,
   },
   {

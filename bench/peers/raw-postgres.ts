@@ -1,14 +1,19 @@
 /**
- * Piri's plain-queue statements (spec 4.2-4.3) on raw postgres-js, with the one change piri-db makes on purpose:
- * FOR UPDATE SKIP LOCKED in the claim's subquery, so concurrent consumers never claim the same row (spec 4.6).
- * postgres-js prepares every parameterised statement by default, so each call is one round trip.
+ * The plain queue on raw postgres-js: the floor under piri-db's Postgres queue. postgres-js prepares every
+ * parameterised statement by default, so each call is one round trip. Two statement sets (see RawStatements):
+ *
+ * - 'piri-db', the single-call targets' baseline: piri-db's own statements (src/queue/sql/postgres.ts) on the tables
+ *   piri-db's migrations make, ids made as piri-db makes them. The ratio against it is the cost of piri-db's code.
+ * - 'piri': Piri's statements on Piri's table (spec 4.2-4.3), with FOR UPDATE SKIP LOCKED in the claim as piri-db
+ *   has it (spec 4.6). Against 'piri-db' it shows what piri-db's claim order costs (docs/benchmarks.md).
  */
 import postgres from 'postgres';
+import { newMessageId } from '../../src/queue/message-id.ts';
 import type { QueueSystem } from '../support/workload.ts';
-import { MAX_RECEIVE, QUEUE_NAME, VISIBILITY_MS } from './piri-queue-params.ts';
+import { createPiriDbTables, MAX_RECEIVE, QUEUE_NAME, type RawStatements, REPLICATOR, VISIBILITY_MS } from './piri-queue-params.ts';
 
 /** Piri's jobqueue table on Postgres, with its index and its `updated` trigger; one statement per entry. */
-const SCHEMA = [
+const PIRI_SCHEMA = [
   `CREATE TABLE jobqueue (
      id TEXT PRIMARY KEY DEFAULT ('m_' || replace(gen_random_uuid()::text, '-', '')),
      created TIMESTAMPTZ NOT NULL DEFAULT NOW(),
@@ -31,40 +36,69 @@ interface ClaimedRow {
   received: number;
 }
 
-export function rawPostgres(databaseUrl: string): QueueSystem {
-  // The default pool of 10 leaves every one of 8 consumers its own connection.
-  const sql = postgres(databaseUrl, { max: 10, onnotice: () => {} });
+export function rawPostgres(databaseUrl: string, statements: RawStatements): QueueSystem {
+  // The default pool of 10 leaves every one of 8 consumers its own connection. Unqualified names resolve to
+  // piri-db's store schema through search_path, so both statement sets read alike.
+  const sql = postgres(databaseUrl, {
+    max: 10,
+    onnotice: () => {},
+    ...(statements === 'piri-db' ? { connection: { search_path: REPLICATOR.pgSchema } } : {}),
+  });
+  const piriDb = statements === 'piri-db';
 
   const receive = async (): Promise<ClaimedRow | undefined> => {
     const now = new Date();
-    const [job] = await sql<ClaimedRow[]>`
-      UPDATE jobqueue SET timeout = ${new Date(now.getTime() + VISIBILITY_MS)}, received = received + 1
-      WHERE id = (SELECT id FROM jobqueue
-                  WHERE queue = ${QUEUE_NAME} AND ${now} >= timeout AND received < ${MAX_RECEIVE}
-                  ORDER BY created LIMIT 1
-                  FOR UPDATE SKIP LOCKED)
-      RETURNING id, body, received`;
+    const visibleAt = new Date(now.getTime() + VISIBILITY_MS);
+    const [job] = piriDb
+      ? await sql<ClaimedRow[]>`
+          UPDATE jobqueue SET timeout = ${visibleAt}, received = received + 1
+          WHERE id = (SELECT id FROM jobqueue WHERE queue = ${QUEUE_NAME} AND timeout <= ${now} AND received < ${MAX_RECEIVE}
+                      ORDER BY created, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+          RETURNING id, body, received`
+      : await sql<ClaimedRow[]>`
+          UPDATE jobqueue SET timeout = ${visibleAt}, received = received + 1
+          WHERE id = (SELECT id FROM jobqueue
+                      WHERE queue = ${QUEUE_NAME} AND ${now} >= timeout AND received < ${MAX_RECEIVE}
+                      ORDER BY created LIMIT 1
+                      FOR UPDATE SKIP LOCKED)
+          RETURNING id, body, received`;
     return job;
   };
 
   return {
-    name: 'raw postgres-js',
+    name: piriDb ? "raw postgres-js, piri-db's statements" : "raw postgres-js, Piri's statements",
     backend: 'postgres',
     databaseUrl,
     async setup() {
-      for (const statement of SCHEMA) await sql.unsafe(statement);
+      if (piriDb) await createPiriDbTables({ backend: 'postgres', databaseUrl });
+      else for (const statement of PIRI_SCHEMA) await sql.unsafe(statement);
     },
     async sendOne(payload) {
-      await sql`
-        INSERT INTO jobqueue (queue, body, timeout) VALUES (${QUEUE_NAME}, ${Buffer.from(payload)}, ${new Date()})
-        RETURNING id`;
+      const now = new Date();
+      if (piriDb) {
+        await sql`
+          INSERT INTO jobqueue (id, created, updated, queue, body, timeout)
+          VALUES (${newMessageId(now.getTime())}, ${now}, ${now}, ${QUEUE_NAME}, ${Buffer.from(payload)}, ${now})`;
+      } else {
+        await sql`
+          INSERT INTO jobqueue (queue, body, timeout) VALUES (${QUEUE_NAME}, ${Buffer.from(payload)}, ${now})
+          RETURNING id`;
+      }
     },
     async sendBatch(payloads) {
-      // One statement with three parameters whatever the batch size: unnest expands the bytea array into rows.
-      const bodies = payloads.map((payload) => Buffer.from(payload));
-      await sql`
-        INSERT INTO jobqueue (queue, body, timeout)
-        SELECT ${QUEUE_NAME}, body, ${new Date()} FROM unnest(${sql.array(bodies)}::bytea[]) AS body`;
+      // One statement whatever the batch size: unnest expands the arrays into rows.
+      const now = new Date();
+      const bodies = sql.array(payloads.map((payload) => Buffer.from(payload)));
+      if (piriDb) {
+        const ids = sql.array(payloads.map(() => newMessageId(now.getTime())));
+        await sql`
+          INSERT INTO jobqueue (id, created, updated, queue, body, timeout)
+          SELECT m.id, ${now}, ${now}, ${QUEUE_NAME}::text, m.body, ${now} FROM unnest(${ids}::text[], ${bodies}::bytea[]) AS m(id, body)`;
+      } else {
+        await sql`
+          INSERT INTO jobqueue (queue, body, timeout)
+          SELECT ${QUEUE_NAME}, body, ${now} FROM unnest(${bodies}::bytea[]) AS body`;
+      }
     },
     async drain({ workers, handle }) {
       // A consumer ends at its first empty receive: rows it skipped were locked by consumers that will delete them.

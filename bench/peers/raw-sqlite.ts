@@ -1,16 +1,20 @@
 /**
- * Piri's plain-queue statements (spec 4.2-4.3) on raw better-sqlite3: the floor any SQLite queue pays. Settings as
- * piri-db opens a store: WAL, synchronous NORMAL, busy_timeout 5000, prepared statements, claims under BEGIN IMMEDIATE.
+ * The plain queue on raw better-sqlite3: the floor any SQLite queue pays. Settings as piri-db opens a store: WAL,
+ * synchronous NORMAL, busy_timeout 5000, prepared statements, claims under BEGIN IMMEDIATE. Two statement sets
+ * (RawStatements): piri-db's on the store file piri-db's migrations make, the single-call targets' baseline; and
+ * Piri's (spec 4.2-4.3) on Piri's table, which shows what piri-db's claim order costs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { sqliteStoreFile } from '../../src/backend/sqlite/open.ts';
+import { newMessageId } from '../../src/queue/message-id.ts';
 import type { QueueSystem } from '../support/workload.ts';
-import { MAX_RECEIVE, QUEUE_NAME, VISIBILITY_MS } from './piri-queue-params.ts';
+import { createPiriDbTables, MAX_RECEIVE, QUEUE_NAME, type RawStatements, REPLICATOR, VISIBILITY_MS } from './piri-queue-params.ts';
 
 /** Piri's jobqueue table on SQLite, with its index and its `updated` trigger. */
-const SCHEMA = `
+const PIRI_SCHEMA = `
   CREATE TABLE jobqueue (
     id TEXT PRIMARY KEY DEFAULT ('m_' || lower(hex(randomblob(16)))),
     created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')),
@@ -32,26 +36,27 @@ interface ClaimedRow {
   received: number;
 }
 
-export function rawSqlite(): QueueSystem {
+export function rawSqlite(statements: RawStatements): QueueSystem {
   let dir = '';
   let db: Database.Database | undefined;
-  let statements: ReturnType<typeof prepare> | undefined;
+  let prepared: ReturnType<typeof prepare> | undefined;
   const open = () => {
-    if (statements === undefined) throw new Error('raw-sqlite: setup() has not run');
-    return statements;
+    if (prepared === undefined) throw new Error('raw-sqlite: setup() has not run');
+    return prepared;
   };
 
   return {
-    name: 'raw better-sqlite3',
+    name: statements === 'piri-db' ? "raw better-sqlite3, piri-db's statements" : "raw better-sqlite3, Piri's statements",
     backend: 'sqlite',
     async setup() {
       dir = await mkdtemp(join(tmpdir(), 'piri-db-bench-raw-sqlite-'));
-      db = new Database(join(dir, 'jobqueue.db'));
+      if (statements === 'piri-db') await createPiriDbTables({ backend: 'sqlite', dataDir: dir });
+      db = new Database(statements === 'piri-db' ? sqliteStoreFile(dir, REPLICATOR) : join(dir, 'jobqueue.db'));
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
-      db.exec(SCHEMA);
-      statements = prepare(db);
+      if (statements === 'piri') db.exec(PIRI_SCHEMA);
+      prepared = prepare(db, statements);
     },
     async sendOne(payload) {
       open().send(Buffer.from(payload));
@@ -80,23 +85,24 @@ export function rawSqlite(): QueueSystem {
   };
 }
 
-function prepare(db: Database.Database) {
-  const insert = db.prepare<[string, Buffer, string]>(
-    'INSERT INTO jobqueue (queue, body, timeout) VALUES (?, ?, ?) RETURNING id',
+function prepare(db: Database.Database, statements: RawStatements) {
+  const piriDb = statements === 'piri-db';
+  const claim = db.prepare<{ queue: string; now: string; deadline: string; maxReceive: number }, ClaimedRow>(
+    piriDb
+      ? `UPDATE jobqueue SET timeout = @deadline, received = received + 1
+         WHERE id = (SELECT id FROM jobqueue WHERE queue = @queue AND timeout <= @now AND received < @maxReceive
+                     ORDER BY created, id LIMIT 1)
+         RETURNING id, body, received`
+      : `UPDATE jobqueue SET timeout = @deadline, received = received + 1
+         WHERE id = (SELECT id FROM jobqueue
+                     WHERE queue = @queue AND @now >= timeout AND received < @maxReceive
+                     ORDER BY created LIMIT 1)
+         RETURNING id, body, received`,
   );
-  const claim = db.prepare<{ queue: string; now: string; deadline: string; maxReceive: number }, ClaimedRow>(`
-    UPDATE jobqueue SET timeout = @deadline, received = received + 1
-    WHERE id = (SELECT id FROM jobqueue
-                WHERE queue = @queue AND @now >= timeout AND received < @maxReceive
-                ORDER BY created LIMIT 1)
-    RETURNING id, body, received`);
   const del = db.prepare<[string, string]>('DELETE FROM jobqueue WHERE queue = ? AND id = ?');
   const count = db.prepare<[], { n: number }>('SELECT count(*) AS n FROM jobqueue');
   // Timestamps are TEXT compared as strings, so always UTC with millisecond precision: toISOString's fixed width.
-  // all(), not get(): get() resets the statement after its first row, an autocommit INSERT ... RETURNING then commits
-  // inside sqlite3_reset(), where SQLite skips the WAL hook, so the automatic checkpoint never runs (the WAL reached
-  // 112 MB for 7,500 sends) and the peer skips the checkpoint fsyncs every other writer pays.
-  const send = (body: Buffer) => insert.all(QUEUE_NAME, body, new Date().toISOString())[0];
+  const send = piriDb ? piriDbSend(db) : piriSend(db);
   const receiveImmediate = db.transaction(() => {
     const now = Date.now();
     return claim.get({
@@ -115,4 +121,23 @@ function prepare(db: Database.Database) {
     remove: (id: string) => void del.run(QUEUE_NAME, id),
     count: () => count.get()?.n ?? 0,
   };
+}
+
+function piriDbSend(db: Database.Database): (body: Buffer) => void {
+  const insert = db.prepare<[string, string, string, string, Buffer, string]>(
+    'INSERT INTO jobqueue (id, created, updated, queue, body, timeout) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  return (body) => {
+    const nowMs = Date.now();
+    const now = new Date(nowMs).toISOString();
+    insert.run(newMessageId(nowMs), now, now, QUEUE_NAME, body, now);
+  };
+}
+
+function piriSend(db: Database.Database): (body: Buffer) => void {
+  const insert = db.prepare<[string, Buffer, string]>('INSERT INTO jobqueue (queue, body, timeout) VALUES (?, ?, ?) RETURNING id');
+  // all(), not get(): get() resets the statement after its first row, an autocommit INSERT ... RETURNING then commits
+  // inside sqlite3_reset(), where SQLite skips the WAL hook, so the automatic checkpoint never runs (the WAL reached
+  // 112 MB for 7,500 sends) and the peer skips the checkpoint fsyncs every other writer pays.
+  return (body) => void insert.all(QUEUE_NAME, body, new Date().toISOString());
 }

@@ -1,5 +1,5 @@
 /**
- * The queue bench: piri-db (single calls and the worker runtime) against the raw drivers running Piri's statements
+ * The queue bench: piri-db (single calls and the worker runtime) against the raw drivers running its statements
  * and the peer queues, N jobs of ~100 bytes, every system in ONE run on this machine. Systems are repeated
  * interleaved (all systems once, then all again) and reported as the median per phase. The issue's targets are ratios
  * of two systems from the same run: absolute jobs/s move with the machine's load, ratios much less. The single-call
@@ -95,6 +95,11 @@ export interface QueueBenchResult {
   /** Median per system and phase. */
   readonly median: readonly KeyedRow[];
   readonly ratios: readonly RatioResult[];
+  /**
+   * Not targets: the raw driver on piri-db's statements against the raw driver on Piri's, per backend and drain, which
+   * is what claiming in (created, id) order costs against Piri's created order.
+   */
+  readonly orderCosts: readonly { readonly backend: Backend; readonly phase: Phase; readonly value: number | undefined; readonly perRun: readonly number[] }[];
   /** Slices per system in each paired measurement, and the jobs each side was timed on per phase. */
   readonly paired: { readonly slices: number; readonly jobs: Readonly<Partial<Record<Phase, number>>> } | undefined;
   readonly seconds: number;
@@ -126,7 +131,8 @@ function entries(postgresSendOneJobs: number, tuning: RuntimeTuning | undefined)
   const tunedLabel = tuning === undefined ? '' : tuningLabel(tuning);
   return [
     // Each piri-db system runs right after the system it is compared with, so drifts of the load hit both alike.
-    { key: 'raw-sqlite', backend: 'sqlite', compared: true, make: async () => rawSqlite() },
+    { key: 'raw-sqlite', backend: 'sqlite', compared: true, make: async () => rawSqlite('piri-db') },
+    { key: 'raw-piri-order-sqlite', backend: 'sqlite', compared: true, make: async () => rawSqlite('piri'), report: DRAINS },
     { key: 'piri-single-sqlite', backend: 'sqlite', compared: true, make: async () => piriSingleCalls({ backend: 'sqlite' }) },
     { key: 'plainjob', backend: 'sqlite', compared: true, make: async () => plainjob() },
     runtime('sqlite', 'piri-runtime-sqlite'),
@@ -135,8 +141,15 @@ function entries(postgresSendOneJobs: number, tuning: RuntimeTuning | undefined)
       key: 'raw-postgres',
       backend: 'postgres',
       compared: true,
-      make: async (pg) => rawPostgres(await db(pg, 'raw_postgres')),
+      make: async (pg) => rawPostgres(await db(pg, 'raw_postgres'), 'piri-db'),
       sendOneJobs: postgresSendOneJobs,
+    },
+    {
+      key: 'raw-piri-order-postgres',
+      backend: 'postgres',
+      compared: true,
+      make: async (pg) => rawPostgres(await db(pg, 'raw_piri_order'), 'piri'),
+      report: DRAINS,
     },
     {
       key: 'piri-single-postgres',
@@ -264,8 +277,6 @@ export async function benchQueue(pg: BenchPostgres, options: QueueBenchOptions =
   }
 
   const median = medianRows(runs);
-  const rate = (rows: readonly KeyedRow[], [key, phase]: readonly [string, Phase]) =>
-    rows.find((row) => row.key === key && row.phase === phase);
   const results = ratios(tuning !== undefined).map((ratio): RatioResult => {
     const top = rate(median, ratio.numerator);
     const bottom = rate(median, ratio.denominator);
@@ -281,12 +292,7 @@ export async function benchQueue(pg: BenchPostgres, options: QueueBenchOptions =
         denominatorName: bottom?.system ?? ratio.denominator[0],
       };
     }
-    const value = top !== undefined && bottom !== undefined ? top.jobsPerSec / bottom.jobsPerSec : undefined;
-    const perRun = runs.flatMap((rows) => {
-      const a = rate(rows, ratio.numerator);
-      const b = rate(rows, ratio.denominator);
-      return a !== undefined && b !== undefined ? [a.jobsPerSec / b.jobsPerSec] : [];
-    });
+    const { value, perRun } = fromMedians(median, runs, ratio.numerator, ratio.denominator);
     return {
       ...ratio,
       value,
@@ -307,9 +313,33 @@ export async function benchQueue(pg: BenchPostgres, options: QueueBenchOptions =
     runs,
     median,
     ratios: results,
+    orderCosts: (['sqlite', 'postgres'] as const).flatMap((backend) =>
+      DRAINS.map((phase) => ({ backend, phase, ...fromMedians(median, runs, [`raw-${backend}`, phase], [`raw-piri-order-${backend}`, phase]) })),
+    ),
     paired: pairedResults.size === 0 ? undefined : { slices: PAIRED_SLICES, jobs: pairedJobs },
     seconds: (Date.now() - started) / 1000,
   };
+}
+
+function rate(rows: readonly KeyedRow[], [key, phase]: readonly [string, Phase]): KeyedRow | undefined {
+  return rows.find((row) => row.key === key && row.phase === phase);
+}
+
+/** numerator / denominator of the medians (undefined when a side did not run), and within each run that has both. */
+function fromMedians(
+  median: readonly KeyedRow[],
+  runs: readonly (readonly KeyedRow[])[],
+  numerator: readonly [string, Phase],
+  denominator: readonly [string, Phase],
+): { value: number | undefined; perRun: number[] } {
+  const top = rate(median, numerator);
+  const bottom = rate(median, denominator);
+  const perRun = runs.flatMap((rows) => {
+    const a = rate(rows, numerator);
+    const b = rate(rows, denominator);
+    return a !== undefined && b !== undefined ? [a.jobsPerSec / b.jobsPerSec] : [];
+  });
+  return { value: top !== undefined && bottom !== undefined ? top.jobsPerSec / bottom.jobsPerSec : undefined, perRun };
 }
 
 /** The median of each (system, phase) over the runs; of two runs that is their mean. */
@@ -441,8 +471,10 @@ export function queueMarkdown(result: QueueBenchResult): string {
       '`createJobQueue` with maxWorkers 1 and 8 (batch claims, claims renewed, group-commit deletes); it sends through ' +
       `the store like the single calls, so only its drains are shown. On Postgres piri-db's pool is ${POSTGRES_POOL} ` +
       "connections, as the raw postgres-js peer's.",
-    "- The raw drivers run Piri's statements (bench/peers/raw-*.ts). pg-boss work() sends are pg-boss's sends, shown " +
-      'on the fetch+complete row.',
+    "- The raw drivers (bench/peers/raw-*.ts) run piri-db's own statements on the tables piri-db's migrations make, " +
+      "with ids made as piri-db makes them: what the single-call targets compare with, so that their ratio is the " +
+      "cost of piri-db's code alone. The \"Piri's statements\" rows run Piri's statements on Piri's table, which claim " +
+      'in another order (below). pg-boss work() sends are pg-boss\'s sends, shown on the fetch+complete row.',
     ...tuned,
     '',
     markdownTable(result.median, result.jobs),
@@ -458,12 +490,23 @@ export function queueMarkdown(result: QueueBenchResult): string {
     '',
     '### Reading the figures',
     '',
-    "- piri-db claims in (created, id) order, FIFO even among messages sent in the same millisecond, from its index " +
-      "(queue, created, id); Piri's statement, and so the raw peers', orders by created only, from Piri's index " +
-      '(queue, created). Both read the oldest visible message off their index without a sort.',
-    '- The raw better-sqlite3 peer reads its `INSERT ... RETURNING id` with `all()`: with `get()` an autocommit send ' +
-      'commits inside the statement reset, where SQLite skips the automatic WAL checkpoint, and the peer would skip ' +
-      'the checkpoint fsyncs every other writer pays (bench/peers/raw-sqlite.ts).',
+    '- The raw better-sqlite3 peer on Piri\'s statements reads its `INSERT ... RETURNING id` with `all()`: with ' +
+      '`get()` an autocommit send commits inside the statement reset, where SQLite skips the automatic WAL ' +
+      'checkpoint, and the peer would skip the checkpoint fsyncs every other writer pays (bench/peers/raw-sqlite.ts).',
+    '',
+    "### What piri-db's claim order costs",
+    '',
+    "Not a target. piri-db claims in (created, id) order, FIFO even among messages sent in the same millisecond " +
+      "(a `sendMany` batch shares one created time), off its index (queue, created, id). Piri claims in created order " +
+      'off the index (queue, created), and messages sent in the same millisecond come out in any order. Both read the ' +
+      "oldest visible message off the index without a sort. Here the raw driver runs each set of statements on its own " +
+      "tables (medians of runs; the spread is the ratio within each run):",
+    '',
+    "| backend | phase | raw, piri-db's statements / raw, Piri's statements | spread |",
+    '|---|---|--:|---|',
+    ...result.orderCosts.map(
+      (c) => `| ${c.backend} | ${short(c.phase)} | ${c.value === undefined ? 'not run' : x(c.value)} | ${c.perRun.map(x).join(', ')} |`,
+    ),
     '',
     `Whole queue bench: ${Math.round(result.seconds)} s.`,
   ].join('\n');
