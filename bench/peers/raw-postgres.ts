@@ -72,6 +72,9 @@ export function rawPostgres(databaseUrl: string, statements: RawStatements): Que
     async setup() {
       if (piriDb) await createPiriDbTables({ backend: 'postgres', databaseUrl });
       else for (const statement of PIRI_SCHEMA) await sql.unsafe(statement);
+      // postgres-js learns the server's array types on its first connection: a sendBatch before that would bind the
+      // bytea[] parameter as bytea.
+      await sql`SELECT 1`;
     },
     async sendOne(payload) {
       const now = new Date();
