@@ -65,7 +65,8 @@ export class PlainQueue implements QueueStore {
   }
 
   async receive(): Promise<ReceivedMessage | undefined> {
-    return (await this.#claim(1))[0];
+    const [message] = await this.#claim(1);
+    return message;
   }
 
   async receiveMany(limit: number): Promise<ReceivedMessage[]> {
@@ -123,7 +124,7 @@ export class PlainQueue implements QueueStore {
     return { queue: this.name, ...counts, oldestAgeMs: oldestCreatedMs === undefined ? 0 : Math.max(0, now - oldestCreatedMs) };
   }
 
-  async #claim(limit: number): Promise<ReceivedMessage[]> {
+  #claim(limit: number): Promise<ReceivedMessage[]> {
     const now = this.#now();
     return this.#sql.claim({
       queue: this.name,

@@ -3,7 +3,7 @@ import { storageError } from '../../backend/sqlite/errors.ts';
 import type { SqliteStoreConnection, StoreConnection } from '../../backend/types.ts';
 import * as postgres from './postgres.ts';
 import * as sqlite from './sqlite.ts';
-import type { DedupQueueSql, PlainQueueSql } from './types.ts';
+import type { DedupQueueSql, PlainQueueSql, Synchronous } from './types.ts';
 
 export function plainQueueSql(connection: StoreConnection): PlainQueueSql {
   return connection.dialect === 'sqlite' ? namingFile(sqlite.plainQueueSql(connection), connection) : postgres.plainQueueSql(connection);
@@ -14,18 +14,21 @@ export function dedupQueueSql(connection: StoreConnection): DedupQueueSql {
 }
 
 /**
- * The driver with every operation's file-level failure (disk full, I/O error, damaged file, read-only) raised as a
- * PiriDbError naming the store and its file (backend/sqlite/errors.ts); other errors pass unchanged. Every driver
- * operation is an async function, so a synchronous better-sqlite3 throw arrives here as a rejection.
+ * The synchronous SQLite driver as the drivers' async interface, with every operation's file-level failure (disk
+ * full, I/O error, damaged file, read-only) raised as a PiriDbError naming the store and its file
+ * (backend/sqlite/errors.ts); other errors pass unchanged. One settled promise per call and no more: these are the
+ * queue's hot paths.
  */
-function namingFile<T extends object>(driver: T, connection: SqliteStoreConnection): T {
+function namingFile<Driver extends object>(driver: Synchronous<Driver>, connection: SqliteStoreConnection): Driver {
   const wrapped = {} as Record<string, unknown>;
-  for (const [name, operation] of Object.entries(driver) as [string, (...args: unknown[]) => Promise<unknown>][]) {
-    // One extra promise per call on the success path, nothing more: the queue's hot paths stay as they were.
-    wrapped[name] = (...args: unknown[]) =>
-      operation(...args).catch((error: unknown) => {
-        throw storageError(connection, error);
-      });
+  for (const [name, operation] of Object.entries(driver) as [string, (...args: unknown[]) => unknown][]) {
+    wrapped[name] = (...args: unknown[]) => {
+      try {
+        return Promise.resolve(operation(...args));
+      } catch (error) {
+        return Promise.reject(storageError(connection, error));
+      }
+    };
   }
-  return wrapped as T;
+  return wrapped as Driver;
 }

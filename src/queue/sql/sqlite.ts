@@ -3,8 +3,9 @@
  * same operations in the same order.
  *
  * - Claims and every multi-statement operation run in BEGIN IMMEDIATE transactions: the write lock is taken
- *   up front, so a read-then-write never fails half way with SQLITE_BUSY. better-sqlite3 runs them
- *   synchronously; each operation has finished when its promise is created.
+ *   up front, so a read-then-write never fails half way with SQLITE_BUSY.
+ * - better-sqlite3 is synchronous, and so are these operations: they return their results, and index.ts adapts
+ *   them to the drivers' promise-returning interface once, with no promise per call besides the result's.
  * - Plain-queue times are Piri's fixed-width UTC text `YYYY-MM-DDTHH:MM:SS.mmmZ` (the format of queueTime in
  *   schema/sqlite/columns.ts), compared as text: the width and zone must never vary. Rows written by a Piri
  *   process outside UTC carry an offset and compare wrongly until rewritten (docs/differences-from-piri.md).
@@ -19,9 +20,10 @@ import type {
   DedupQueueSql,
   PlainQueueSql,
   StatsRow,
+  Synchronous,
 } from './types.ts';
 
-export function plainQueueSql({ client }: SqliteStoreConnection): PlainQueueSql {
+export function plainQueueSql({ client }: SqliteStoreConnection): Synchronous<PlainQueueSql> {
   // Positional parameters: the hottest statement, run once per message of a sendMany, binds faster without a
   // parameter object. (id, created, updated, queue, body, timeout).
   const insert = client.prepare<[string, string, string, string, Buffer, string]>(
@@ -119,51 +121,51 @@ export function plainQueueSql({ client }: SqliteStoreConnection): PlainQueueSql 
   const purgeTx = client.transaction((p: DeadSelection<string, number>) => dropDead.run({ ids: pickedDeadIds(p) }).changes);
 
   return {
-    async send(p) {
+    send(p) {
       const now = time(p.now);
       insert.run(p.id, now, now, p.queue, p.body, time(p.visibleAt));
     },
-    async sendMany(p) {
+    sendMany(p) {
       sendManyTx.immediate(p);
     },
-    async claim(p) {
+    claim(p) {
       if (p.limit === 1) {
         const row = claimOneTx.immediate(p);
         return row === undefined ? [] : [claimed(row)];
       }
       return claimTx.immediate(p).sort((a, b) => compare(a.created, b.created) || compare(a.id, b.id)).map(claimed);
     },
-    async extend(p) {
+    extend(p) {
       return extend.run({ queue: p.queue, id: p.id, visibleAt: time(p.visibleAt) }).changes > 0;
     },
-    async deleteMany(p) {
+    deleteMany(p) {
       // delete(id): one primary-key lookup, without encoding a JSON array and scanning json_each.
       if (p.ids.length === 1) deleteOne.run({ queue: p.queue, id: p.ids[0]! });
       else deleteMany.run({ queue: p.queue, ids: JSON.stringify(p.ids) });
     },
-    async deadLetter(p) {
+    deadLetter(p) {
       return deadLetterTx.immediate({ queue: p.queue, id: p.id, jobName: p.jobName, reason: p.reason, error: p.error, now: time(p.now) });
     },
-    async sweepExhausted(p) {
+    sweepExhausted(p) {
       return sweepTx.immediate(p);
     },
-    async listDead(p) {
+    listDead(p) {
       return listDead.all(deadBind(p, time)).map(({ movedAt, ...row }) => ({ ...row, movedAtMs: Date.parse(movedAt) }));
     },
-    async requeueDead(p) {
+    requeueDead(p) {
       return requeueTx.immediate(p);
     },
-    async purgeDead(p) {
+    purgeDead(p) {
       return purgeTx.immediate(p);
     },
-    async stats(p) {
+    stats(p) {
       const { oldest, ...counts } = stats.get({ queue: p.queue, now: time(p.now), maxDeliveries: p.maxDeliveries })!;
       return { ...counts, oldestCreatedMs: oldest === null ? undefined : Date.parse(oldest) };
     },
   };
 }
 
-export function dedupQueueSql({ client }: SqliteStoreConnection): DedupQueueSql {
+export function dedupQueueSql({ client }: SqliteStoreConnection): Synchronous<DedupQueueSql> {
   const registerQueue = client.prepare<{ queue: string; dedupeEnabled: number }>(
     `INSERT INTO queues (queue, dedupe_enabled) VALUES (@queue, @dedupeEnabled)
      ON CONFLICT (queue) DO UPDATE SET dedupe_enabled = excluded.dedupe_enabled`,
@@ -295,43 +297,43 @@ export function dedupQueueSql({ client }: SqliteStoreConnection): DedupQueueSql 
   const purgeTx = client.transaction((p: DeadSelection<number, number>) => dropDead.run({ ids: pickedDeadIds(p) }).changes);
 
   return {
-    async registerQueue(p) {
+    registerQueue(p) {
       registerQueue.run({ queue: p.queue, dedupeEnabled: Number(p.dedupeEnabled) });
     },
-    async namespace(p) {
+    namespace(p) {
       return namespaceTx.immediate(p);
     },
-    async send(p) {
+    send(p) {
       return send(p);
     },
-    async sendMany(p) {
+    sendMany(p) {
       return sendManyTx.immediate(p);
     },
-    async claim(p) {
+    claim(p) {
       return claimTx.immediate(p).sort((a, b) => a.createdS - b.createdS || a.id - b.id).map((r) => claimed({ ...r, id: String(r.id) }));
     },
-    async extend(p) {
+    extend(p) {
       return extend.run(p).changes > 0;
     },
-    async deleteMany(p) {
+    deleteMany(p) {
       deleteManyTx.immediate(p);
     },
-    async deadLetter(p) {
+    deadLetter(p) {
       deadLetterTx.immediate({ ...moveBind(p), id: p.id, maxDeliveries: null });
     },
-    async sweepExhausted(p) {
+    sweepExhausted(p) {
       return sweepTx.immediate({ ...moveBind(p), id: null, maxDeliveries: p.maxDeliveries });
     },
-    async listDead(p) {
+    listDead(p) {
       return listDead.all(deadBind(p, (s) => s)).map(({ id, movedS, ...row }) => ({ ...row, id: String(id), movedAtMs: movedS * 1000 }));
     },
-    async requeueDead(p) {
+    requeueDead(p) {
       return requeueTx.immediate(p);
     },
-    async purgeDead(p) {
+    purgeDead(p) {
       return purgeTx.immediate(p);
     },
-    async stats(p) {
+    stats(p) {
       const { oldestS, ...counts } = stats.get(p)!;
       return { ...counts, oldestCreatedMs: oldestS === null ? undefined : oldestS * 1000 };
     },

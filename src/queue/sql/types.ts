@@ -5,6 +5,13 @@
  * queue's Clock, ms for the plain queue and epoch seconds for the dedup queue, whose columns hold seconds.
  */
 
+/** A driver whose operations finish before they return (better-sqlite3): each returns its result, not a promise. */
+export type Synchronous<Driver> = {
+  readonly [Operation in keyof Driver]: Driver[Operation] extends (...args: infer Args) => Promise<infer Result>
+    ? (...args: Args) => Result
+    : never;
+};
+
 /** One delivery as a claim returns it, in claim order. */
 export interface ClaimedRow {
   readonly id: string;
