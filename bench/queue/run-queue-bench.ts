@@ -101,7 +101,9 @@ export interface QueueBenchResult {
    */
   readonly orderCosts: readonly { readonly backend: Backend; readonly phase: Phase; readonly value: number | undefined; readonly perRun: readonly number[] }[];
   /** Slices per system in each paired measurement, and the jobs each side was timed on per phase. */
-  readonly paired: { readonly slices: number; readonly jobs: Readonly<Partial<Record<Phase, number>>> } | undefined;
+  readonly paired:
+    | { readonly slices: number; readonly jobs: Readonly<Partial<Record<Backend, Readonly<Partial<Record<Phase, number>>>>>> }
+    | undefined;
   readonly seconds: number;
 }
 
@@ -114,6 +116,8 @@ const PAIRED_PHASES: readonly Phase[] = ['send one at a time', 'send batch', 'dr
  * (a fraction of a second to a few seconds each).
  */
 const PAIRED_SLICES = 16;
+/** SQLite's paired phases take seconds, so they are timed on this many times N: the noise is of the same order. */
+const SQLITE_PAIRED_FACTOR = 4;
 
 /**
  * Claim up to maxWorkers + 56 messages per receiveMany and delete up to 500 per statement, against the defaults
@@ -251,7 +255,7 @@ export async function benchQueue(pg: BenchPostgres, options: QueueBenchOptions =
   // The single-call targets compare piri-db with the raw driver through the same statements: the closest race of the
   // bench, so measured again, paired, on fresh installations.
   const pairedResults = new Map<string, PairedResult>();
-  const pairedJobs: Partial<Record<Phase, number>> = {};
+  const pairedJobs: Partial<Record<Backend, Partial<Record<Phase, number>>>> = {};
   for (const backend of ['sqlite', 'postgres'] as const) {
     const sides = [`piri-single-${backend}`, `raw-${backend}`].map((key) => selected.find((entry) => entry.key === key));
     const [piriEntry, rawEntry] = sides;
@@ -263,10 +267,11 @@ export async function benchQueue(pg: BenchPostgres, options: QueueBenchOptions =
       try {
         for (const phase of PAIRED_PHASES) {
           const began = Date.now();
-          const phaseJobs = phase === 'send one at a time' && backend === 'postgres' ? postgresSendOneJobs : jobs;
+          const phaseJobs =
+            backend === 'sqlite' ? jobs * SQLITE_PAIRED_FACTOR : phase === 'send one at a time' ? postgresSendOneJobs : jobs;
           const result = await measurePaired(piri, raw, phase, { jobs: phaseJobs, slices: PAIRED_SLICES, batchSize });
           pairedResults.set(`${backend}:${phase}`, result);
-          pairedJobs[phase] = result.jobs;
+          pairedJobs[backend] = { ...pairedJobs[backend], [phase]: result.jobs };
           log(
             `queue bench, paired ${backend}, ${short(phase)}: ${piri.name} ${Math.round(result.rateA)}, ${raw.name} ` +
               `${Math.round(result.rateB)} (${((Date.now() - began) / 1000).toFixed(1)} s)`,
@@ -366,11 +371,14 @@ function medianRows(runs: readonly (readonly KeyedRow[])[]): KeyedRow[] {
 function pairedNote(result: QueueBenchResult): string[] {
   if (result.paired === undefined) return [];
   const jobs = Object.entries(result.paired.jobs)
-    .map(([phase, n]) => `${short(phase as Phase)} ${n.toLocaleString('en-US')}`)
-    .join(', ');
+    .map(([backend, phases]) => {
+      const counts = Object.entries(phases).map(([phase, n]) => `${short(phase as Phase)} ${n.toLocaleString('en-US')}`);
+      return `${backend}: ${counts.join(', ')}`;
+    })
+    .join('; ');
   return [
     '- **Paired slices** (the single-call targets): piri-db and the raw driver, both open on fresh installations, ' +
-      `take turns in ${result.paired.slices} slices each in ABBA order (bench/support/paired.ts), timed on ${jobs} ` +
+      `take turns in ${result.paired.slices} slices each in ABBA order (bench/support/paired.ts), timed on (${jobs}) ` +
       'jobs per side; the ratio is of the two total rates. Whole runs of one system take 10-40 s and a run drifts ' +
       '20-40% against the run beside it on this machine; slices of a second or two see the same load on both sides. ' +
       'The spread is the lowest, median and highest ratio of a slice and the slice paired with it.',
