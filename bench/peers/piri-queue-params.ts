@@ -26,6 +26,29 @@ export const MAX_RECEIVE = 10;
  */
 export type RawStatements = 'piri-db' | 'piri';
 
+/**
+ * Piri's jobqueue table on Postgres, with its `updated` trigger and a claim index, one statement per entry. The
+ * index columns and a fillfactor are open for bench/queue/claim-order-variants.ts; by default it is Piri's table.
+ */
+export function piriPostgresTable({ index = 'queue, created', fillfactor }: { index?: string; fillfactor?: number } = {}): string[] {
+  return [
+    `CREATE TABLE jobqueue (
+       id TEXT PRIMARY KEY DEFAULT ('m_' || replace(gen_random_uuid()::text, '-', '')),
+       created TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+       updated TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+       queue TEXT NOT NULL,
+       body BYTEA NOT NULL,
+       timeout TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+       received INTEGER NOT NULL DEFAULT 0
+     )${fillfactor === undefined ? '' : ` WITH (fillfactor = ${fillfactor})`}`,
+    `CREATE INDEX jobqueue_queue_created_idx ON jobqueue (${index})`,
+    `CREATE FUNCTION jobqueue_update_timestamp() RETURNS trigger LANGUAGE plpgsql AS $$
+     BEGIN NEW.updated = NOW(); RETURN NEW; END $$`,
+    `CREATE TRIGGER jobqueue_updated_timestamp BEFORE UPDATE ON jobqueue
+     FOR EACH ROW EXECUTE FUNCTION jobqueue_update_timestamp()`,
+  ];
+}
+
 /** Where piri-db's tables are made: a SQLite data dir, or a Postgres database. */
 export type PiriDbTablesAt = { readonly backend: 'sqlite'; readonly dataDir: string } | { readonly backend: 'postgres'; readonly databaseUrl: string };
 

@@ -10,25 +10,15 @@
 import postgres from 'postgres';
 import { newMessageId } from '../../src/queue/message-id.ts';
 import type { QueueSystem } from '../support/workload.ts';
-import { createPiriDbTables, MAX_RECEIVE, QUEUE_NAME, type RawStatements, REPLICATOR, VISIBILITY_MS } from './piri-queue-params.ts';
-
-/** Piri's jobqueue table on Postgres, with its index and its `updated` trigger; one statement per entry. */
-const PIRI_SCHEMA = [
-  `CREATE TABLE jobqueue (
-     id TEXT PRIMARY KEY DEFAULT ('m_' || replace(gen_random_uuid()::text, '-', '')),
-     created TIMESTAMPTZ NOT NULL DEFAULT NOW(),
-     updated TIMESTAMPTZ NOT NULL DEFAULT NOW(),
-     queue TEXT NOT NULL,
-     body BYTEA NOT NULL,
-     timeout TIMESTAMPTZ NOT NULL DEFAULT NOW(),
-     received INTEGER NOT NULL DEFAULT 0
-   )`,
-  'CREATE INDEX jobqueue_queue_created_idx ON jobqueue (queue, created)',
-  `CREATE FUNCTION jobqueue_update_timestamp() RETURNS trigger LANGUAGE plpgsql AS $$
-   BEGIN NEW.updated = NOW(); RETURN NEW; END $$`,
-  `CREATE TRIGGER jobqueue_updated_timestamp BEFORE UPDATE ON jobqueue
-   FOR EACH ROW EXECUTE FUNCTION jobqueue_update_timestamp()`,
-];
+import {
+  createPiriDbTables,
+  MAX_RECEIVE,
+  piriPostgresTable,
+  QUEUE_NAME,
+  type RawStatements,
+  REPLICATOR,
+  VISIBILITY_MS,
+} from './piri-queue-params.ts';
 
 interface ClaimedRow {
   id: string;
@@ -71,7 +61,7 @@ export function rawPostgres(databaseUrl: string, statements: RawStatements): Que
     databaseUrl,
     async setup() {
       if (piriDb) await createPiriDbTables({ backend: 'postgres', databaseUrl });
-      else for (const statement of PIRI_SCHEMA) await sql.unsafe(statement);
+      else for (const statement of piriPostgresTable()) await sql.unsafe(statement);
       // postgres-js learns the server's array types on its first connection: a sendBatch before that would bind the
       // bytea[] parameter as bytea.
       await sql`SELECT 1`;
