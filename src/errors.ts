@@ -16,6 +16,8 @@ export type PiriDbErrorCode =
   | 'INVALID_ARGUMENT'
   | 'MESSAGE_NOT_FOUND'
   | 'QUEUE_UNAVAILABLE'
+  /** The database aborted the call to break a deadlock or a serialization conflict: nothing changed; call again. */
+  | 'RETRYABLE'
   | 'TARGET_NOT_EMPTY'
   | 'SOURCE_NOT_READY'
   | 'VERIFY_FAILED'
@@ -66,11 +68,16 @@ export class MigrationError extends PiriDbError {
 
 /**
  * A queue refused a call: a bad argument (the message names it), a message that is not there (Piri's text
- * `message <id> not found in queue <q>`), or a queue the store has no tables for.
+ * `message <id> not found in queue <q>`), a queue the store has no tables for, or a call the database aborted to
+ * break a deadlock (RETRYABLE: nothing was changed, and the same call may simply be made again).
  */
 export class QueueError extends PiriDbError {
-  constructor(code: 'INVALID_ARGUMENT' | 'MESSAGE_NOT_FOUND' | 'QUEUE_UNAVAILABLE', message: string) {
-    super(code, message);
+  constructor(
+    code: 'INVALID_ARGUMENT' | 'MESSAGE_NOT_FOUND' | 'QUEUE_UNAVAILABLE' | 'RETRYABLE',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
   }
 }
 

@@ -1,4 +1,5 @@
 /** The one place that picks a queue driver by dialect. */
+import { retryableQueueError } from '../../backend/postgres/errors.ts';
 import { storageError } from '../../backend/sqlite/errors.ts';
 import type { SqliteStoreConnection, StoreConnection } from '../../backend/types.ts';
 import * as postgres from './postgres.ts';
@@ -10,7 +11,9 @@ export function plainQueueSql(connection: StoreConnection): PlainQueueSql {
 }
 
 export function dedupQueueSql(connection: StoreConnection): DedupQueueSql {
-  return connection.dialect === 'sqlite' ? namingFile(sqlite.dedupQueueSql(connection), connection) : postgres.dedupQueueSql(connection);
+  return connection.dialect === 'sqlite'
+    ? namingFile(sqlite.dedupQueueSql(connection), connection)
+    : abortsAsRetryable(postgres.dedupQueueSql(connection));
 }
 
 /**
@@ -29,6 +32,23 @@ function namingFile<Driver extends object>(driver: Synchronous<Driver>, connecti
         return Promise.reject(storageError(connection, error));
       }
     };
+  }
+  return wrapped as Driver;
+}
+
+/**
+ * The Postgres dedup driver with a transaction the server aborted (deadlock, serialization failure) raised as a
+ * RETRYABLE QueueError naming the operation and queue. Its multi-row operations are the ones that can meet another
+ * transaction's locks (a batch's keys, an application's own lock on the tables); the plain queue's cannot, and its
+ * hot paths stay unwrapped.
+ */
+function abortsAsRetryable<Driver extends object>(driver: Driver): Driver {
+  const wrapped = {} as Record<string, unknown>;
+  for (const [name, operation] of Object.entries(driver) as [string, (params: { queue?: string }) => Promise<unknown>][]) {
+    wrapped[name] = (params: { queue?: string }) =>
+      operation(params).catch((error: unknown) => {
+        throw retryableQueueError(params.queue === undefined ? `dedup queue ${name}` : `dedup queue ${params.queue} ${name}`, error);
+      });
   }
   return wrapped as Driver;
 }

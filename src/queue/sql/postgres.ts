@@ -7,9 +7,10 @@
  *   is claiming is skipped, and a row it has claimed is re-checked against the WHERE clause, so no message is
  *   handed to two receivers while its window is open and no serialization error reaches a caller (READ
  *   COMMITTED). Piri's claim, without the lock, double-delivers (spec 4.6).
- * - Every operation is one statement (data-modifying CTEs), so one round trip and atomic, except the plain
- *   sweep, which reads bodies to name the jobs and then moves them, in one transaction, and the dedup namespace
- *   lookup, an idempotent insert then a read.
+ * - Every operation is one statement (data-modifying CTEs), so one round trip and atomic, except: the plain
+ *   sweep, which reads bodies to name the jobs and then moves them, in one transaction; the dedup namespace
+ *   lookup, an idempotent insert then a read; and, with dedupe on, the dedup sends and requeue, which insert and
+ *   then re-check job_done in one transaction (withdrawDone says why).
  * - Times go in as ISO 8601 UTC text in parameters declared timestamptz (pgTime) and come out as epoch ms
  *   (msOf): the pool is shared with drizzle, which turns timestamptz parsing and serializing off, so no Date
  *   crosses the driver, and the planner sees plain timestamptz parameters, with no conversion in the SQL.
@@ -167,14 +168,28 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
      ON CONFLICT (ns_id, key) DO NOTHING
      RETURNING id`,
   );
+  // Ids follow the batch's order (claims take a second's jobs by id), but rows go in by (namespace, key): two
+  // batches that share keys then take their unique-index entries in one order, and cannot deadlock each other.
   const insertMany = prepared<{ id: number; ns_id: number; key: Buffer }>(
-    `WITH m AS (SELECT * FROM unnest($1::int[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS m(ns_id, key, body, ord))
-     INSERT INTO ${jobs} (ns_id, key, body, created_s, avail_s)
-     SELECT m.ns_id, m.key, m.body, $4::bigint, $5::bigint FROM m
+    `WITH m AS (
+       SELECT m.*, nextval('${qualified(schema, 'jobs_id_seq')}') AS id
+       FROM unnest($1::int[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS m(ns_id, key, body, ord) ORDER BY m.ord
+     )
+     INSERT INTO ${jobs} (id, ns_id, key, body, created_s, avail_s)
+     SELECT m.id, m.ns_id, m.key, m.body, $4::bigint, $5::bigint FROM m
      WHERE NOT ($6::boolean AND EXISTS (SELECT 1 FROM ${jobDone} d WHERE d.ns_id = m.ns_id AND d.key = m.key))
-     ORDER BY m.ord
+     ORDER BY m.ns_id, m.key, m.ord
      ON CONFLICT (ns_id, key) DO NOTHING
      RETURNING id, ns_id, key`,
+  );
+  // The re-check that keeps a done key done. An insert's NOT EXISTS reads a snapshot taken when its statement
+  // began; if the key's job was being completed then, the insert waited for that transaction on the unique index,
+  // found the job row gone, and went in. This later statement sees the completion's job_done row and takes back
+  // the jobs that should not have gone in, before the sender commits.
+  const withdrawDone = prepared<{ id: number }>(
+    `DELETE FROM ${jobs} j WHERE j.id = ANY($1::bigint[])
+       AND EXISTS (SELECT 1 FROM ${jobDone} d WHERE d.ns_id = j.ns_id AND d.key = j.key)
+     RETURNING j.id`,
   );
   const inQueue = `ns_id IN (SELECT id FROM ${jobNs} WHERE queue = $1)`;
   const claim = prepared<{ id: number; body: Buffer; received: number }>(
@@ -220,8 +235,8 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
      FROM ${jobDead} d JOIN ${jobNs} ns ON ns.id = d.ns_id WHERE ${deadWhere}`,
   );
   // Back into jobs with the original id, unless the key is live again (the live job does the work) or, with
-  // dedupe, done since: then the dead letter is only dropped.
-  const requeueDead = prepared<{ count: number }>(
+  // dedupe, done since: then the dead letter is only dropped. Returns the revived ids for withdrawDone.
+  const requeueDead = prepared<{ count: number; revived: number[] }>(
     `WITH picked AS (
        DELETE FROM ${jobDead} WHERE id IN (SELECT d.id FROM ${jobDead} d JOIN ${jobNs} ns ON ns.id = d.ns_id WHERE ${deadWhere})
        RETURNING id, ns_id, key, body
@@ -231,10 +246,11 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
        INSERT INTO ${jobs} (id, ns_id, key, body, created_s, avail_s, attempts)
        SELECT p.id, p.ns_id, p.key, p.body, $6::bigint, $6::bigint, 0 FROM picked p
        WHERE NOT ($7::boolean AND EXISTS (SELECT 1 FROM ${jobDone} dn WHERE dn.ns_id = p.ns_id AND dn.key = p.key AND dn.status = 1))
-       ORDER BY p.id
+       ORDER BY p.ns_id, p.key
        ON CONFLICT (ns_id, key) DO NOTHING
+       RETURNING id
      )
-     SELECT count(*)::int AS count FROM picked`,
+     SELECT (SELECT count(*)::int FROM picked) AS count, ARRAY(SELECT id FROM revived) AS revived`,
   );
   const purgeDead = prepared(
     `DELETE FROM ${jobDead} WHERE id IN (SELECT d.id FROM ${jobDead} d JOIN ${jobNs} ns ON ns.id = d.ns_id WHERE ${deadWhere})`,
@@ -259,18 +275,35 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
     },
     async send(p) {
       const { nsId, key, body } = p.message;
-      const [row] = await insert(sql, [nsId, key, body, p.nowS, p.visibleAtS, p.dedupeEnabled]);
-      return row === undefined ? undefined : String(row.id);
+      const params = [nsId, key, body, p.nowS, p.visibleAtS, p.dedupeEnabled];
+      if (!p.dedupeEnabled) {
+        const [row] = await insert(sql, params);
+        return row === undefined ? undefined : String(row.id);
+      }
+      return sql.begin(async (tx) => {
+        const [row] = await insert(tx, params);
+        if (row === undefined) return undefined;
+        const withdrawn = await withdrawDone(tx, [sql.array([row.id], INT8)]);
+        return withdrawn.length > 0 ? undefined : String(row.id);
+      });
     },
     async sendMany(p) {
-      const rows = await insertMany(sql, [
+      const params = [
         sql.array(p.messages.map((m) => m.nsId), INT4),
         sql.array(p.messages.map((m) => m.key), BYTEA),
         sql.array(p.messages.map((m) => m.body), BYTEA),
         p.nowS,
         p.visibleAtS,
         p.dedupeEnabled,
-      ]);
+      ];
+      const rows = p.dedupeEnabled
+        ? await sql.begin(async (tx) => {
+            const inserted = await insertMany(tx, params);
+            if (inserted.length === 0) return inserted;
+            const withdrawn = new Set((await withdrawDone(tx, [sql.array(inserted.map((r) => r.id), INT8)])).map((r) => r.id));
+            return inserted.filter((r) => !withdrawn.has(r.id));
+          })
+        : await insertMany(sql, params);
       // Each inserted row answers the first message with its (namespace, key); a repeat within the batch was skipped.
       const inserted = new Map(rows.map((r) => [keyOf(r.ns_id, r.key), String(r.id)]));
       return p.messages.map((m) => {
@@ -299,7 +332,13 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
       return (await listDead(sql, deadParams(sql, p, INT8, (seconds) => seconds))).map((r) => ({ ...r, id: String(r.id) }));
     },
     async requeueDead(p) {
-      return (await requeueDead(sql, [...deadParams(sql, p, INT8, (seconds) => seconds), p.nowS, p.dedupeEnabled]))[0]!.count;
+      const params = [...deadParams(sql, p, INT8, (seconds) => seconds), p.nowS, p.dedupeEnabled];
+      if (!p.dedupeEnabled) return (await requeueDead(sql, params))[0]!.count;
+      return sql.begin(async (tx) => {
+        const { count, revived } = (await requeueDead(tx, params))[0]!;
+        if (revived.length > 0) await withdrawDone(tx, [sql.array(revived, INT8)]);
+        return count;
+      });
     },
     async purgeDead(p) {
       return (await purgeDead(sql, deadParams(sql, p, INT8, (seconds) => seconds))).count;
