@@ -7,10 +7,10 @@
  *   is claiming is skipped, and a row it has claimed is re-checked against the WHERE clause, so no message is
  *   handed to two receivers while its window is open and no serialization error reaches a caller (READ
  *   COMMITTED). Piri's claim, without the lock, double-delivers (spec 4.6).
- * - Every operation is one statement (data-modifying CTEs), so one round trip and atomic, except: the plain
- *   sweep, which reads bodies to name the jobs and then moves them, in one transaction; the dedup namespace
- *   lookup, an idempotent insert then a read; and, with dedupe on, the dedup sends and requeue, which insert and
- *   then re-check job_done in one transaction (withdrawDone says why).
+ * - Every operation is one statement (data-modifying CTEs, or the dedup store's dedup_send function), so one round
+ *   trip and atomic, except: the plain sweep, which reads bodies to name the jobs and then moves them, in one
+ *   transaction; the dedup namespace lookup, an idempotent insert then a read; and, with dedupe on, the dedup
+ *   requeue, which revives and then re-checks job_done in one transaction (withdrawDone says why).
  * - Times go in as ISO 8601 UTC text in parameters declared timestamptz (pgTime) and come out as epoch ms
  *   (msOf): the pool is shared with drizzle, which turns timestamptz parsing and serializing off, so no Date
  *   crosses the driver, and the planner sees plain timestamptz parameters, with no conversion in the SQL.
@@ -161,35 +161,16 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
   const insertNamespace = prepared(`INSERT INTO ${jobNs} (queue, name) VALUES ($1, $2) ON CONFLICT (queue, name) DO NOTHING`);
   // A separate statement after the insert: it sees a row a concurrent sender committed meanwhile.
   const namespace = prepared<{ id: number }>(`SELECT id FROM ${jobNs} WHERE queue = $1 AND name = $2`);
-  const insert = prepared<{ id: number }>(
-    `INSERT INTO ${jobs} (ns_id, key, body, created_s, avail_s)
-     SELECT $1::int, $2::bytea, $3::bytea, $4::bigint, $5::bigint
-     WHERE NOT ($6::boolean AND EXISTS (SELECT 1 FROM ${jobDone} WHERE ns_id = $1::int AND key = $2::bytea))
-     ON CONFLICT (ns_id, key) DO NOTHING
-     RETURNING id`,
+  // Sends go through the store's dedup_send function (migration 0003_dedup_send says why): one round trip, and
+  // a key whose completion commits while the send waits on it is withdrawn before the send commits.
+  const send = prepared<{ id: number; ns_id: number; key: Buffer }>(
+    `SELECT id, ns_id, key FROM ${qualified(schema, 'dedup_send')}($1::int[], $2::bytea[], $3::bytea[], $4::bigint, $5::bigint, $6::boolean)`,
   );
-  // Ids follow the batch's order (claims take a second's jobs by id), but rows go in by (namespace, key): two
-  // batches that share keys then take their unique-index entries in one order, and cannot deadlock each other.
-  const insertMany = prepared<{ id: number; ns_id: number; key: Buffer }>(
-    `WITH m AS (
-       SELECT m.*, nextval('${qualified(schema, 'jobs_id_seq')}') AS id
-       FROM unnest($1::int[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS m(ns_id, key, body, ord) ORDER BY m.ord
-     )
-     INSERT INTO ${jobs} (id, ns_id, key, body, created_s, avail_s)
-     SELECT m.id, m.ns_id, m.key, m.body, $4::bigint, $5::bigint FROM m
-     WHERE NOT ($6::boolean AND EXISTS (SELECT 1 FROM ${jobDone} d WHERE d.ns_id = m.ns_id AND d.key = m.key))
-     ORDER BY m.ns_id, m.key, m.ord
-     ON CONFLICT (ns_id, key) DO NOTHING
-     RETURNING id, ns_id, key`,
-  );
-  // The re-check that keeps a done key done. An insert's NOT EXISTS reads a snapshot taken when its statement
-  // began; if the key's job was being completed then, the insert waited for that transaction on the unique index,
-  // found the job row gone, and went in. This later statement sees the completion's job_done row and takes back
-  // the jobs that should not have gone in, before the sender commits.
-  const withdrawDone = prepared<{ id: number }>(
+  // A requeue's revived jobs are re-checked the same way, in its transaction: a later statement sees a completion
+  // of the key that committed while the requeue waited on the key's job row.
+  const withdrawDone = prepared(
     `DELETE FROM ${jobs} j WHERE j.id = ANY($1::bigint[])
-       AND EXISTS (SELECT 1 FROM ${jobDone} d WHERE d.ns_id = j.ns_id AND d.key = j.key)
-     RETURNING j.id`,
+       AND EXISTS (SELECT 1 FROM ${jobDone} d WHERE d.ns_id = j.ns_id AND d.key = j.key)`,
   );
   const inQueue = `ns_id IN (SELECT id FROM ${jobNs} WHERE queue = $1)`;
   const claim = prepared<{ id: number; body: Buffer; received: number }>(
@@ -275,35 +256,18 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
     },
     async send(p) {
       const { nsId, key, body } = p.message;
-      const params = [nsId, key, body, p.nowS, p.visibleAtS, p.dedupeEnabled];
-      if (!p.dedupeEnabled) {
-        const [row] = await insert(sql, params);
-        return row === undefined ? undefined : String(row.id);
-      }
-      return sql.begin(async (tx) => {
-        const [row] = await insert(tx, params);
-        if (row === undefined) return undefined;
-        const withdrawn = await withdrawDone(tx, [sql.array([row.id], INT8)]);
-        return withdrawn.length > 0 ? undefined : String(row.id);
-      });
+      const [row] = await send(sql, [sql.array([nsId], INT4), sql.array([key], BYTEA), sql.array([body], BYTEA), p.nowS, p.visibleAtS, p.dedupeEnabled]);
+      return row === undefined ? undefined : String(row.id);
     },
     async sendMany(p) {
-      const params = [
+      const rows = await send(sql, [
         sql.array(p.messages.map((m) => m.nsId), INT4),
         sql.array(p.messages.map((m) => m.key), BYTEA),
         sql.array(p.messages.map((m) => m.body), BYTEA),
         p.nowS,
         p.visibleAtS,
         p.dedupeEnabled,
-      ];
-      const rows = p.dedupeEnabled
-        ? await sql.begin(async (tx) => {
-            const inserted = await insertMany(tx, params);
-            if (inserted.length === 0) return inserted;
-            const withdrawn = new Set((await withdrawDone(tx, [sql.array(inserted.map((r) => r.id), INT8)])).map((r) => r.id));
-            return inserted.filter((r) => !withdrawn.has(r.id));
-          })
-        : await insertMany(sql, params);
+      ]);
       // Each inserted row answers the first message with its (namespace, key); a repeat within the batch was skipped.
       const inserted = new Map(rows.map((r) => [keyOf(r.ns_id, r.key), String(r.id)]));
       return p.messages.map((m) => {
