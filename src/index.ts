@@ -4,6 +4,7 @@ export { openDatabases, type Databases, type OpenOptions, type Store } from './s
 export { ManualClock, systemClock, type Clock } from './clock.ts';
 export type { DedupQueueOverrides, QueueOverrides } from './queue/settings.ts';
 export type {
+  Claim,
   DeadLetter,
   DeadLetterFilter,
   DeadLetterInput,

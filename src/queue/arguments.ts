@@ -98,6 +98,23 @@ export function checkIds<Id>(ids: unknown, argument: string, check: (id: unknown
   return ids.map((id, i) => check(id, `${argument}[${i}]`));
 }
 
+/** Claims to give back, as parallel lists; ids go through the queue kind's own id check. */
+export function checkClaims<Id>(claims: unknown, checkId: (id: unknown, argument: string) => Id): { ids: Id[]; deliveries: number[] } {
+  if (!Array.isArray(claims)) throw invalidArgument(`claims must be an array of { id, delivery }, got ${show(claims)}`);
+  const ids: Id[] = [];
+  const deliveries: number[] = [];
+  claims.forEach((claim: unknown, i) => {
+    const { id, delivery } = (claim ?? {}) as { id?: unknown; delivery?: unknown };
+    ids.push(checkId(id, `claims[${i}].id`));
+    // A delivery count is an integer column on Postgres: anything else matches no row on either backend.
+    if (typeof delivery !== 'number' || !Number.isInteger(delivery) || delivery < 1 || delivery > 2 ** 31 - 1) {
+      throw invalidArgument(`claims[${i}].delivery must be an integer from 1 to 2^31 - 1, got ${show(delivery)}`);
+    }
+    deliveries.push(delivery);
+  });
+  return { ids, deliveries };
+}
+
 export function checkDeadLetterInput(input: unknown): DeadLetterInput {
   const { jobName, reason, error } = (input ?? {}) as Partial<DeadLetterInput>;
   if (typeof jobName !== 'string') throw invalidArgument(`input.jobName must be a string, got ${show(jobName)}`);

@@ -13,6 +13,7 @@ import type { Clock } from '../clock.ts';
 import {
   checkBodies,
   checkBody,
+  checkClaims,
   checkDeadLetterInput,
   checkDuration,
   checkFilter,
@@ -28,6 +29,7 @@ import { decode } from './envelope.ts';
 import { SWEEP_ERROR, SWEEP_REASON, toDeadLetter } from './dead-letters.ts';
 import type { DeadSelection, DedupMessage, DedupQueueSql } from './sql/types.ts';
 import type {
+  Claim,
   DeadLetter,
   DeadLetterFilter,
   DeadLetterInput,
@@ -95,6 +97,13 @@ export class DedupQueue implements QueueStore<DedupQueueSettings> {
   async deleteMany(ids: readonly string[]): Promise<void> {
     const jobIds = checkIds(ids, 'ids', checkJobId);
     if (jobIds.length > 0) await this.#deleteMany(jobIds);
+  }
+
+  async release(claims: readonly Claim[]): Promise<number> {
+    const { ids, deliveries } = checkClaims(claims, checkJobId);
+    if (ids.length === 0) return 0;
+    await this.#register();
+    return this.#sql.release({ queue: this.name, ids, deliveries, nowS: seconds(this.#now()) });
   }
 
   /** The job name is not stored: job_dead recovers it from job_ns. A missing id is a no-op, as in Piri. */

@@ -7,6 +7,7 @@ import { QueueError } from '../errors.ts';
 import {
   checkBodies,
   checkBody,
+  checkClaims,
   checkDeadLetterInput,
   checkDuration,
   checkFilter,
@@ -22,6 +23,7 @@ import { SWEEP_ERROR, SWEEP_REASON, toDeadLetter } from './dead-letters.ts';
 import { newMessageId } from './message-id.ts';
 import type { DeadSelection, PlainQueueSql } from './sql/types.ts';
 import type {
+  Claim,
   DeadLetter,
   DeadLetterFilter,
   DeadLetterInput,
@@ -86,6 +88,11 @@ export class PlainQueue implements QueueStore {
   async deleteMany(ids: readonly string[]): Promise<void> {
     const checked = checkIds(ids, 'ids', checkId);
     if (checked.length > 0) await this.#sql.deleteMany({ queue: this.name, ids: checked });
+  }
+
+  async release(claims: readonly Claim[]): Promise<number> {
+    const { ids, deliveries } = checkClaims(claims, checkId);
+    return ids.length === 0 ? 0 : this.#sql.release({ queue: this.name, ids, deliveries, now: this.#now() });
   }
 
   async deadLetter(id: string, input: DeadLetterInput): Promise<void> {

@@ -14,6 +14,12 @@ export interface ReceivedMessage {
   readonly received: number;
 }
 
+/** A claim to give back: the message and the delivery it was claimed for (its `received` when received). */
+export interface Claim {
+  readonly id: string;
+  readonly delivery: number;
+}
+
 export interface SendOptions {
   /** Not receivable before now + delayMs. Must be >= 0. */
   readonly delayMs?: number;
@@ -111,6 +117,12 @@ export interface QueueStore<S extends QueueSettings = QueueSettings> {
   /** Success: removes the message (the dedup queue also records its key as done). No-op when gone. */
   delete(id: string): Promise<void>;
   deleteMany(ids: readonly string[]): Promise<void>;
+  /**
+   * Gives claims back unfinished (a shutdown that cannot wait for them): each message is receivable at once and the
+   * delivery it was claimed for is not counted. A message received again since (its count moved on: the claim had
+   * lapsed and another receiver took it) or gone is left alone. Returns how many were given back.
+   */
+  release(claims: readonly Claim[]): Promise<number>;
   /** Plain queue: a missing message is a QueueError MESSAGE_NOT_FOUND (Piri). Dedup queue: a no-op (Piri). */
   deadLetter(id: string, input: DeadLetterInput): Promise<void>;
   /**

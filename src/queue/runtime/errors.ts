@@ -58,16 +58,18 @@ export class JobQueueStateError extends Error {
 /**
  * stop() ran out of time: `abandoned` claimed messages were still running or waiting for a worker; signals were
  * aborted and no outcome will be written for them. They stay claimed until their visibility window passes, then
- * are delivered again.
+ * are delivered again; with stop's `release`, they were given back and are receivable at once.
  * When this is thrown, the runtime has released everything and will not touch the store again.
  */
 export class StopTimeoutError extends Error {
   readonly abandoned: number;
 
-  constructor(queue: string, abandoned: number, timeoutMs: number) {
+  constructor(queue: string, abandoned: number, timeoutMs: number, released: boolean) {
     super(
       `stop timeout: JobQueue[${queue}] still had ${abandoned} claimed message(s) running or waiting after ${timeoutMs} ms; ` +
-        'they were abandoned and will be delivered again after their visibility window',
+        (released
+          ? 'they were abandoned and released, to be delivered again at once'
+          : 'they were abandoned and will be delivered again after their visibility window'),
     );
     this.name = new.target.name;
     this.abandoned = abandoned;

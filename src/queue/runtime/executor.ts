@@ -64,7 +64,7 @@ export class Executor {
    * Claims held for messages waiting for a worker or inside handler or onFailure code: what abandon() gives up,
    * since it cannot wait for user code.
    */
-  readonly #held = new Set<Lease>();
+  readonly #held = new Map<Lease, ReceivedMessage>();
   /** Outcome writes in flight, which abandon() does wait for: each is one store call. */
   readonly #writes = new Set<Promise<void>>();
 
@@ -88,7 +88,7 @@ export class Executor {
         error: describeError(error),
       }),
     );
-    this.#held.add(lease);
+    this.#held.set(lease, message);
     return { message, lease };
   }
 
@@ -106,15 +106,38 @@ export class Executor {
   /**
    * For stop() once its grace period is over: aborts every job's signal, stops renewing the claims of messages still
    * waiting or in handler code (their outcomes will not be written) and waits for outcome writes already under
-   * way, so that nothing touches the store afterwards. Returns how many messages were given up.
+   * way, so that nothing touches the store afterwards. With `release`, the claims are given back (receivable at once,
+   * the delivery not counted); otherwise they lapse when their window passes. Returns how many messages were given up.
    */
-  async abandon(): Promise<number> {
+  async abandon(release: boolean): Promise<number> {
     this.#abort.abort(new Error(`JobQueue[${this.#store.name}] is stopping`));
     const given = [...this.#held];
     this.#held.clear();
-    await Promise.all(given.map((lease) => lease.release()));
+    await Promise.all(given.map(([lease]) => lease.release()));
+    if (release) await this.#giveBack(given.map(([, message]) => message));
     await Promise.all(this.#writes);
     return given.length;
+  }
+
+  /** For stop() with release: messages claimed ahead that no worker has started are given back at once. */
+  async release(waiting: readonly HeldMessage[]): Promise<void> {
+    for (const { lease } of waiting) this.#held.delete(lease);
+    await Promise.all(waiting.map(({ lease }) => lease.release()));
+    await this.#giveBack(waiting.map(({ message }) => message));
+  }
+
+  /** A failed give-back loses nothing: those claims lapse when their window passes, as without release. */
+  async #giveBack(messages: readonly ReceivedMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    try {
+      await this.#store.release(messages.map(({ id, received }) => ({ id, delivery: received })));
+    } catch (error) {
+      this.#options.logger.warn('could not release claimed messages; they will be delivered again after their visibility window', {
+        queue: this.#store.name,
+        messages: messages.length,
+        error: describeError(error),
+      });
+    }
   }
 
   /** Decodes and runs the message (handler, and onFailure when the failure ends the job); returns its outcome's write. */
@@ -148,6 +171,9 @@ export class Executor {
 
   /** Classifies a failure, runs onFailure when it ends the job, and returns the write that records it. */
   async #failed(payload: Buffer, failure: unknown, registration: Registration, context: JobContext): Promise<() => Promise<void>> {
+    // Given up on by stop() (most often the very abort the handler honoured): no outcome is written, so none is
+    // announced, and onFailure does not run: the job is not over, its message comes back.
+    if (this.#abort.signal.aborted) return async () => {};
     const error = describeError(failure);
     const reason: DeadLetterReason | undefined = isPermanentError(failure)
       ? 'permanent_error'
@@ -160,8 +186,7 @@ export class Executor {
       return () => this.#retry(context, delayMs);
     }
     this.#log('error', `job failed, moving it to the dead letters (${reason})`, context, failure);
-    // Not when abandoned: the job is not over, its message comes back (Piri would send a failure receipt here).
-    if (registration.onFailure !== undefined && !this.#abort.signal.aborted) {
+    if (registration.onFailure !== undefined) {
       try {
         await registration.onFailure(payload, asError(failure), context);
       } catch (onFailureError) {

@@ -12,3 +12,4 @@ export type { JobQueueOptions } from './options.ts';
 export { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.ts';
 export { isPermanentError, JobQueueStateError, PermanentError, StopTimeoutError } from './errors.ts';
 export type { JobQueueLogger, LogFields } from './logger.ts';
+export { DEFAULT_SHUTDOWN_BUDGET_MS, type ShutdownOptions, stopOnSignals } from './shutdown.ts';

@@ -11,8 +11,9 @@
  * worker) up to `timeoutMs` to finish on their own, so a job in the middle of an upload is not cut off at every
  * deploy. Whatever is still running or waiting after that is abandoned: signals are aborted, no outcome is written
  * (not even onFailure on a last delivery) and claims are no longer renewed, so those messages are delivered again
- * once their visibility window passes. Nothing is lost; a job may run twice, which at-least-once delivery allows
- * anyway. Before stop() returns, every outcome write under way and every batched delete has completed, so the
+ * once their visibility window passes; with `release`, they are given back at once instead, the delivery not
+ * counted, and messages claimed ahead are given back as soon as stop() begins. Nothing is lost; a job may run
+ * twice, which at-least-once delivery allows anyway. Before stop() returns, every outcome write under way and every batched delete has completed, so the
  * store may be closed right after.
  */
 import { encode, type EnvelopeTrace } from '../envelope.ts';
@@ -42,6 +43,13 @@ export interface StopOptions {
    * anything longer than a timer can wait, about 24.8 days) waits for every job however long it takes.
    */
   readonly timeoutMs?: number;
+  /**
+   * Give claims back instead of letting them lapse: messages claimed ahead are released at once (not started), and
+   * jobs still running when the grace period ends are released after their signals are aborted. Released messages
+   * are receivable at once by another process, and the delivery is not counted. Default false: they are delivered
+   * again once their visibility window passes, with the delivery counted.
+   */
+  readonly release?: boolean;
 }
 
 export interface JobQueue {
@@ -112,17 +120,18 @@ export function createJobQueue(store: QueueStore, options?: JobQueueOptions): Jo
       return store.send(encode(jobName, payload, trace), delayMs === undefined ? undefined : { delayMs });
     },
 
-    async stop({ timeoutMs = DEFAULT_STOP_TIMEOUT_MS } = {}) {
+    async stop({ timeoutMs = DEFAULT_STOP_TIMEOUT_MS, release = false } = {}) {
       if (state === 'created') throw new JobQueueStateError(`JobQueue[${name}] not started, must start before stopping job`);
       if (state === 'stopping') throw new JobQueueStateError('job queue is already stopping');
       if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
         throw new RangeError(`JobQueue[${name}]: stop timeoutMs must be a number >= 0 (Infinity waits for every job), got ${String(timeoutMs)}`);
       }
+      if (typeof release !== 'boolean') throw new TypeError(`JobQueue[${name}]: stop release must be a boolean, got ${String(release)}`);
       state = 'stopping';
-      const abandoned = (await pool.drain(timeoutMs)) ? 0 : await executor.abandon();
+      const abandoned = (await pool.drain(timeoutMs, release)) ? 0 : await executor.abandon(release);
       await sweeper?.stop();
       await completions.flush();
-      if (abandoned > 0) throw new StopTimeoutError(name, abandoned, timeoutMs);
+      if (abandoned > 0) throw new StopTimeoutError(name, abandoned, timeoutMs, release);
     },
   };
 }

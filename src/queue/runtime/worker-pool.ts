@@ -73,12 +73,18 @@ export class WorkerPool {
 
   /**
    * Stops claiming, then waits up to timeoutMs for the claimed messages, running or waiting, to be done. True when
-   * all are; otherwise the waiting ones are dropped (executor.abandon() lets their claims go).
+   * all are; otherwise the waiting ones are dropped (executor.abandon() lets their claims go). With `release`, the
+   * messages claimed ahead are given back at once instead of waiting for a worker: only running jobs are waited for.
    */
-  async drain(timeoutMs: number): Promise<boolean> {
+  async drain(timeoutMs: number, release: boolean): Promise<boolean> {
     this.#stopping = true;
     this.#wake?.();
     await this.#loop;
+    if (release) {
+      const waiting = this.#waiting;
+      this.#waiting = [];
+      await this.#executor.release(waiting);
+    }
     if (this.#running === 0 && this.#waiting.length === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const idle = await new Promise<boolean>((resolve) => {

@@ -54,6 +54,12 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
   );
   const extend = prepared(`UPDATE ${jobqueue} SET timeout = $3 WHERE queue = $1 AND id = $2`);
   const deleteMany = prepared(`DELETE FROM ${jobqueue} WHERE queue = $1 AND id = ANY($2::text[])`);
+  // Only where the delivery count is still the claim's: a lapsed claim that another receiver took is not ours.
+  const release = prepared(
+    `UPDATE ${jobqueue} j SET timeout = $4, received = j.received - 1
+     FROM unnest($2::text[], $3::int[]) AS r(id, received)
+     WHERE j.queue = $1 AND j.id = r.id AND j.received = r.received`,
+  );
   // delete(id): a plain text parameter instead of a one-element array.
   const deleteOne = prepared(`DELETE FROM ${jobqueue} WHERE queue = $1 AND id = $2`);
   const deadLetter = prepared(
@@ -119,6 +125,9 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
     },
     async deleteMany(p) {
       await (p.ids.length === 1 ? deleteOne(sql, [p.queue, p.ids[0]!]) : deleteMany(sql, [p.queue, sql.array([...p.ids], TEXT)]));
+    },
+    async release(p) {
+      return (await release(sql, [p.queue, sql.array([...p.ids], TEXT), sql.array([...p.deliveries], INT4), time(p.now)])).count;
     },
     async deadLetter(p) {
       return (await deadLetter(sql, [p.queue, p.id, p.jobName, p.reason, p.error, time(p.now)])).count > 0;
@@ -188,6 +197,11 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
     `WITH gone AS (DELETE FROM ${jobs} WHERE id = ANY($2::bigint[]) AND ${inQueue} RETURNING ns_id, key)
      INSERT INTO ${jobDone} (ns_id, key, status, done_s) SELECT ns_id, key, 1, $3::bigint FROM gone WHERE $4::boolean
      ON CONFLICT (ns_id, key) DO NOTHING`,
+  );
+  const release = prepared(
+    `UPDATE ${jobs} j SET avail_s = $4, attempts = j.attempts - 1
+     FROM unnest($2::bigint[], $3::int[]) AS r(id, attempts)
+     WHERE j.id = r.id AND j.attempts = r.attempts AND j.${inQueue}`,
   );
   // One statement moves the rows `which` picks (one id, or the exhausted ones) to job_dead, blocking their
   // keys when asked. Parameters: $1 queue, $2 reason, $3 error, $4 now, $5 block repeats, $6 id or max deliveries.
@@ -285,6 +299,9 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
     },
     async deleteMany(p) {
       await deleteMany(sql, [p.queue, sql.array([...p.ids], INT8), p.nowS, p.dedupeEnabled]);
+    },
+    async release(p) {
+      return (await release(sql, [p.queue, sql.array([...p.ids], INT8), sql.array([...p.deliveries], INT4), p.nowS])).count;
     },
     async deadLetter(p) {
       await deadLetter(sql, [p.queue, p.reason, p.error, p.nowS, p.blockRepeats, p.id]);

@@ -53,6 +53,12 @@ export function plainQueueSql({ client }: SqliteStoreConnection): Synchronous<Pl
     // Unary + keeps the planner on the primary key: the (queue, created) index would scan the whole queue.
     `DELETE FROM jobqueue WHERE id IN (SELECT value FROM json_each(@ids)) AND +queue = @queue`,
   );
+  // Claims as a JSON array of [id, delivery] pairs; only where the delivery count is still the claim's.
+  const release = client.prepare<{ queue: string; claims: string; now: string }>(
+    `UPDATE jobqueue SET timeout = @now, received = received - 1
+     FROM (SELECT value ->> 0 AS id, value ->> 1 AS delivery FROM json_each(@claims)) AS r
+     WHERE jobqueue.id = r.id AND jobqueue.received = r.delivery AND jobqueue.queue = @queue`,
+  );
   const copyToDead = client.prepare<{ queue: string; id: string; jobName: string; reason: string; error: string; now: string }>(
     `INSERT INTO jobqueue_dead (id, created, updated, queue, body, timeout, received, job_name, failure_reason, error_message, moved_at)
      SELECT id, created, updated, queue, body, timeout, received, @jobName, @reason, @error, @now
@@ -143,6 +149,9 @@ export function plainQueueSql({ client }: SqliteStoreConnection): Synchronous<Pl
       if (p.ids.length === 1) deleteOne.run({ queue: p.queue, id: p.ids[0]! });
       else deleteMany.run({ queue: p.queue, ids: JSON.stringify(p.ids) });
     },
+    release(p) {
+      return release.run({ queue: p.queue, claims: claimPairs(p.ids, p.deliveries), now: time(p.now) }).changes;
+    },
     deadLetter(p) {
       return deadLetterTx.immediate({ queue: p.queue, id: p.id, jobName: p.jobName, reason: p.reason, error: p.error, now: time(p.now) });
     },
@@ -206,6 +215,11 @@ export function dedupQueueSql({ client }: SqliteStoreConnection): Synchronous<De
   );
   const deleteMany = client.prepare<{ queue: string; ids: string }>(
     `DELETE FROM jobs WHERE id IN (SELECT value FROM json_each(@ids)) AND ${inQueue}`,
+  );
+  const release = client.prepare<{ queue: string; claims: string; nowS: number }>(
+    `UPDATE jobs SET avail_s = @nowS, attempts = attempts - 1
+     FROM (SELECT value ->> 0 AS id, value ->> 1 AS delivery FROM json_each(@claims)) AS r
+     WHERE jobs.id = r.id AND jobs.attempts = r.delivery AND jobs.${inQueue}`,
   );
   // A move to the dead letters is three statements over the same rows: `which` picks them (one id, or the
   // exhausted ones), and nothing else writes between the three (BEGIN IMMEDIATE).
@@ -318,6 +332,9 @@ export function dedupQueueSql({ client }: SqliteStoreConnection): Synchronous<De
     deleteMany(p) {
       deleteManyTx.immediate(p);
     },
+    release(p) {
+      return release.run({ queue: p.queue, claims: claimPairs(p.ids, p.deliveries), nowS: p.nowS }).changes;
+    },
     deadLetter(p) {
       deadLetterTx.immediate({ ...moveBind(p), id: p.id, maxDeliveries: null });
     },
@@ -384,4 +401,9 @@ function claimed({ id, body, received }: ClaimedRow): ClaimedRow {
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Parallel lists of ids and deliveries as one JSON array of [id, delivery] pairs, for json_each. */
+function claimPairs(ids: readonly (string | number)[], deliveries: readonly number[]): string {
+  return JSON.stringify(ids.map((id, i) => [id, deliveries[i]]));
 }

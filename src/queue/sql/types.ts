@@ -83,6 +83,14 @@ export interface PlainExtendParams {
   readonly visibleAt: number;
 }
 
+/** Claims to give back: ids[i] was claimed for delivery deliveries[i]. */
+export interface PlainReleaseParams {
+  readonly queue: string;
+  readonly ids: readonly string[];
+  readonly deliveries: readonly number[];
+  readonly now: number;
+}
+
 export interface PlainDeleteManyParams {
   readonly queue: string;
   readonly ids: readonly string[];
@@ -124,6 +132,8 @@ export interface PlainQueueSql {
   /** False when the message is not in the queue. */
   extend(params: PlainExtendParams): Promise<boolean>;
   deleteMany(params: PlainDeleteManyParams): Promise<void>;
+  /** Receivable at `now`, received - 1, where received still equals the claim's delivery. Returns how many. */
+  release(params: PlainReleaseParams): Promise<number>;
   /** False when the message is not in the queue (nothing moved). */
   deadLetter(params: PlainDeadLetterParams): Promise<boolean>;
   sweepExhausted(params: PlainSweepParams): Promise<number>;
@@ -187,6 +197,13 @@ export interface DedupDeleteManyParams {
   readonly dedupeEnabled: boolean;
 }
 
+export interface DedupReleaseParams {
+  readonly queue: string;
+  readonly ids: readonly number[];
+  readonly deliveries: readonly number[];
+  readonly nowS: number;
+}
+
 export interface DedupDeadLetterParams {
   readonly queue: string;
   readonly id: number;
@@ -230,6 +247,8 @@ export interface DedupQueueSql {
   claim(params: DedupClaimParams): Promise<ClaimedRow[]>;
   extend(params: DedupExtendParams): Promise<boolean>;
   deleteMany(params: DedupDeleteManyParams): Promise<void>;
+  /** Receivable at `nowS`, attempts - 1, where attempts still equals the claim's delivery. Returns how many. */
+  release(params: DedupReleaseParams): Promise<number>;
   /** Missing ids are a no-op (Piri). */
   deadLetter(params: DedupDeadLetterParams): Promise<void>;
   sweepExhausted(params: DedupSweepParams): Promise<number>;

@@ -68,6 +68,7 @@ export function observed<S extends QueueSettings>(store: QueueStore<S>): { store
       if (ok) push(observations.extended, id, before);
       return ok;
     },
+    release: (claims) => watch('release', () => store.release(claims)),
     delete: (id) => wrapper.deleteMany([id]),
     async deleteMany(ids) {
       try {
