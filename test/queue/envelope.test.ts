@@ -95,6 +95,33 @@ describe('decode', () => {
     expect(decode(Buffer.from('{"name":"a","message":null,"trace":null,"extra":[1]}'))).toEqual({ name: 'a', message: Buffer.alloc(0) });
   });
 
+  it("reads base64 as Go's StdEncoding: padded, CR and LF skipped anywhere, nothing else", () => {
+    const accepted: Record<string, number[]> = {
+      '': [],
+      AQID: [1, 2, 3],
+      'AQ==': [1],
+      'AQI=': [1, 2],
+      'A\\r\\nQ\\nI=': [1, 2],
+      'AQ=\\r\\n=\\n': [1],
+    };
+    for (const [message, bytes] of Object.entries(accepted)) {
+      expect(decode(Buffer.from(`{"name":"a","message":"${message}"}`)).message, message).toEqual(Buffer.from(bytes));
+    }
+    for (const message of ['AQ', 'AQI', 'A===', '====', 'AB=C', 'AQ==AQID', 'AQ=', 'AQ ID', 'AQ-_', 'AQ\\tD', 'AQI\u00e9', '=AQI']) {
+      expect(() => decode(Buffer.from(`{"name":"a","message":"${message}"}`)), message).toThrow(
+        'decode message envelope: envelope.message is not standard padded base64',
+      );
+    }
+  });
+
+  it('decodes messages of many MiB (a regexp over the base64 overflowed its stack from 3.25 MiB on)', () => {
+    for (const size of [3.25 * 1024 * 1024 + 1, 64 * 1024 * 1024]) {
+      const payload = Buffer.alloc(size, 0xa5);
+      payload.writeUInt32BE(size, 0);
+      expect(decode(encode('big', payload)).message.equals(payload), `${size} bytes`).toBe(true);
+    }
+  });
+
   it('rejects non-JSON with "decode message envelope"', () => {
     expect(() => decode(Buffer.from('not json'))).toThrow(EnvelopeError);
     expect(() => decode(Buffer.from('not json'))).toThrow(/^decode message envelope: /);
