@@ -17,6 +17,7 @@ export type {
   ReceivedMessage,
   SendOptions,
 } from './queue/types.ts';
+export { MAX_BODY_BYTES, MAX_NAME_BYTES } from './queue/arguments.ts';
 export * from './queue/runtime/index.ts';
 export { decode as decodeEnvelope, encode as encodeEnvelope, EnvelopeError, type Envelope, type EnvelopeTrace } from './queue/envelope.ts';
 export * from './scheduler/index.ts';

@@ -13,6 +13,22 @@ export const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 /** 0000-01-01T00:00:00.000Z, the earliest time the SQLite text format can write. */
 export const EARLIEST_TIME_MS = Date.parse('0000-01-01T00:00:00.000Z');
 
+/**
+ * The largest message body a queue stores, 128 MiB, the same on both backends. postgres-js sends and reads a bytea
+ * as hex text in one JavaScript string, two characters a byte, and V8 caps a string at 2^29 - 24 characters: a body
+ * of 256 MiB or more can neither be written nor read back on Postgres (SQLite takes up to 1 GB). Half of that
+ * leaves a margin, and keeps what one message costs in memory (body, hex text, wire buffer) under 1 GB.
+ */
+export const MAX_BODY_BYTES = 128 * 1024 * 1024;
+
+/**
+ * The longest queue name and job name, in UTF-8 bytes. Both are keys of unique indexes on Postgres (plain
+ * `jobqueue.queue`, dedup `queues.queue` and `job_ns (queue, name)`), whose btree entries hold at most 2,704 bytes;
+ * two names at the limit fit in one job_ns entry. SQLite has no such bound, so without this check a name would
+ * work on one backend and fail on the other.
+ */
+export const MAX_NAME_BYTES = 1024;
+
 const REASONS: readonly DeadLetterReason[] = ['permanent_error', 'max_retries'];
 
 export function invalidArgument(message: string): QueueError {
@@ -21,7 +37,14 @@ export function invalidArgument(message: string): QueueError {
 
 export function checkQueueName(name: unknown): string {
   if (typeof name !== 'string' || name === '') throw invalidArgument(`queue name must be a non-empty string, got ${show(name)}`);
-  return checkStorable(name, 'queue name');
+  return checkNameLength(checkStorable(name, 'queue name'), 'queue name');
+}
+
+/** A queue or job name within MAX_NAME_BYTES. The name itself is left out of the message: it is long. */
+export function checkNameLength(name: string, argument: string): string {
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > MAX_NAME_BYTES) throw invalidArgument(`${argument} is ${bytes} bytes in UTF-8, over the limit of ${MAX_NAME_BYTES} bytes`);
+  return name;
 }
 
 /**
@@ -52,7 +75,13 @@ function unstorable(text: string): string | undefined {
 /** A Buffer over the same bytes (no copy): both drivers bind Buffers. */
 export function checkBody(body: unknown, argument: string): Buffer {
   if (!(body instanceof Uint8Array)) throw invalidArgument(`${argument} must be a Uint8Array (or Buffer), got ${show(body)}`);
+  checkBodySize(body.byteLength, argument);
   return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/** `what` names the body, e.g. `bodies[2]`. */
+export function checkBodySize(bytes: number, what: string): void {
+  if (bytes > MAX_BODY_BYTES) throw invalidArgument(`${what} is ${bytes} bytes, over the limit of ${MAX_BODY_BYTES} bytes (128 MiB)`);
 }
 
 export function checkBodies(bodies: unknown): Buffer[] {

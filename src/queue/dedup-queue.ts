@@ -19,6 +19,7 @@ import {
   checkFilter,
   checkIds,
   checkLimit,
+  checkNameLength,
   checkSendOptions,
   checkStorable,
   deadlineMs,
@@ -170,11 +171,13 @@ export class DedupQueue implements QueueStore<DedupQueueSettings> {
 
   /**
    * Parses the envelope (Piri's errors for a bad one) and resolves its job name's namespace. The name is a key
-   * (job_ns.name): one with U+0000 in it, which PostgreSQL text cannot hold, is refused on both backends.
+   * (job_ns.name): one with U+0000 in it, which PostgreSQL text cannot hold, or longer than its index takes, is
+   * refused on both backends.
    */
   async #message(envelope: Buffer, argument: string): Promise<DedupMessage> {
     const { name, message } = decode(envelope);
-    checkStorable(name, `${argument}: the envelope's job name`);
+    const what = `${argument}: the envelope's job name`;
+    checkNameLength(checkStorable(name, what), what);
     await this.#register();
     return { nsId: await this.#namespace(name), key: createHash('sha256').update(message).digest(), body: envelope };
   }

@@ -42,6 +42,11 @@ export function encode(jobName: string, payload: Uint8Array, trace?: EnvelopeTra
   return Buffer.from(`${json}}\n`, 'utf8');
 }
 
+/** The length of encode(jobName, payload, trace) for a payload of `payloadBytes`, without encoding it. */
+export function encodedLength(jobName: string, payloadBytes: number, trace?: EnvelopeTrace): number {
+  return encode(jobName, new Uint8Array(0), trace).length + 4 * Math.ceil(payloadBytes / 3);
+}
+
 /** Reads an envelope; throws EnvelopeError for non-JSON, wrongly typed fields or a missing name. */
 export function decode(body: Uint8Array): Envelope {
   let parsed: unknown;

@@ -3,6 +3,7 @@
  * fresh queue names, so tests never see each other's messages. Time comes from a ManualClock.
  */
 import { createHash } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll } from 'vitest';
 import { postgresSchemas } from '../../src/backend/postgres/schemas.ts';
 import { sqliteSchemas } from '../../src/backend/sqlite/schemas.ts';
@@ -28,6 +29,18 @@ export function useInstallation(backend: Dialect): QueueInstallation {
   });
   afterAll(() => state.dbs?.close());
   return state;
+}
+
+/**
+ * Overwrites a dead letter's stored body behind the queue's back: for bodies no send writes any more (over
+ * MAX_BODY_BYTES) that an installation may hold all the same (written by Piri, or before the limit).
+ */
+export async function overwriteDeadBody(store: Store, id: string, body: Buffer): Promise<void> {
+  const schemas = store.connection.dialect === 'sqlite' ? sqliteSchemas : postgresSchemas;
+  const tables = schemas[store.name] as Record<string, any>;
+  const [table, key] = /^m_/.test(id) ? [tables.jobqueueDead, id] : [tables.jobDead, Number(id)];
+  const updated = await (store.db as any).update(table).set({ body }).where(eq(table.id, key)).returning({ id: table.id });
+  if (updated.length !== 1) throw new Error(`no dead letter ${id} in ${store.name}`);
 }
 
 let names = 0;

@@ -16,7 +16,8 @@
  * twice, which at-least-once delivery allows anyway. Before stop() returns, every outcome write under way and every batched delete has completed, so the
  * store may be closed right after.
  */
-import { encode, type EnvelopeTrace } from '../envelope.ts';
+import { checkBodySize, checkNameLength } from '../arguments.ts';
+import { encode, encodedLength, type EnvelopeTrace } from '../envelope.ts';
 import type { QueueStore } from '../types.ts';
 import { Completions } from './completions.ts';
 import { describeError, JobQueueStateError, StopTimeoutError } from './errors.ts';
@@ -56,7 +57,10 @@ export interface JobQueue {
   readonly name: string;
   register(jobName: string, handler: JobHandler, options?: RegisterOptions): void;
   start(): void;
-  /** Resolves with the message id; undefined when a dedup queue skipped the job as a duplicate. */
+  /**
+   * Resolves with the message id; undefined when a dedup queue skipped the job as a duplicate. A payload whose
+   * envelope would exceed MAX_BODY_BYTES is refused with a QueueError (INVALID_ARGUMENT) before anything is written.
+   */
   enqueue(jobName: string, payload: Uint8Array, options?: EnqueueOptions): Promise<string | undefined>;
   /** Rejects with StopTimeoutError when jobs had to be abandoned; everything is released either way. */
   stop(options?: StopOptions): Promise<void>;
@@ -67,13 +71,14 @@ export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 /**
  * A job name as it comes back from the envelope, which is what a handler is looked up by: an unpaired surrogate has
  * no UTF-8 form and travels as U+FFFD (as in Go). Without this a job registered and enqueued under such a name could
- * never run ("not registered", dead-lettered). A name that is not a non-empty string could never be enqueued or read.
+ * never run ("not registered", dead-lettered). A name that is not a non-empty string could never be enqueued or read;
+ * one over MAX_NAME_BYTES could not be a dedup queue's key on Postgres, and is refused on every queue alike.
  */
 function wireName(jobName: unknown): string {
   if (typeof jobName !== 'string' || jobName === '') {
     throw new TypeError(`job name must be a non-empty string, got ${typeof jobName === 'string' ? '""' : String(jobName)}`);
   }
-  return jobName.replace(/[\ud800-\udfff]/gu, '\ufffd');
+  return checkNameLength(jobName.replace(/[\ud800-\udfff]/gu, '\ufffd'), 'job name');
 }
 
 type State = 'created' | 'started' | 'stopping';
@@ -117,6 +122,9 @@ export function createJobQueue(store: QueueStore, options?: JobQueueOptions): Jo
       if (state === 'stopping') throw new JobQueueStateError('job queue is stopping');
       // Piri accepts any name here and panics when the job comes back; refusing it now keeps the typo with its caller.
       if (!registrations.has(wireName(jobName))) throw new JobQueueStateError(`job "${jobName}" not registered on JobQueue[${name}]`);
+      // Checked before encoding: the envelope is a third larger than the payload, and one past the limit is refused
+      // by send anyway, after the work (and, from about 384 MiB, the base64 text would not fit in a string).
+      checkBodySize(encodedLength(jobName, payload.byteLength, trace), `the message body for a payload of ${payload.byteLength} bytes`);
       return store.send(encode(jobName, payload, trace), delayMs === undefined ? undefined : { delayMs });
     },
 

@@ -9,8 +9,9 @@
  *   COMMITTED). Piri's claim, without the lock, double-delivers (spec 4.6).
  * - Every operation is one statement (data-modifying CTEs, or the dedup store's dedup_send function), so one round
  *   trip and atomic, except: the plain sweep, which reads bodies to name the jobs and then moves them, in one
- *   transaction; the dedup namespace lookup, an idempotent insert then a read; and, with dedupe on, the dedup
- *   requeue, which revives and then re-checks job_done in one transaction (withdrawDone says why).
+ *   transaction; the dedup namespace lookup, an idempotent insert then a read; with dedupe on, the dedup requeue,
+ *   which revives and then re-checks job_done in one transaction (withdrawDone says why); and a sendMany whose
+ *   bodies add up to more than MAX_BODY_BYTES, several statements in one transaction (eachSlice).
  * - Times go in as ISO 8601 UTC text in parameters declared timestamptz (pgTime) and come out as epoch ms
  *   (msOf): the pool is shared with drizzle, which turns timestamptz parsing and serializing off, so no Date
  *   crosses the driver, and the planner sees plain timestamptz parameters, with no conversion in the SQL.
@@ -19,7 +20,8 @@
 import type postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
 import type { PostgresStoreConnection } from '../../backend/types.ts';
-import type { ClaimedRow, DeadSelection, DedupQueueSql, PlainQueueSql } from './types.ts';
+import { MAX_BODY_BYTES } from '../arguments.ts';
+import type { ClaimedRow, DeadSelection, DedupMessage, DedupQueueSql, PlainQueueSql } from './types.ts';
 
 export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection): PlainQueueSql {
   const jobqueue = qualified(schema, 'jobqueue');
@@ -114,7 +116,10 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
       await insert(sql, [p.id, time(p.now), p.queue, p.body, time(p.visibleAt)]);
     },
     async sendMany(p) {
-      await insertMany(sql, [sql.array([...p.ids], TEXT), sql.array([...p.bodies], BYTEA), time(p.now), p.queue, time(p.visibleAt)]);
+      const messages = p.ids.map((id, i) => ({ id, body: p.bodies[i]! }));
+      await eachSlice(sql, messages, (db, slice) =>
+        insertMany(db, [sql.array(slice.map((m) => m.id), TEXT), sql.array(slice.map((m) => m.body), BYTEA), time(p.now), p.queue, time(p.visibleAt)]),
+      );
     },
     async claim(p) {
       if (p.limit === 1) return [...(await claimOne(sql, [p.queue, time(p.now), p.maxDeliveries, time(p.visibleAt)]))];
@@ -274,16 +279,21 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
       return row === undefined ? undefined : String(row.id);
     },
     async sendMany(p) {
-      const rows = await send(sql, [
-        sql.array(p.messages.map((m) => m.nsId), INT4),
-        sql.array(p.messages.map((m) => m.key), BYTEA),
-        sql.array(p.messages.map((m) => m.body), BYTEA),
-        p.nowS,
-        p.visibleAtS,
-        p.dedupeEnabled,
-      ]);
-      // Each inserted row answers the first message with its (namespace, key); a repeat within the batch was skipped.
-      const inserted = new Map(rows.map((r) => [keyOf(r.ns_id, r.key), String(r.id)]));
+      // In (job name, key) order, the order dedup_send inserts in: the slices of a batch too big for one statement
+      // then take their unique-index entries in one order, and such a batch cannot deadlock another either.
+      const slices = await eachSlice(sql, inKeyOrder(p.messages), (db, slice) =>
+        send(db, [
+          sql.array(slice.map((m) => m.nsId), INT4),
+          sql.array(slice.map((m) => m.key), BYTEA),
+          sql.array(slice.map((m) => m.body), BYTEA),
+          p.nowS,
+          p.visibleAtS,
+          p.dedupeEnabled,
+        ]),
+      );
+      // Each inserted row answers the first message with its (namespace, key); a repeat within the batch was skipped
+      // (in a later slice too: it sees the rows the earlier slices inserted in the same transaction).
+      const inserted = new Map(slices.flat().map((r) => [keyOf(r.ns_id, r.key), String(r.id)]));
       return p.messages.map((m) => {
         const key = keyOf(m.nsId, m.key);
         const id = inserted.get(key);
@@ -406,6 +416,45 @@ function deadParams<Id extends string | number>(
     selection.movedBefore === undefined ? null : time(selection.movedBefore),
     selection.limit ?? null,
   ];
+}
+
+/**
+ * Runs one insert per slice of `messages` whose bodies add up to at most MAX_BODY_BYTES (a body over it alone):
+ * postgres-js sends an array parameter as one text string, two hex characters a bytea byte, and V8 caps a string
+ * at 2^29 - 24 characters, so one statement cannot carry 256 MiB of bodies. The usual batch is one slice and one
+ * statement; several slices run in one transaction, so the batch stays all or nothing.
+ */
+async function eachSlice<Message extends { readonly body: Buffer }, Result>(
+  sql: Sql,
+  messages: readonly Message[],
+  insert: (db: Sql | TransactionSql, slice: Message[]) => Promise<Result>,
+): Promise<Result[]> {
+  const slices: Message[][] = [[]];
+  let bytes = 0;
+  for (const message of messages) {
+    if (bytes + message.body.length > MAX_BODY_BYTES && slices.at(-1)!.length > 0) {
+      slices.push([]);
+      bytes = 0;
+    }
+    slices.at(-1)!.push(message);
+    bytes += message.body.length;
+  }
+  if (slices.length === 1) return [await insert(sql, slices[0]!)];
+  return sql.begin(async (tx) => {
+    const results: Result[] = [];
+    for (const slice of slices) results.push(await insert(tx, slice));
+    return results;
+  }) as Promise<Result[]>;
+}
+
+/**
+ * The messages sorted by (namespace, key) as PostgreSQL orders them (bytea: bytewise, then shorter first, as
+ * Buffer.compare), repeats in batch order. Only a batch of several slices changes: its ids then follow the batch's
+ * order within each slice, not across them.
+ */
+function inKeyOrder(messages: readonly DedupMessage[]): readonly DedupMessage[] {
+  if (messages.reduce((bytes, m) => bytes + m.body.length, 0) <= MAX_BODY_BYTES) return messages;
+  return [...messages].sort((a, b) => a.nsId - b.nsId || Buffer.compare(a.key, b.key));
 }
 
 function keyOf(nsId: number, key: Buffer): string {
