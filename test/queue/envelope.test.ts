@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decode, encode, EnvelopeError } from '../../src/queue/envelope.ts';
+import { decode, encode, encodedLength, EnvelopeError } from '../../src/queue/envelope.ts';
 
 const text = (bytes: Buffer) => bytes.toString('utf8');
 const trace = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
@@ -21,6 +21,16 @@ describe('encode', () => {
   it('encodes a Uint8Array view without the bytes around it', () => {
     const backing = new Uint8Array([9, 1, 2, 3, 9]);
     expect(text(encode('x', backing.subarray(1, 4)))).toBe('{"name":"x","message":"AQID"}\n');
+  });
+
+  it('knows the length of an envelope without encoding it', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1 }), fc.uint8Array({ maxLength: 100 }), fc.string(), (name, payload, traceState) => {
+        expect(encodedLength(name, payload.length)).toBe(encode(name, payload).length);
+        const traced = { ...trace, traceFlags: 1, traceState };
+        expect(encodedLength(name, payload.length, traced)).toBe(encode(name, payload, traced).length);
+      }),
+    );
   });
 
   it("escapes <, > and & as Go's HTML-safe encoder does", () => {
