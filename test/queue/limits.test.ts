@@ -45,7 +45,7 @@ forEachBackend('queue limits', (backend) => {
   const env = useInstallation(backend);
 
   describe('message bodies', () => {
-    it('takes a body of exactly MAX_BODY_BYTES and refuses one byte more at send and sendMany, plain and dedup', async () => {
+    it('takes a body of exactly MAX_BODY_BYTES and refuses a bigger one at send and sendMany, plain and dedup', async () => {
       const overLimit = patterned(MAX_BODY_BYTES + 1);
       const plain = env.dbs.replicator.queue(freshName());
       await plain.send(overLimit.subarray(0, MAX_BODY_BYTES));
@@ -58,9 +58,16 @@ forEachBackend('queue limits', (backend) => {
       expect((await refusal(plain.sendMany([Buffer.from('small'), overLimit]))).message).toBe(`bodies[1] is ${MAX_BODY_BYTES + 1} bytes, ${limit}`);
       await expectNothingQueued(plain);
 
-      // A valid envelope, refused for its size alone.
-      const envelope = encode('job', overLimit.subarray(0, (MAX_BODY_BYTES / 4) * 3));
+      // Envelopes of exactly the limit (28 bytes of JSON around the base64) and of 28 bytes more.
       const dedup = env.dbs.aggregator.dedupQueue(freshName());
+      const atLimit = encode('job', overLimit.subarray(0, ((MAX_BODY_BYTES - 28) / 4) * 3));
+      expect(atLimit.length).toBe(MAX_BODY_BYTES);
+      const id = await dedup.send(atLimit);
+      const dedupReceived = await dedup.receive();
+      expect([dedupReceived?.id, fingerprint(dedupReceived!.body)]).toEqual([id, fingerprint(atLimit)]);
+      await dedup.delete(id!);
+
+      const envelope = encode('job', overLimit.subarray(0, (MAX_BODY_BYTES / 4) * 3));
       expect((await refusal(dedup.send(envelope))).message).toBe(`body is ${envelope.length} bytes, ${limit}`);
       expect((await refusal(dedup.sendMany([encode('job', Buffer.from('small')), envelope]))).message).toBe(
         `bodies[1] is ${envelope.length} bytes, ${limit}`,
