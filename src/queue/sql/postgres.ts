@@ -419,7 +419,7 @@ function deadParams<Id extends string | number>(
 }
 
 /**
- * Runs one insert per slice of `messages` whose bodies add up to at most MAX_BODY_BYTES (a body over it alone):
+ * Runs one insert per slice of `messages` whose bodies add up to at most MAX_BODY_BYTES (send refuses a bigger body):
  * postgres-js sends an array parameter as one text string, two hex characters a bytea byte, and V8 caps a string
  * at 2^29 - 24 characters, so one statement cannot carry 256 MiB of bodies. The usual batch is one slice and one
  * statement; several slices run in one transaction, so the batch stays all or nothing.
@@ -448,9 +448,9 @@ async function eachSlice<Message extends { readonly body: Buffer }, Result>(
 }
 
 /**
- * The messages sorted by (namespace, key) as PostgreSQL orders them (bytea: bytewise, then shorter first, as
- * Buffer.compare), repeats in batch order. Only a batch of several slices changes: its ids then follow the batch's
- * order within each slice, not across them.
+ * The messages sorted by (namespace, key) as PostgreSQL orders them (bytea bytewise, as Buffer.compare), repeats in
+ * batch order, when eachSlice will split them. A batch of one slice keeps its order, which dedup_send draws ids in;
+ * a bigger one gets its ids in the batch's order within each slice only.
  */
 function inKeyOrder(messages: readonly DedupMessage[]): readonly DedupMessage[] {
   if (messages.reduce((bytes, m) => bytes + m.body.length, 0) <= MAX_BODY_BYTES) return messages;
