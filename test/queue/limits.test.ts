@@ -144,8 +144,12 @@ forEachBackend('queue limits', (backend) => {
       for (const queue of queues) {
         const jobs = createJobQueue(queue);
         jobs.register(emojiName(MAX_NAME_BYTES), () => {});
-        const error = await refusal(() => jobs.register(`${emojiName(MAX_NAME_BYTES)}x`, () => {}));
-        expect(error.message).toBe(`job name is ${MAX_NAME_BYTES + 1} bytes in UTF-8, over the limit of ${MAX_NAME_BYTES} bytes`);
+        const message = `job name is ${MAX_NAME_BYTES + 1} bytes in UTF-8, over the limit of ${MAX_NAME_BYTES} bytes`;
+        expect((await refusal(() => jobs.register(`${emojiName(MAX_NAME_BYTES)}x`, () => {}))).message).toBe(message);
+        jobs.start();
+        expect((await refusal(jobs.enqueue(`${emojiName(MAX_NAME_BYTES)}x`, Buffer.from('x')))).message).toBe(message);
+        await jobs.stop();
+        await expectNothingQueued(queue);
       }
     });
   });
