@@ -24,8 +24,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
 
-/** Waits for a state (not a duration). Generous: big bodies through a Postgres shared with other test files. */
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+/** For the tests that move 100 MiB and more through Postgres: they take tens of seconds on a busy machine. */
+const BIG_TIMEOUT_MS = 300_000;
+
+/** Waits for a state (not a duration), for as long as a test may take. */
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = BIG_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
@@ -58,7 +61,7 @@ forEachBackend('job payloads up to 64 MiB through the runtime', (backend) => {
     return { jobs, handled };
   }
 
-  it.each(['plain', 'dedup'] as const)('hands every %s job its payload byte for byte, 1 B to 64 MiB', async (kind) => {
+  it.each(['plain', 'dedup'] as const)('hands every %s job its payload byte for byte, 1 B to 64 MiB', { timeout: BIG_TIMEOUT_MS }, async (kind) => {
     const store = stores[kind]();
     const { jobs, handled } = recording(store);
     const payloads = SIZES.map((size) => patterned(size));
@@ -115,7 +118,7 @@ forEachBackend('job payloads up to 64 MiB through the runtime', (backend) => {
     await expectEmpty(store);
   });
 
-  it('requeues a dead letter whose stored body is over the limit as it is, and runs it', async () => {
+  it('requeues a dead letter whose stored body is over the limit as it is, and runs it', { timeout: BIG_TIMEOUT_MS }, async () => {
     const store = stores.plain();
     const { jobs, handled, failed } = failingOnce(store);
     const id = await jobs.enqueue(JOB, Buffer.from('replaced while dead'));
