@@ -64,6 +64,19 @@ it('a bad flag value is one line naming the key, exit 2', async () => {
   expect(result.stderr).toContain('repo.database.type');
 });
 
+it('a configuration value out of range names the flag it came from, exit 2, before anything is opened', async () => {
+  // A pool of 2^32 used to reach postgres-js, which threw `Invalid array length` (exit 1).
+  const url = 'postgres://piri:s3cret@127.0.0.1:1/none';
+  const args = ['migrate', '--data-dir', tempDir(), '--db-type', 'postgres', '--db-postgres-url', url];
+  const result = await runCli([...args, '--db-postgres-max-open-conns', '4294967296']);
+  expect(result.code).toBe(2);
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr).toContain(
+    'repo.database.postgres.max_open_conns: "4294967296" from flag --db-postgres-max-open-conns: out of range',
+  );
+  expect(result.stderr).not.toContain('s3cret');
+});
+
 it('an unknown command or argument is a usage error', async () => {
   expect((await runCli(['frobnicate'])).code).toBe(2);
   expect((await runCli(['status', 'extra'])).stderr).toMatch(/^piri-db: unexpected argument "extra"\n$/);
