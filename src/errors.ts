@@ -6,6 +6,8 @@
 export type PiriDbErrorCode =
   | 'CONFIG_INVALID'
   | 'BACKEND_MISMATCH'
+  /** The data dir's backend marker, piri-db.json, cannot be read as one. */
+  | 'MARKER_DAMAGED'
   | 'DATA_DIR_LOCKED'
   | 'MIGRATION_FAILED'
   | 'DATABASE_TOO_NEW'
@@ -47,6 +49,13 @@ export class ConfigError extends PiriDbError {
 export class BackendMismatchError extends PiriDbError {
   constructor(message: string) {
     super('BACKEND_MISMATCH', message);
+  }
+}
+
+/** The backend marker is damaged: empty, not JSON, the wrong shape, a directory, or unreadable. */
+export class MarkerError extends PiriDbError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MARKER_DAMAGED', message, options);
   }
 }
 

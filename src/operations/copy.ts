@@ -21,7 +21,7 @@ import { assertBackend, recordedBackend } from '../stores/guard.ts';
 import { type Dialect, STORES } from '../stores/registry.ts';
 import { ReleaseStack } from '../lifecycle.ts';
 import { describeInstallation, holdInstallation, openSnapshot, openTarget } from './installation.ts';
-import { writeMarker } from './marker.ts';
+import { writeMarker } from '../stores/marker.ts';
 import type { ProgressListener } from './progress.ts';
 import {
   assertEmpty,

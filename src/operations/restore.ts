@@ -22,7 +22,7 @@ import { DumpSnapshot } from './dump.ts';
 import type { Snapshot } from './endpoints.ts';
 import { describeInstallation, openTarget } from './installation.ts';
 import { type BackupManifest, readBackup, tableSpec } from './manifest.ts';
-import { writeMarker } from './marker.ts';
+import { writeMarker } from '../stores/marker.ts';
 import { findPgTool, pgRestore } from './postgres/pg-tools.ts';
 import type { ProgressListener } from './progress.ts';
 import { openSqliteSnapshot } from './sqlite/snapshot.ts';
