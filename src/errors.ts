@@ -10,6 +10,8 @@ export type PiriDbErrorCode =
   | 'MARKER_DAMAGED'
   | 'DATA_DIR_LOCKED'
   | 'MIGRATION_FAILED'
+  /** Another process held the Postgres migration lock for longer than this boot waits. */
+  | 'MIGRATION_LOCK_TIMEOUT'
   | 'DATABASE_TOO_NEW'
   | 'SCHEMA_INCOMPLETE'
   | 'OPEN_FAILED'
@@ -67,7 +69,7 @@ export class DataDirLockedError extends PiriDbError {
 
 export class MigrationError extends PiriDbError {
   constructor(
-    code: 'MIGRATION_FAILED' | 'DATABASE_TOO_NEW' | 'SCHEMA_INCOMPLETE',
+    code: 'MIGRATION_FAILED' | 'MIGRATION_LOCK_TIMEOUT' | 'DATABASE_TOO_NEW' | 'SCHEMA_INCOMPLETE',
     message: string,
     options?: { cause?: unknown },
   ) {
