@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, inject, it } from 'vitest';
 import { storeTables } from '../../src/operations/catalog.ts';
 import { STORES } from '../../src/stores/registry.ts';
@@ -75,6 +77,15 @@ it('a configuration value out of range names the flag it came from, exit 2, befo
     'repo.database.postgres.max_open_conns: "4294967296" from flag --db-postgres-max-open-conns: out of range',
   );
   expect(result.stderr).not.toContain('s3cret');
+});
+
+it('a damaged backend marker is one line naming the file, exit 1', async () => {
+  const dataDir = tempDir();
+  writeFileSync(join(dataDir, 'piri-db.json'), '');
+  const result = await runCli(['status', '--data-dir', dataDir]);
+  expect(result.code).toBe(1);
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr).toContain(`the backend marker ${join(dataDir, 'piri-db.json')} is empty`);
 });
 
 it('an unknown command or argument is a usage error', async () => {

@@ -8,11 +8,17 @@ import { STORES } from '../../src/stores/registry.ts';
 import { spawnFixture } from '../support/child.ts';
 import { freshConfig, rawPostgres } from '../support/installations.ts';
 
+type PostgresInstallation = Config & { database: { type: 'postgres' } };
+
 /** A fresh Postgres installation whose pool is `maxOpenConns` connections. */
-async function freshPostgres(maxOpenConns = 5): Promise<Config & { database: { type: 'postgres' } }> {
+async function freshPostgres(maxOpenConns = 5): Promise<PostgresInstallation> {
   const base = await freshConfig('postgres');
   if (base.database.type !== 'postgres') throw new Error('unreachable');
-  return { ...base, database: { ...base.database, postgres: { ...base.database.postgres, maxOpenConns } } };
+  return withPool(base as PostgresInstallation, maxOpenConns);
+}
+
+function withPool(config: PostgresInstallation, maxOpenConns: number): PostgresInstallation {
+  return { ...config, database: { ...config.database, postgres: { ...config.database.postgres, maxOpenConns } } };
 }
 
 async function expectEachMigrationOnce(url: string): Promise<void> {
@@ -59,6 +65,16 @@ describe('several processes booting one fresh PostgreSQL at once', () => {
       holder.release();
       for (const r of await Promise.all(children.map((c) => c.exit))) expect(r).toMatchObject({ code: 0, stderr: '' });
       await expectEachMigrationOnce(url);
+      // The pool's one connection, the migration session's, is back under the database's settings.
+      const dbs = await openDatabases(withPool(config, 1));
+      try {
+        const client = dbs.replicator.connection.client as ReturnType<typeof rawPostgres>;
+        const [name, value] = setting.split(' = ') as [string, string];
+        const [shown] = await client.unsafe<Record<string, string>[]>(`SHOW ${name}`);
+        expect(`'${shown![name]}'`).toBe(value);
+      } finally {
+        await dbs.close();
+      }
     },
   );
 });
