@@ -77,6 +77,9 @@ it('a configuration value out of range names the flag it came from, exit 2, befo
     'repo.database.postgres.max_open_conns: "4294967296" from flag --db-postgres-max-open-conns: out of range',
   );
   expect(result.stderr).not.toContain('s3cret');
+  const missing = await runCli(['status', '--config', join(tempDir(), 'absent.toml')]);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toMatch(/cannot read the config file .*absent\.toml \(from flag --config\)/);
 });
 
 it('a damaged backend marker is one line naming the file, exit 1', async () => {
