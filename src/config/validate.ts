@@ -96,7 +96,9 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
     }
     if (!(ms > 0)) return DEFAULT_CONN_MAX_LIFETIME_MS;
     // The pool closes a connection with a timer, which fires after 1 ms when asked to wait longer than it can.
-    if (ms > MAX_CONN_MAX_LIFETIME_MS) reject(key, `out of range (more than ${formatDuration(MAX_CONN_MAX_LIFETIME_MS)})`, ACCEPTED.lifetime);
+    if (ms > MAX_CONN_MAX_LIFETIME_MS) {
+      reject(key, `out of range (more than ${formatDuration(MAX_CONN_MAX_LIFETIME_MS)})`, ACCEPTED.lifetime);
+    }
     return ms;
   };
 

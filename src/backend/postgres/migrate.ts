@@ -95,12 +95,20 @@ async function lockMigrations(conn: ReservedSql, lockWaitMs: number): Promise<vo
   await conn`SET lock_timeout = 0`;
 }
 
+interface LockHolderRow {
+  pid: number;
+  application_name: string | null;
+  client_addr: string | null;
+  backend_start: Date | null;
+}
+
 /** Who holds the migration lock, in words, as far as pg_stat_activity shows this role. */
 async function lockHolder(conn: ReservedSql): Promise<string> {
-  const [holder] = await conn<{ pid: number; application_name: string | null; client_addr: string | null; backend_start: Date | null }[]>`
+  const [holder] = await conn<LockHolderRow[]>`
     SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.backend_start
     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-    WHERE l.locktype = 'advisory' AND l.granted AND l.classid = ${LOCK_KEYS[0]} AND l.objid = ${LOCK_KEYS[1]} AND l.objsubid = 2`;
+    WHERE l.locktype = 'advisory' AND l.granted
+      AND l.classid = ${LOCK_KEYS[0]} AND l.objid = ${LOCK_KEYS[1]} AND l.objsubid = 2`;
   if (holder === undefined) return 'a process that has released it since';
   const details = [
     holder.application_name ? `application ${holder.application_name}` : undefined,
