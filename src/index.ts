@@ -34,6 +34,7 @@ export {
   BackendMismatchError,
   ConfigError,
   DataDirLockedError,
+  MarkerError,
   MigrationError,
   OperationError,
   PiriDbError,
