@@ -6,8 +6,12 @@
 export type PiriDbErrorCode =
   | 'CONFIG_INVALID'
   | 'BACKEND_MISMATCH'
+  /** The data dir's backend marker, piri-db.json, cannot be read as one. */
+  | 'MARKER_DAMAGED'
   | 'DATA_DIR_LOCKED'
   | 'MIGRATION_FAILED'
+  /** Another process held the Postgres migration lock for longer than this boot waits. */
+  | 'MIGRATION_LOCK_TIMEOUT'
   | 'DATABASE_TOO_NEW'
   | 'SCHEMA_INCOMPLETE'
   | 'OPEN_FAILED'
@@ -50,6 +54,13 @@ export class BackendMismatchError extends PiriDbError {
   }
 }
 
+/** The backend marker is damaged: empty, not JSON, the wrong shape, a directory, or unreadable. */
+export class MarkerError extends PiriDbError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('MARKER_DAMAGED', message, options);
+  }
+}
+
 export class DataDirLockedError extends PiriDbError {
   constructor(message: string) {
     super('DATA_DIR_LOCKED', message);
@@ -58,7 +69,7 @@ export class DataDirLockedError extends PiriDbError {
 
 export class MigrationError extends PiriDbError {
   constructor(
-    code: 'MIGRATION_FAILED' | 'DATABASE_TOO_NEW' | 'SCHEMA_INCOMPLETE',
+    code: 'MIGRATION_FAILED' | 'MIGRATION_LOCK_TIMEOUT' | 'DATABASE_TOO_NEW' | 'SCHEMA_INCOMPLETE',
     message: string,
     options?: { cause?: unknown },
   ) {

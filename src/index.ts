@@ -35,6 +35,7 @@ export {
   BackendMismatchError,
   ConfigError,
   DataDirLockedError,
+  MarkerError,
   MigrationError,
   OperationError,
   PiriDbError,

@@ -42,31 +42,50 @@ const ENV_VARS: Readonly<Record<ConfigKey, readonly string[]>> = {
 };
 const KEYS = Object.keys(ENV_VARS) as ConfigKey[];
 
+/** What a message calls each explicit value's source: the library's option names, or the CLI's flags. */
+export type ExplicitSourceNames = Readonly<Record<ConfigKey | 'config', string>>;
+
+const OPTION_NAMES: ExplicitSourceNames = {
+  config: 'option configFile',
+  'repo.data_dir': 'option dataDir',
+  'repo.database.type': 'option database.type',
+  'repo.database.postgres.url': 'option database.postgres.url',
+  'repo.database.postgres.max_open_conns': 'option database.postgres.maxOpenConns',
+  'repo.database.postgres.max_idle_conns': 'option database.postgres.maxIdleConns',
+  'repo.database.postgres.conn_max_lifetime': 'option database.postgres.connMaxLifetime',
+};
+
 /** Reads every source, merges them and validates the result. Throws ConfigError; the Config is deep-frozen. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
+  return loadConfigNaming(options, OPTION_NAMES);
+}
+
+/** loadConfig, with the explicit values' sources named as given: the CLI names its flags. */
+export function loadConfigNaming(options: LoadConfigOptions, names: ExplicitSourceNames): Config {
   const env = options.env ?? process.env;
-  const fileFrom = options.configFile === undefined ? 'environment variable PIRI_CONFIG' : 'option configFile';
+  const fileFrom = options.configFile === undefined ? 'environment variable PIRI_CONFIG' : names.config;
   const fileName = options.configFile ?? env.PIRI_CONFIG;
   const configFile = fileName ? resolve(fileName) : undefined;
   const raw: RawConfig = {
     ...given([['repo.data_dir', options.defaults?.dataDir, 'option defaults.dataDir']]),
     ...(configFile === undefined ? {} : fromFile(configFile, fileFrom)),
     ...fromEnv(env),
-    ...fromOptions(options),
+    ...fromOptions(options, names),
   };
   return validateConfig(raw, configFile);
 }
 
-function fromOptions({ dataDir, database }: LoadConfigOptions): RawConfig {
+function fromOptions({ dataDir, database }: LoadConfigOptions, names: ExplicitSourceNames): RawConfig {
   const pg = database?.postgres;
-  return given([
-    ['repo.data_dir', dataDir, 'option dataDir'],
-    ['repo.database.type', database?.type, 'option database.type'],
-    ['repo.database.postgres.url', pg?.url, 'option database.postgres.url'],
-    ['repo.database.postgres.max_open_conns', pg?.maxOpenConns, 'option database.postgres.maxOpenConns'],
-    ['repo.database.postgres.max_idle_conns', pg?.maxIdleConns, 'option database.postgres.maxIdleConns'],
-    ['repo.database.postgres.conn_max_lifetime', pg?.connMaxLifetime, 'option database.postgres.connMaxLifetime'],
-  ]);
+  const values: Record<ConfigKey, unknown> = {
+    'repo.data_dir': dataDir,
+    'repo.database.type': database?.type,
+    'repo.database.postgres.url': pg?.url,
+    'repo.database.postgres.max_open_conns': pg?.maxOpenConns,
+    'repo.database.postgres.max_idle_conns': pg?.maxIdleConns,
+    'repo.database.postgres.conn_max_lifetime': pg?.connMaxLifetime,
+  };
+  return given(KEYS.map((key) => [key, values[key], names[key]]));
 }
 
 /** An empty variable counts as unset, as with viper's AutomaticEnv. */

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
-import { parseGoDuration } from './duration.ts';
+import { formatDuration, parseGoDuration } from './duration.ts';
 import { redactSecrets, redactUrl, urlSecrets } from './redact.ts';
 
 export interface PostgresConfig {
@@ -37,11 +37,15 @@ export type RawConfig = Partial<Record<ConfigKey, RawValue>>;
 
 const DEFAULT_DATA_DIR = '~/.storacha';
 const DEFAULT_POOL_SIZE = 5;
+/**
+ * The largest pool: postgres-js builds every one of its `max` connection slots when the pool is made, so 1e5 took
+ * 20 s to boot, 2e7 ran out of memory and 2^32 threw `Invalid array length`. A server's default is 100 connections.
+ */
+export const MAX_POOL_SIZE = 1000;
 const DEFAULT_CONN_MAX_LIFETIME_MS = 30 * 60_000;
 /**
  * The longest connection lifetime a pool can keep: postgres-js sets a timer of max_lifetime whole seconds, and a Node
- * timer longer than 2^31 - 1 ms fires after 1 ms (a connection closed as soon as it opened). 24d20h31m23s; Go accepts
- * longer durations, which are kept at this.
+ * timer longer than 2^31 - 1 ms fires after 1 ms (a connection closed as soon as it opened). 596h31m23s.
  */
 export const MAX_CONN_MAX_LIFETIME_MS = 2_147_483_000;
 
@@ -49,10 +53,10 @@ const ACCEPTED = {
   dataDir: 'a directory path; a leading ~ is the home directory, a relative path starts at the working directory',
   type: 'sqlite or postgres (empty means sqlite)',
   url: 'a URL such as postgres://user:password@host:5432/db?sslmode=require (scheme postgres: or postgresql:)',
-  poolSize: `an integer; 0 or less means the default, ${DEFAULT_POOL_SIZE}`,
+  poolSize: `an integer from 1 to ${MAX_POOL_SIZE}; 0 or less means the default, ${DEFAULT_POOL_SIZE}`,
   lifetime:
-    'a Go duration such as 30m, 1h30m, 90s or 500ms, or an integer number of nanoseconds; ' +
-    '0 or less means the default, 30m0s; more than 596h31m23s (the longest a timer can wait) is kept at that',
+    'a Go duration such as 30m, 1h30m, 90s or 500ms, or an integer number of nanoseconds, ' +
+    `up to ${formatDuration(MAX_CONN_MAX_LIFETIME_MS)} (the longest a timer can wait); 0 or less means the default, 30m0s`,
 } as const;
 
 /** Checks the merged values and builds the frozen Config. Every failure is a ConfigError naming the key. */
@@ -77,6 +81,7 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
     if (raw[key] === undefined) return DEFAULT_POOL_SIZE;
     const { value } = raw[key];
     const size = integer(value) ?? reject(key, integral(value) ? 'out of range' : 'not an integer', ACCEPTED.poolSize);
+    if (size > MAX_POOL_SIZE) reject(key, `out of range (more than ${MAX_POOL_SIZE})`, ACCEPTED.poolSize);
     return size > 0 ? size : DEFAULT_POOL_SIZE;
   };
 
@@ -91,7 +96,10 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
     }
     if (!(ms > 0)) return DEFAULT_CONN_MAX_LIFETIME_MS;
     // The pool closes a connection with a timer, which fires after 1 ms when asked to wait longer than it can.
-    return Math.min(ms, MAX_CONN_MAX_LIFETIME_MS);
+    if (ms > MAX_CONN_MAX_LIFETIME_MS) {
+      reject(key, `out of range (more than ${formatDuration(MAX_CONN_MAX_LIFETIME_MS)})`, ACCEPTED.lifetime);
+    }
+    return ms;
   };
 
   const dataDirText = text('repo.data_dir', ACCEPTED.dataDir) ?? DEFAULT_DATA_DIR;

@@ -11,6 +11,11 @@ import type { DedupeSettings, DedupQueueSettings, QueueSettings } from './types.
 export const DEFAULT_QUEUE_SETTINGS: QueueSettings = Object.freeze({ visibilityTimeoutMs: 5_000, maxDeliveries: 3 });
 /** The largest maxDeliveries: jobqueue.received and jobs.attempts are `integer` (int4) columns on Postgres. */
 export const MAX_DELIVERIES = 2_147_483_647;
+/**
+ * The longest visibility window, 100 years: every receive and extend puts a deadline now + the window, which must
+ * fall before LATEST_TIME_MS (9999-12-31); a longer window was accepted here and then made every receive throw.
+ */
+export const MAX_VISIBILITY_TIMEOUT_MS = 36_525 * 86_400_000;
 /** Piri's dedup queue defaults (spec 4.5). */
 export const DEFAULT_DEDUPE: DedupeSettings = Object.freeze({ enabled: true, blockRepeatsAfterDeadLetter: true });
 
@@ -66,8 +71,16 @@ function given<T extends object>(overrides: T): Partial<T> {
 
 function checked(settings: QueueSettings): QueueSettings {
   const { visibilityTimeoutMs, maxDeliveries } = settings;
-  if (typeof visibilityTimeoutMs !== 'number' || !Number.isFinite(visibilityTimeoutMs) || visibilityTimeoutMs <= 0) {
-    throw invalidArgument(`overrides.visibilityTimeoutMs must be a finite number of ms > 0, got ${String(visibilityTimeoutMs)}`);
+  if (
+    typeof visibilityTimeoutMs !== 'number' ||
+    !Number.isFinite(visibilityTimeoutMs) ||
+    visibilityTimeoutMs <= 0 ||
+    visibilityTimeoutMs > MAX_VISIBILITY_TIMEOUT_MS
+  ) {
+    throw invalidArgument(
+      `overrides.visibilityTimeoutMs must be a number of ms > 0 and <= ${MAX_VISIBILITY_TIMEOUT_MS} (100 years), ` +
+        `got ${String(visibilityTimeoutMs)}`,
+    );
   }
   // The delivery counter is a 32-bit integer column on Postgres: a larger bound would fail every claim there.
   if (typeof maxDeliveries !== 'number' || !Number.isInteger(maxDeliveries) || maxDeliveries < 1 || maxDeliveries > MAX_DELIVERIES) {

@@ -3,12 +3,11 @@
  * later boot configured for the other backend is refused before it creates or changes anything.
  * A data dir with SQLite store files but no marker (set up before markers existed, or by Piri) is SQLite.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendMismatchError } from '../errors.ts';
-import { DIALECTS, type Dialect, STORES } from './registry.ts';
-
-export const MARKER_FILE = 'piri-db.json';
+import { MARKER_FILE, readMarker, writeMarker } from './marker.ts';
+import { type Dialect, STORES } from './registry.ts';
 
 export interface InstallationRecord {
   readonly backend: Dialect;
@@ -16,15 +15,10 @@ export interface InstallationRecord {
   readonly source: 'marker' | 'sqlite-files';
 }
 
+/** A damaged marker is a MarkerError, never read as "no marker": that could let the other backend start. */
 export function recordedBackend(dataDir: string): InstallationRecord | undefined {
-  const marker = join(dataDir, MARKER_FILE);
-  if (existsSync(marker)) {
-    const backend = (JSON.parse(readFileSync(marker, 'utf8')) as { backend?: unknown }).backend;
-    if (!DIALECTS.includes(backend as Dialect)) {
-      throw new BackendMismatchError(`${marker} names an unknown backend ${JSON.stringify(backend)}`);
-    }
-    return { backend: backend as Dialect, source: 'marker' };
-  }
+  const backend = readMarker(dataDir);
+  if (backend !== undefined) return { backend, source: 'marker' };
   if (STORES.some((s) => existsSync(join(dataDir, s.sqlitePath)))) return { backend: 'sqlite', source: 'sqlite-files' };
   return undefined;
 }
@@ -41,12 +35,7 @@ export function assertBackend(dataDir: string, configured: Dialect): void {
   );
 }
 
-/** Written once everything is migrated; atomic, so a crash leaves either no marker or a whole one. */
+/** Written once everything is migrated, so a crash leaves either no marker or a whole one. */
 export function recordBackend(dataDir: string, backend: Dialect): void {
-  const marker = join(dataDir, MARKER_FILE);
-  if (existsSync(marker)) return;
-  mkdirSync(dataDir, { recursive: true });
-  const body = `${JSON.stringify({ backend, recordedAt: new Date().toISOString() }, null, 2)}\n`;
-  writeFileSync(`${marker}.tmp`, body);
-  renameSync(`${marker}.tmp`, marker);
+  if (readMarker(dataDir) === undefined) writeMarker(dataDir, backend);
 }

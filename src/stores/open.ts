@@ -5,7 +5,7 @@
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import type { Sql } from 'postgres';
-import { migratePostgres } from '../backend/postgres/migrate.ts';
+import { DEFAULT_MIGRATION_LOCK_WAIT_MS, MAX_MIGRATION_LOCK_WAIT_MS, migratePostgres } from '../backend/postgres/migrate.ts';
 import { openPostgresPool, postgresStore } from '../backend/postgres/open.ts';
 import type { PostgresSchemas } from '../backend/postgres/schemas.ts';
 import { migrateSqlite, planSqlite } from '../backend/sqlite/migrate.ts';
@@ -16,7 +16,7 @@ import type { StoreConnection } from '../backend/types.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Config, PostgresConfig } from '../config/load.ts';
 import { connectionFailed } from '../backend/postgres/errors.ts';
-import { PiriDbError } from '../errors.ts';
+import { ConfigError, PiriDbError } from '../errors.ts';
 import { ReleaseStack } from '../lifecycle.ts';
 import { type StoreQueues, storeQueues } from '../queue/store-queues.ts';
 import { assertBackend, recordBackend } from './guard.ts';
@@ -47,16 +47,22 @@ export interface Databases {
 export interface OpenOptions {
   /** Where queue operations read "now"; default the system clock. Tests pass a ManualClock. */
   readonly clock?: Clock;
+  /**
+   * PostgreSQL: how long to wait for another process's migrations (the migration lock) before failing with a
+   * MigrationError. Default 10 minutes; an integer number of ms from 1 to 2^31 - 1.
+   */
+  readonly migrationLockWaitMs?: number;
 }
 
 export async function openDatabases(config: Config, options: OpenOptions = {}): Promise<Databases> {
+  const lockWaitMs = migrationLockWaitMs(options);
   const backend = config.database.type;
   assertBackend(config.dataDir, backend);
   const resources = new ReleaseStack();
   try {
     const connections =
       config.database.type === 'postgres'
-        ? await openPostgres(config.database.postgres, resources)
+        ? await openPostgres(config.database.postgres, resources, lockWaitMs)
         : openSqlite(config.dataDir, resources);
     recordBackend(config.dataDir, backend);
     return assemble(config, connections, resources, options.clock ?? systemClock);
@@ -80,11 +86,19 @@ function openSqlite(dataDir: string, resources: ReleaseStack): StoreConnection[]
   return connections;
 }
 
-async function openPostgres(config: PostgresConfig, resources: ReleaseStack): Promise<StoreConnection[]> {
+function migrationLockWaitMs({ migrationLockWaitMs: ms = DEFAULT_MIGRATION_LOCK_WAIT_MS }: OpenOptions): number {
+  if (Number.isInteger(ms) && ms >= 1 && ms <= MAX_MIGRATION_LOCK_WAIT_MS) return ms;
+  throw new ConfigError(
+    'migrationLockWaitMs',
+    `${String(ms)} from option migrationLockWaitMs: not an integer from 1 to ${MAX_MIGRATION_LOCK_WAIT_MS} (ms)`,
+  );
+}
+
+async function openPostgres(config: PostgresConfig, resources: ReleaseStack, lockWaitMs: number): Promise<StoreConnection[]> {
   const pool = openPostgresPool(config);
   resources.push(() => pool.end({ timeout: 5 }));
   try {
-    await migratePostgres(pool, STORES);
+    await migratePostgres(pool, STORES, lockWaitMs);
   } catch (error) {
     if (error instanceof PiriDbError) throw error;
     throw connectionFailed(config, error);

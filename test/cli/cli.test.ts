@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, inject, it } from 'vitest';
 import { storeTables } from '../../src/operations/catalog.ts';
 import { STORES } from '../../src/stores/registry.ts';
@@ -62,6 +64,31 @@ it('a bad flag value is one line naming the key, exit 2', async () => {
   expect(result.stdout).toBe('');
   expect(result.stderr.trim().split('\n')).toHaveLength(1);
   expect(result.stderr).toContain('repo.database.type');
+});
+
+it('a configuration value out of range names the flag it came from, exit 2, before anything is opened', async () => {
+  // A pool of 2^32 used to reach postgres-js, which threw `Invalid array length` (exit 1).
+  const url = 'postgres://piri:s3cret@127.0.0.1:1/none';
+  const args = ['migrate', '--data-dir', tempDir(), '--db-type', 'postgres', '--db-postgres-url', url];
+  const result = await runCli([...args, '--db-postgres-max-open-conns', '4294967296']);
+  expect(result.code).toBe(2);
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr).toContain(
+    'repo.database.postgres.max_open_conns: "4294967296" from flag --db-postgres-max-open-conns: out of range',
+  );
+  expect(result.stderr).not.toContain('s3cret');
+  const missing = await runCli(['status', '--config', join(tempDir(), 'absent.toml')]);
+  expect(missing.code).toBe(2);
+  expect(missing.stderr).toMatch(/cannot read the config file .*absent\.toml \(from flag --config\)/);
+});
+
+it('a damaged backend marker is one line naming the file, exit 1', async () => {
+  const dataDir = tempDir();
+  writeFileSync(join(dataDir, 'piri-db.json'), '');
+  const result = await runCli(['status', '--data-dir', dataDir]);
+  expect(result.code).toBe(1);
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr).toContain(`the backend marker ${join(dataDir, 'piri-db.json')} is empty`);
 });
 
 it('an unknown command or argument is a usage error', async () => {

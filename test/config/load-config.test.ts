@@ -292,7 +292,7 @@ describe('invalid values: a ConfigError naming the key and the source', () => {
     [U, 'wrong scheme even on sqlite', () => ({ database: { postgres: { url: 'http://db/x' } } }), /the scheme is http:/],
     [U, 'integer in file', () => file('[repo.database.postgres]\nurl = 5432'), /number 5432 from file .*: not a string/],
     // max_open_conns
-    [O, 'text from env', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: 'ten' } }), /"ten" from environment variable PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: not an integer; accepted: an integer; 0 or less means the default, 5/],
+    [O, 'text from env', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: 'ten' } }), /"ten" from environment variable PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: not an integer; accepted: an integer from 1 to 1000; 0 or less means the default, 5/],
     [O, 'decimal text', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: '1.5' } }), /"1\.5" from environment/],
     [O, 'padded text', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: ' 10' } }), /" 10" from environment/],
     [O, 'empty option', () => pg({ maxOpenConns: '' }), /"" from option database\.postgres\.maxOpenConns/],
@@ -301,16 +301,22 @@ describe('invalid values: a ConfigError naming the key and the source', () => {
     [O, 'too large', () => pg({ maxOpenConns: '99999999999999999999' }), /"99999999999999999999" from option/],
     [O, 'float in file', () => file('[repo.database.postgres]\nmax_open_conns = 1.5'), /number 1\.5 from file/],
     [O, 'text in file', () => file('[repo.database.postgres]\nmax_open_conns = "many"'), /"many" from file/],
+    [O, 'above the range from env', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: '1001' } }), /"1001" from environment variable PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: out of range \(more than 1000\); accepted: an integer from 1 to 1000/],
+    [O, '2^32 option (was Invalid array length)', () => pg({ maxOpenConns: 4294967296 }), /number 4294967296 from option database\.postgres\.maxOpenConns: out of range/],
+    [O, '1e5 in file (was a 20 s boot)', () => file('[repo.database.postgres]\nmax_open_conns = 100000'), /number 100000 from file .*config-\d+\.toml: out of range/],
     // max_idle_conns
     [I, 'text from env', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_MAX_IDLE_CONNS: 'x' } }), /"x" from environment variable PIRI_REPO_DATABASE_POSTGRES_MAX_IDLE_CONNS: not an integer/],
     [I, 'fraction option', () => pg({ maxIdleConns: 0.5 }), /number 0\.5 from option database\.postgres\.maxIdleConns/],
     [I, 'boolean in file', () => file('[repo.database.postgres]\nmax_idle_conns = false'), /boolean false from file/],
+    [I, 'above the range (was out of memory at 2e7)', () => pg({ maxIdleConns: 2e7 }), /number 20000000 from option database\.postgres\.maxIdleConns: out of range \(more than 1000\)/],
     // conn_max_lifetime
     [L, 'no unit', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_CONN_MAX_LIFETIME: '1.5' } }), /"1\.5" from environment variable PIRI_REPO_DATABASE_POSTGRES_CONN_MAX_LIFETIME: missing unit.*; accepted: a Go duration/],
     [L, 'unknown unit', () => pg({ connMaxLifetime: '30min' }), /"30min" from option database\.postgres\.connMaxLifetime: unknown unit/],
     [L, 'words', () => pg({ connMaxLifetime: 'half an hour' }), /"half an hour" from option/],
     [L, 'empty', () => pg({ connMaxLifetime: '' }), /"" from option .*: empty duration/],
     [L, 'out of range', () => pg({ connMaxLifetime: '3000000h' }), /out of range/],
+    [L, 'longer than a timer can wait', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_CONN_MAX_LIFETIME: '596h31m24s' } }), /"596h31m24s" from environment variable PIRI_REPO_DATABASE_POSTGRES_CONN_MAX_LIFETIME: out of range \(more than 596h31m23s\)/],
+    [L, 'nanoseconds longer than a timer can wait', () => file('[repo.database.postgres]\nconn_max_lifetime = 2147484000000000'), /from file .*: out of range/],
     [L, 'fraction number', () => pg({ connMaxLifetime: 1.5 }), /number 1\.5 from option .*: not a duration/],
     [L, 'boolean in file', () => file('[repo.database.postgres]\nconn_max_lifetime = true'), /boolean true from file .*: not a duration/],
     [L, 'date in file', () => file('[repo.database.postgres]\nconn_max_lifetime = 1979-05-27'), /a date from file/],
@@ -324,6 +330,13 @@ describe('invalid values: a ConfigError naming the key and the source', () => {
     expect(error.code).toBe('CONFIG_INVALID');
     expect(error.message).toMatch(message);
     expect(error.message.startsWith(`invalid configuration ${key}: `)).toBe(true);
+  });
+
+  it('accepts the largest value of each range', () => {
+    const config = load(pg({ maxOpenConns: 1000, maxIdleConns: '1000', connMaxLifetime: '596h31m23s' }));
+    expect(config.database).toMatchObject({
+      postgres: { maxOpenConns: 1000, maxIdleConns: 1000, connMaxLifetimeMs: 2_147_483_000 },
+    });
   });
 
   it('checks pool values whatever the backend', () => {

@@ -19,6 +19,9 @@ let files = 0;
 
 const VALID_URL = 'postgres://piri@db.example:5432/piri';
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The documented ranges (docs/configuration.md). */
+const MAX_POOL_SIZE = 1000;
+const MAX_LIFETIME_MS = 2_147_483_000;
 
 type Key =
   | 'repo.data_dir'
@@ -88,8 +91,11 @@ function merge(a: LoadConfigOptions, b: LoadConfigOptions): LoadConfigOptions {
 
 const GO_DURATION = /^[-+]?(?:0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/;
 
-/** Whether the rules accept `value` for `key` (as the winning value); 'range' for a duration too long for Go. */
-function accepts(key: Key, value: unknown): boolean | 'range' {
+/**
+ * Whether the rules accept `value` for `key` (as the winning value): 'range' when it must be refused as out of range,
+ * 'duration' for Go duration text, which is valid or refused as out of range.
+ */
+function accepts(key: Key, value: unknown): boolean | 'range' | 'duration' {
   const integer = (v: unknown) => (typeof v === 'string' ? /^[+-]?\d+$/.test(v) && Number.isSafeInteger(Number(v)) : Number.isSafeInteger(v));
   switch (key) {
     case 'repo.data_dir':
@@ -104,13 +110,13 @@ function accepts(key: Key, value: unknown): boolean | 'range' {
     }
     case 'repo.database.postgres.max_open_conns':
     case 'repo.database.postgres.max_idle_conns':
-      return integer(value);
+      return integer(value) ? Number(value) <= MAX_POOL_SIZE || 'range' : false;
     case 'repo.database.postgres.conn_max_lifetime': {
-      // Whole numbers are nanoseconds, valid within int64 (Go's Duration), however they arrive.
+      // Whole numbers are nanoseconds, however they arrive; valid up to the longest lifetime a timer can keep.
       const whole = typeof value === 'bigint' ? value : typeof value === 'string' && /^[+-]?\d+$/.test(value) ? BigInt(value) : undefined;
-      if (whole !== undefined) return whole >= -(2n ** 63n) && whole < 2n ** 63n ? true : 'range';
-      if (integer(value)) return true;
-      return typeof value === 'string' && GO_DURATION.test(value) ? 'range' : false;
+      if (whole !== undefined) return (whole >= -(2n ** 63n) && whole <= BigInt(MAX_LIFETIME_MS) * 1_000_000n) || 'range';
+      if (integer(value)) return (value as number) <= MAX_LIFETIME_MS * 1e6 || 'range';
+      return typeof value === 'string' && GO_DURATION.test(value) ? 'duration' : false;
     }
   }
 }
@@ -217,13 +223,13 @@ describe('loadConfig under arbitrary values', () => {
         if (rule === true) {
           expect(error, `${k} = ${String(raw)} from ${source} is valid`).toBeUndefined();
           expectValid(config!);
-        } else if (rule === 'range' && error === undefined) {
+        } else if (rule === 'duration' && error === undefined) {
           expectValid(config!); // a Go duration within range
         } else {
           expect(error, `${k} = ${String(raw)} from ${source} is invalid`).toBeDefined();
           expect(error!.key).toBe(k);
           expect(error!.message.startsWith(`invalid configuration ${k}: `)).toBe(true);
-          if (rule === 'range') expect(error!.message).toContain('out of range');
+          if (rule === 'range' || rule === 'duration') expect(error!.message).toContain('out of range');
         }
       }),
       fcParameters(1500),

@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { QueueError } from '../../src/errors.ts';
+import { encode } from '../../src/queue/envelope.ts';
+import { MAX_VISIBILITY_TIMEOUT_MS } from '../../src/queue/settings.ts';
 import { forEachBackend } from '../support/installations.ts';
 import { freshName, useInstallation } from '../support/queues.ts';
 
@@ -79,11 +81,36 @@ forEachBackend('store queues', (backend) => {
     expect(() => replicator.queue(undefined as unknown as string)).toThrow('queue name must be a non-empty string');
     expect(() => replicator.queue('x', { maxDeliveries: 0 })).toThrow('overrides.maxDeliveries must be an integer >= 1');
     expect(() => replicator.queue('x', { maxDeliveries: 2.5 })).toThrow('overrides.maxDeliveries');
-    expect(() => replicator.queue('x', { visibilityTimeoutMs: 0 })).toThrow('overrides.visibilityTimeoutMs must be a finite number of ms > 0');
+    expect(() => replicator.queue('x', { visibilityTimeoutMs: 0 })).toThrow('overrides.visibilityTimeoutMs must be a number of ms > 0');
     expect(() => replicator.queue('x', { visibilityTimeoutMs: Number.POSITIVE_INFINITY })).toThrow('overrides.visibilityTimeoutMs');
     expect(() => aggregator.dedupQueue('x', { dedupe: { enabled: 'yes' as unknown as boolean } })).toThrow(
       'overrides.dedupe.enabled must be a boolean',
     );
+  });
+
+  it('refuses at open a visibility window too long to give a deadline, which made every receive throw', async () => {
+    const { replicator, aggregator } = env.dbs;
+    const tooLong = { visibilityTimeoutMs: 1e15 };
+    for (const open of [() => replicator.queue(freshName(), tooLong), () => aggregator.dedupQueue(freshName(), tooLong)]) {
+      let error: unknown;
+      try {
+        open();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(QueueError);
+      expect((error as QueueError).code).toBe('INVALID_ARGUMENT');
+      expect((error as Error).message).toBe(
+        'overrides.visibilityTimeoutMs must be a number of ms > 0 and <= 3155760000000 (100 years), got 1000000000000000',
+      );
+    }
+    // The longest window accepted gives every queue kind a deadline it can store.
+    const longest = { visibilityTimeoutMs: MAX_VISIBILITY_TIMEOUT_MS };
+    for (const queue of [replicator.queue(freshName(), longest), aggregator.dedupQueue(freshName(), longest)]) {
+      const id = (await queue.send(encode('job', Buffer.from('x'))))!;
+      expect((await queue.receive())?.id).toBe(id);
+      expect(await queue.extend(id, MAX_VISIBILITY_TIMEOUT_MS)).toBe(true);
+    }
   });
 
   it('keeps the same queue name in different stores apart', async () => {

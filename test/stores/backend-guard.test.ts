@@ -1,17 +1,17 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load.ts';
-import { BackendMismatchError } from '../../src/errors.ts';
+import { BackendMismatchError, MarkerError } from '../../src/errors.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { createDatabase, freshConfig, rawPostgres, tempDir } from '../support/installations.ts';
+import { BACKENDS, createDatabase, freshConfig, rawPostgres, tempDir } from '../support/installations.ts';
 
 /** Every file under dir with its size and mtime: "nothing changed" means this is identical. */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of readdirSync(dir, { recursive: true }) as string[]) {
-    const s = statSync(join(dir, name));
+    const s = lstatSync(join(dir, name));
     out[name] = s.isDirectory() ? 'dir' : `${s.size}:${s.mtimeMs}`;
   }
   return out;
@@ -72,9 +72,39 @@ describe('backend guard', () => {
     expect(url).toContain('piri_test_');
   });
 
-  it('refuses a marker that names no known backend', async () => {
+});
+
+/** Every way the marker can be damaged, and how the error says it. */
+const DAMAGED_MARKERS: readonly [string, (marker: string) => void, string][] = [
+  ['empty, as after a power loss', (m) => writeFileSync(m, ''), 'is empty'],
+  ['garbage', (m) => writeFileSync(m, '\u0000\u0000{"back'), 'is not JSON'],
+  ['null', (m) => writeFileSync(m, 'null'), 'names no backend'],
+  ['an array', (m) => writeFileSync(m, '["sqlite"]'), 'names no backend'],
+  ['a bare string', (m) => writeFileSync(m, '"postgres"'), 'names no backend'],
+  ['a backend of the wrong type', (m) => writeFileSync(m, '{"backend": 5}'), 'names an unknown backend 5'],
+  ['an unknown backend', (m) => writeFileSync(m, '{"backend": "mysql"}'), 'names an unknown backend "mysql"'],
+  ['a directory', (m) => mkdirSync(m), 'is a directory'],
+  ['unreadable: a symlink loop', (m) => symlinkSync(m, m), 'cannot be read (ELOOP)'],
+  ['unreadable: a symlink to nowhere', (m) => symlinkSync(`${m}.gone`, m), 'cannot be read (ENOENT)'],
+];
+
+describe.each(BACKENDS)('a damaged backend marker [%s]', (backend) => {
+  it.each(DAMAGED_MARKERS)('%s: one MarkerError naming the file and what to do; nothing is touched', async (_form, damage, problem) => {
     const dataDir = tempDir();
-    writeFileSync(join(dataDir, 'piri-db.json'), JSON.stringify({ backend: 'mysql' }));
-    await expect(openDatabases(await freshConfig('sqlite', dataDir))).rejects.toThrow(/unknown backend "mysql"/);
+    const marker = join(dataDir, 'piri-db.json');
+    damage(marker);
+    const config = await freshConfig(backend, dataDir);
+    const before = snapshot(dataDir);
+    const error = await openDatabases(config).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MarkerError);
+    expect((error as MarkerError).code).toBe('MARKER_DAMAGED');
+    expect((error as Error).message).toBe(
+      `the backend marker ${marker} ${problem}${problem.startsWith('names') ? ' (expected {"backend": "sqlite"} or {"backend": "postgres"})' : ''}; ` +
+        'it records which backend this data dir uses, and piri-db changed nothing. Restore it from a file backup of ' +
+        'the data dir, or delete it and start piri-db with repo.database.type set to the backend this data dir was set ' +
+        'up with: the next successful start writes it again',
+    );
+    expect(snapshot(dataDir)).toEqual(before);
+    if (config.database.type === 'postgres') expect(await postgresObjects(config.database.postgres.url)).toBe(0);
   });
 });

@@ -6,8 +6,14 @@
  *
  * Each store has its own journal, drizzle.__migrations_<store>: drizzle's shared default journal silently
  * skips the migrations of stores migrated after the first.
+ *
+ * The session sets its own timeouts: a lock_timeout or statement_timeout set on the server, database or role would
+ * otherwise end a boot that waits for another one's migrations, or a long migration. The wait for the lock is
+ * bounded instead (lockWaitMs), and ends in a MigrationError naming who holds the lock.
  */
 import type { ReservedSql, Sql } from 'postgres';
+import { formatDuration } from '../../config/duration.ts';
+import { MigrationError } from '../../errors.ts';
 import type { StoreDefinition } from '../../stores/registry.ts';
 import {
   assertTriggers,
@@ -20,6 +26,12 @@ import {
 const JOURNAL_SCHEMA = 'drizzle';
 /** pg_advisory_lock(key1, key2): 'piri' and 'migr' as int4. */
 const LOCK_KEYS = [0x70697269, 0x6d696772] as const;
+/** How long a boot waits for another process's migrations by default. */
+export const DEFAULT_MIGRATION_LOCK_WAIT_MS = 10 * 60_000;
+/** lock_timeout is an int4 of milliseconds. */
+export const MAX_MIGRATION_LOCK_WAIT_MS = 2_147_483_647;
+/** SQLSTATE lock_not_available: lock_timeout ended the wait. */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 export function journalTable(store: StoreDefinition): string {
   return `"${JOURNAL_SCHEMA}"."__migrations_${store.name}"`;
@@ -40,10 +52,15 @@ export async function planPostgres(sql: Sql, store: StoreDefinition): Promise<Mi
   return planMigrations('postgres', store, await readPostgresJournal(sql, store));
 }
 
-export async function migratePostgres(pool: Sql, stores: readonly StoreDefinition[]): Promise<void> {
+export async function migratePostgres(
+  pool: Sql,
+  stores: readonly StoreDefinition[],
+  lockWaitMs = DEFAULT_MIGRATION_LOCK_WAIT_MS,
+): Promise<void> {
   const conn = await pool.reserve();
   try {
-    await conn`SELECT pg_advisory_lock(${LOCK_KEYS[0]}, ${LOCK_KEYS[1]})`;
+    await conn`SET statement_timeout = 0`;
+    await lockMigrations(conn, lockWaitMs);
     try {
       // Every plan first: a database written by a newer build is refused before anything changes.
       const plans = [];
@@ -54,8 +71,51 @@ export async function migratePostgres(pool: Sql, stores: readonly StoreDefinitio
       await conn`SELECT pg_advisory_unlock(${LOCK_KEYS[0]}, ${LOCK_KEYS[1]})`;
     }
   } finally {
+    // The connection goes back to the pool: the queries after boot run under the server's timeouts again.
+    await conn.unsafe('RESET statement_timeout; RESET lock_timeout');
     conn.release();
   }
+}
+
+/** Waits at most lockWaitMs for the lock; the migrations after it wait for their locks as long as they need. */
+async function lockMigrations(conn: ReservedSql, lockWaitMs: number): Promise<void> {
+  await conn.unsafe(`SET lock_timeout = ${Math.max(1, Math.round(lockWaitMs))}`);
+  try {
+    await conn`SELECT pg_advisory_lock(${LOCK_KEYS[0]}, ${LOCK_KEYS[1]})`;
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
+    throw new MigrationError(
+      'MIGRATION_LOCK_TIMEOUT',
+      `waited ${formatDuration(lockWaitMs)} for the migration lock, held by ${await lockHolder(conn)}; nothing ` +
+        'was changed. If that process is migrating, let it finish and start again; if it hangs, stop it ' +
+        '(SELECT pg_terminate_backend(<pid>)), which releases the lock',
+      { cause: error },
+    );
+  }
+  await conn`SET lock_timeout = 0`;
+}
+
+interface LockHolderRow {
+  pid: number;
+  application_name: string | null;
+  client_addr: string | null;
+  backend_start: Date | null;
+}
+
+/** Who holds the migration lock, in words, as far as pg_stat_activity shows this role. */
+async function lockHolder(conn: ReservedSql): Promise<string> {
+  const [holder] = await conn<LockHolderRow[]>`
+    SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.backend_start
+    FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+    WHERE l.locktype = 'advisory' AND l.granted
+      AND l.classid = ${LOCK_KEYS[0]} AND l.objid = ${LOCK_KEYS[1]} AND l.objsubid = 2`;
+  if (holder === undefined) return 'a process that has released it since';
+  const details = [
+    holder.application_name ? `application ${holder.application_name}` : undefined,
+    holder.client_addr ? `from ${holder.client_addr}` : undefined,
+    holder.backend_start ? `connected since ${holder.backend_start.toISOString()}` : undefined,
+  ].filter((d) => d !== undefined);
+  return `server process ${holder.pid}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
 }
 
 export async function applyPending(conn: ReservedSql, store: StoreDefinition, plan: MigrationPlan): Promise<void> {
