@@ -121,5 +121,11 @@ export function dedupSendMarkdown(rows: readonly DedupSendRow[]): string {
     '| phase | jobs | piri-db (guarded), jobs/s | before the guard, jobs/s | ratio |',
     '|---|--:|--:|--:|--:|',
     ...rows.map((r) => `| ${r.phase} | ${r.jobs.toLocaleString('en-US')} | ${rate(r.guarded)} | ${rate(r.before)} | ${(r.guarded / r.before).toFixed(2)}x |`),
+    '',
+    "The first version of the function (migration 0003) sent a batch of one through the batch path's unnest and",
+    'array_agg; a one-at-a-time send then ran at 0.53x to 0.62x of the pre-guard statement on this machine. Migration',
+    '0004 gives a batch of one scalar statements of its own: the two functions side by side in one run (8 alternating',
+    'rounds of 500 sends each) put the new one 1.65x faster, and a single send at the ratio above. Most of what',
+    "remains is the second statement, the re-check, which is the guard itself.",
   ].join('\n');
 }

@@ -175,8 +175,9 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
   const insertNamespace = prepared(`INSERT INTO ${jobNs} (queue, name) VALUES ($1, $2) ON CONFLICT (queue, name) DO NOTHING`);
   // A separate statement after the insert: it sees a row a concurrent sender committed meanwhile.
   const namespace = prepared<{ id: number }>(`SELECT id FROM ${jobNs} WHERE queue = $1 AND name = $2`);
-  // Sends go through the store's dedup_send function (migration 0003_dedup_send says why): one round trip, and
-  // a key whose completion commits while the send waits on it is withdrawn before the send commits.
+  // Sends go through the store's dedup_send function (migrations 0003_dedup_send and 0004_dedup_send_single say
+  // why): one round trip, and a key whose completion commits while the send waits on it is withdrawn before the
+  // send commits.
   const send = prepared<{ id: number; ns_id: number; key: Buffer }>(
     `SELECT id, ns_id, key FROM ${qualified(schema, 'dedup_send')}($1::int[], $2::bytea[], $3::bytea[], $4::bigint, $5::bigint, $6::boolean)`,
   );
