@@ -31,6 +31,8 @@ import { PlainQueue } from '../queue/plain-queue.ts';
 import { dedupQueueSettings, plainQueueSettings } from '../queue/settings.ts';
 import { dedupQueueSql, plainQueueSql } from '../queue/sql/index.ts';
 import type { DeadLetter, DeadLetterFilter, QueueStats, QueueStore } from '../queue/types.ts';
+import { installationSignals } from '../queue/wakeups/index.ts';
+import { type QueueSignals, queueWake } from '../queue/wakeups/signals.ts';
 import { assertBackend } from '../stores/guard.ts';
 import { openDatabases } from '../stores/open.ts';
 import { type Dialect, type QueueDefinition, type StoreDefinition, type StoreName, STORES } from '../stores/registry.ts';
@@ -235,7 +237,10 @@ async function withReader<T>(config: Config, selected: readonly SelectedQueue[],
   const resources = new ReleaseStack();
   try {
     const connections = await openReadOnly(config, storesOf(selected), resources);
-    const open: OpenQueue = ({ store, queue }) => readOnlyQueue(connections.get(store.name)!, queue, clock);
+    // Never watched, so never listening: a reader only sends no notifications either.
+    const signals = installationSignals(config, [...connections.values()][0]!, clock);
+    resources.push(() => signals.close());
+    const open: OpenQueue = ({ store, queue }) => readOnlyQueue(connections.get(store.name)!, queue, clock, signals);
     if (config.database.type === 'sqlite') return await work(open);
     const pg = config.database.postgres;
     try {
@@ -349,8 +354,11 @@ function assertMigrated(store: StoreDefinition, plan: MigrationPlan): void {
  * A queue over a read-only connection, with the registry's settings. The dedup queue's `queues` row upsert is
  * skipped: it is informational (Piri's), the running instance writes it, and a reader must not write.
  */
-function readOnlyQueue(connection: StoreConnection, queue: QueueDefinition, clock: Clock): QueueStore {
-  if (queue.kind === 'plain') return new PlainQueue(plainQueueSql(connection), clock, queue.name, plainQueueSettings(connection.store, queue.name));
-  const sql = { ...dedupQueueSql(connection), registerQueue: async () => {} };
-  return new DedupQueue(sql, clock, queue.name, dedupQueueSettings(connection.store, queue.name));
+function readOnlyQueue(connection: StoreConnection, queue: QueueDefinition, clock: Clock, signals: QueueSignals): QueueStore {
+  const wake = queueWake(signals, connection.store.name, queue.name);
+  if (queue.kind === 'plain') {
+    return new PlainQueue(plainQueueSql(connection, signals), clock, wake, queue.name, plainQueueSettings(connection.store, queue.name));
+  }
+  const sql = { ...dedupQueueSql(connection, signals), registerQueue: async () => {} };
+  return new DedupQueue(sql, clock, wake, queue.name, dedupQueueSettings(connection.store, queue.name));
 }

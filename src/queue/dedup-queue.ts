@@ -29,6 +29,7 @@ import {
 import { decode } from './envelope.ts';
 import { SWEEP_ERROR, SWEEP_REASON, toDeadLetter } from './dead-letters.ts';
 import type { DeadSelection, DedupMessage, DedupQueueSql } from './sql/types.ts';
+import type { QueueWake, Watch, Watcher } from './wakeups/signals.ts';
 import type {
   Claim,
   DeadLetter,
@@ -50,9 +51,12 @@ export class DedupQueue implements QueueStore<DedupQueueSettings> {
   readonly #namespaces = new Map<string, Promise<number>>();
   #registered: Promise<void> | undefined;
 
-  constructor(sql: DedupQueueSql, clock: Clock, name: string, settings: DedupQueueSettings) {
+  readonly #wake: QueueWake;
+
+  constructor(sql: DedupQueueSql, clock: Clock, wake: QueueWake, name: string, settings: DedupQueueSettings) {
     this.#sql = sql;
     this.#clock = clock;
+    this.#wake = wake;
     this.name = name;
     this.settings = settings;
   }
@@ -62,7 +66,9 @@ export class DedupQueue implements QueueStore<DedupQueueSettings> {
     const now = this.#now();
     const visibleAtS = deadlineSeconds(now, checkSendOptions(options), 'options.delayMs');
     const message = await this.#message(envelope, 'body');
-    return this.#sql.send({ message, nowS: seconds(now), visibleAtS, dedupeEnabled: this.settings.dedupe.enabled });
+    const id = await this.#sql.send({ queue: this.name, message, nowS: seconds(now), visibleAtS, dedupeEnabled: this.settings.dedupe.enabled });
+    if (id !== undefined) this.#wake.announce(visibleAtS * 1000);
+    return id;
   }
 
   async sendMany(bodies: readonly Uint8Array[], options?: SendOptions): Promise<(string | undefined)[]> {
@@ -72,7 +78,9 @@ export class DedupQueue implements QueueStore<DedupQueueSettings> {
     if (envelopes.length === 0) return [];
     // Every envelope is read before anything is written: one bad body fails the batch, as one transaction would.
     const messages = await Promise.all(envelopes.map((envelope, i) => this.#message(envelope, `bodies[${i}]`)));
-    return this.#sql.sendMany({ messages, nowS: seconds(now), visibleAtS, dedupeEnabled: this.settings.dedupe.enabled });
+    const ids = await this.#sql.sendMany({ queue: this.name, messages, nowS: seconds(now), visibleAtS, dedupeEnabled: this.settings.dedupe.enabled });
+    if (ids.some((id) => id !== undefined)) this.#wake.announce(visibleAtS * 1000);
+    return ids;
   }
 
   async receive(): Promise<ReceivedMessage | undefined> {
@@ -104,7 +112,10 @@ export class DedupQueue implements QueueStore<DedupQueueSettings> {
     const { ids, deliveries } = checkClaims(claims, checkJobId);
     if (ids.length === 0) return 0;
     await this.#register();
-    return this.#sql.release({ queue: this.name, ids, deliveries, nowS: seconds(this.#now()) });
+    const now = this.#now();
+    const released = await this.#sql.release({ queue: this.name, ids, deliveries, nowS: seconds(now) });
+    if (released > 0) this.#wake.announce(now);
+    return released;
   }
 
   /** The job name is not stored: job_dead recovers it from job_ns. A missing id is a no-op, as in Piri. */
@@ -136,13 +147,20 @@ export class DedupQueue implements QueueStore<DedupQueueSettings> {
   async requeueDead(filter?: DeadLetterFilter): Promise<number> {
     const selection = this.#selection(filter);
     await this.#register();
-    return this.#sql.requeueDead({ ...selection, nowS: seconds(this.#now()), dedupeEnabled: this.settings.dedupe.enabled });
+    const now = this.#now();
+    const requeued = await this.#sql.requeueDead({ ...selection, nowS: seconds(now), dedupeEnabled: this.settings.dedupe.enabled });
+    if (requeued > 0) this.#wake.announce(now);
+    return requeued;
   }
 
   async purgeDead(filter?: DeadLetterFilter): Promise<number> {
     const selection = this.#selection(filter);
     await this.#register();
     return this.#sql.purgeDead(selection);
+  }
+
+  watch(watcher: Watcher): Watch {
+    return this.#wake.watch(watcher);
   }
 
   async stats(): Promise<QueueStats> {

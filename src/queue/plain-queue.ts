@@ -22,6 +22,7 @@ import { decode } from './envelope.ts';
 import { SWEEP_ERROR, SWEEP_REASON, toDeadLetter } from './dead-letters.ts';
 import { newMessageId } from './message-id.ts';
 import type { DeadSelection, PlainQueueSql } from './sql/types.ts';
+import type { QueueWake, Watch, Watcher } from './wakeups/signals.ts';
 import type {
   Claim,
   DeadLetter,
@@ -39,10 +40,12 @@ export class PlainQueue implements QueueStore {
   readonly settings: QueueSettings;
   readonly #sql: PlainQueueSql;
   readonly #clock: Clock;
+  readonly #wake: QueueWake;
 
-  constructor(sql: PlainQueueSql, clock: Clock, name: string, settings: QueueSettings) {
+  constructor(sql: PlainQueueSql, clock: Clock, wake: QueueWake, name: string, settings: QueueSettings) {
     this.#sql = sql;
     this.#clock = clock;
+    this.#wake = wake;
     this.name = name;
     this.settings = settings;
   }
@@ -53,6 +56,7 @@ export class PlainQueue implements QueueStore {
     const visibleAt = deadlineMs(now, checkSendOptions(options), 'options.delayMs');
     const id = newMessageId(now);
     await this.#sql.send({ queue: this.name, id, body: bytes, now, visibleAt });
+    this.#wake.announce(visibleAt);
     return id;
   }
 
@@ -63,6 +67,7 @@ export class PlainQueue implements QueueStore {
     if (buffers.length === 0) return [];
     const ids = buffers.map(() => newMessageId(now));
     await this.#sql.sendMany({ queue: this.name, ids, bodies: buffers, now, visibleAt });
+    this.#wake.announce(visibleAt);
     return ids;
   }
 
@@ -92,7 +97,11 @@ export class PlainQueue implements QueueStore {
 
   async release(claims: readonly Claim[]): Promise<number> {
     const { ids, deliveries } = checkClaims(claims, checkId);
-    return ids.length === 0 ? 0 : this.#sql.release({ queue: this.name, ids, deliveries, now: this.#now() });
+    if (ids.length === 0) return 0;
+    const now = this.#now();
+    const released = await this.#sql.release({ queue: this.name, ids, deliveries, now });
+    if (released > 0) this.#wake.announce(now);
+    return released;
   }
 
   async deadLetter(id: string, input: DeadLetterInput): Promise<void> {
@@ -118,11 +127,18 @@ export class PlainQueue implements QueueStore {
   }
 
   async requeueDead(filter?: DeadLetterFilter): Promise<number> {
-    return this.#sql.requeueDead({ ...this.#selection(filter), now: this.#now() });
+    const now = this.#now();
+    const requeued = await this.#sql.requeueDead({ ...this.#selection(filter), now });
+    if (requeued > 0) this.#wake.announce(now);
+    return requeued;
   }
 
   async purgeDead(filter?: DeadLetterFilter): Promise<number> {
     return this.#sql.purgeDead(this.#selection(filter));
+  }
+
+  watch(watcher: Watcher): Watch {
+    return this.#wake.watch(watcher);
   }
 
   async stats(): Promise<QueueStats> {

@@ -12,6 +12,7 @@ import { type DedupQueueOverrides, dedupQueueSettings, plainQueueSettings, type 
 import { dedupQueueSql, plainQueueSql } from './sql/index.ts';
 import type { DedupQueueSql, PlainQueueSql } from './sql/types.ts';
 import type { DedupQueueSettings, QueueStore } from './types.ts';
+import { type QueueSignals, queueWake } from './wakeups/signals.ts';
 
 export interface StoreQueues {
   /**
@@ -23,7 +24,7 @@ export interface StoreQueues {
   dedupQueue(name: string, overrides?: DedupQueueOverrides): QueueStore<DedupQueueSettings>;
 }
 
-export function storeQueues(connection: StoreConnection, clock: Clock): StoreQueues {
+export function storeQueues(connection: StoreConnection, clock: Clock, signals: QueueSignals): StoreQueues {
   let plainSql: PlainQueueSql | undefined;
   let dedupSql: DedupQueueSql | undefined;
   const opened = new Map<string, PlainQueue | DedupQueue>();
@@ -39,11 +40,17 @@ export function storeQueues(connection: StoreConnection, clock: Clock): StoreQue
   return {
     queue(name, overrides) {
       const settings = plainQueueSettings(connection.store, checkQueueName(name), overrides);
-      return once(['plain', name, settings], () => new PlainQueue((plainSql ??= plainQueueSql(connection)), clock, name, settings));
+      return once(['plain', name, settings], () => {
+        const wake = queueWake(signals, connection.store.name, name);
+        return new PlainQueue((plainSql ??= plainQueueSql(connection, signals)), clock, wake, name, settings);
+      });
     },
     dedupQueue(name, overrides) {
       const settings = dedupQueueSettings(connection.store, checkQueueName(name), overrides);
-      return once(['dedup', name, settings], () => new DedupQueue((dedupSql ??= dedupQueueSql(connection)), clock, name, settings));
+      return once(['dedup', name, settings], () => {
+        const wake = queueWake(signals, connection.store.name, name);
+        return new DedupQueue((dedupSql ??= dedupQueueSql(connection, signals)), clock, wake, name, settings);
+      });
     },
   };
 }

@@ -4,6 +4,7 @@
  *
  * Every operation is one transaction. `received` counts deliveries (Piri's MaxReceive counts deliveries too).
  */
+import type { Watch, Watcher } from './wakeups/signals.ts';
 
 /** A claimed message. The claim holds for the queue's visibility timeout (or until extended); after that another receiver may take it. */
 export interface ReceivedMessage {
@@ -138,4 +139,11 @@ export interface QueueStore<S extends QueueSettings = QueueSettings> {
   requeueDead(filter?: DeadLetterFilter): Promise<number>;
   purgeDead(filter?: DeadLetterFilter): Promise<number>;
   stats(): Promise<QueueStats>;
+  /**
+   * Calls `watcher.ready()` when messages of this queue may have become receivable: after a send, sendMany, release
+   * or requeueDead of this installation (on PostgreSQL, of any process, through LISTEN), at once or when a delay
+   * runs out. A hint for idle consumers; the worker runtime polls slowly besides, and at its poll interval while
+   * `live` is false. `stop()` ends the watch.
+   */
+  watch(watcher: Watcher): Watch;
 }

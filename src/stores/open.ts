@@ -19,6 +19,7 @@ import { connectionFailed } from '../backend/postgres/errors.ts';
 import { ConfigError, PiriDbError } from '../errors.ts';
 import { ReleaseStack } from '../lifecycle.ts';
 import { type StoreQueues, storeQueues } from '../queue/store-queues.ts';
+import { installationSignals } from '../queue/wakeups/index.ts';
 import { assertBackend, recordBackend } from './guard.ts';
 import { type Dialect, type StoreDefinition, type StoreName, STORES } from './registry.ts';
 
@@ -107,13 +108,15 @@ async function openPostgres(config: PostgresConfig, resources: ReleaseStack, loc
 }
 
 function assemble(config: Config, connections: StoreConnection[], resources: ReleaseStack, clock: Clock): Databases {
+  const signals = installationSignals(config, connections[0]!, clock);
+  resources.push(() => signals.close());
   const stores = connections.map(
     (connection): Store => ({
       name: connection.store.name,
       definition: connection.store,
       db: connection.db as Store['db'],
       connection,
-      ...storeQueues(connection, clock),
+      ...storeQueues(connection, clock, signals),
     }),
   );
   const byName = <K extends StoreName>(name: K) => stores.find((s) => s.name === name) as unknown as Store<K>;

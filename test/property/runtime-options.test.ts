@@ -41,9 +41,10 @@ function refusedOption(options: Record<string, unknown>, visibilityMs: number): 
   if (!isInteger(maxWorkers, 1)) return 'maxWorkers';
   if (!isInteger(options.prefetch ?? maxWorkers, 0)) return 'prefetch';
   if (!isTimer(options.pollIntervalMs ?? 100, Number.MIN_VALUE)) return 'pollIntervalMs';
+  if (!isTimer(options.idlePollIntervalMs ?? 10_000, Number.MIN_VALUE)) return 'idlePollIntervalMs';
   const extend = options.extendIntervalMs ?? Math.min(Math.floor(visibilityMs / 2), MAX_TIMER_MS);
   if (!(isTimer(extend, Number.MIN_VALUE) && (extend as number) < visibilityMs)) return 'extendIntervalMs';
-  if (!isTimer(options.sweepIntervalMs ?? Math.min(visibilityMs, MAX_TIMER_MS), Number.MIN_VALUE)) return 'sweepIntervalMs';
+  if (!isTimer(options.sweepIntervalMs ?? Math.min(Math.max(visibilityMs, 30_000), MAX_TIMER_MS), Number.MIN_VALUE)) return 'sweepIntervalMs';
   if (!isInteger(options.completionBatchSize ?? 100, 1)) return 'completionBatchSize';
   if (!isTimer(options.completionDelayMs ?? 2, 0)) return 'completionDelayMs';
   return undefined;
@@ -55,6 +56,7 @@ const options = fc.record({
   maxWorkers: maybe(fc.oneof(fc.integer({ min: 1, max: 8 }), anyNumberish)),
   prefetch: maybe(fc.oneof(fc.integer({ min: 0, max: 8 }), anyNumberish)),
   pollIntervalMs: maybe(timer),
+  idlePollIntervalMs: maybe(timer),
   extendIntervalMs: maybe(timer),
   sweepIntervalMs: maybe(timer),
   completionBatchSize: maybe(fc.oneof(fc.integer({ min: 1, max: 200 }), anyNumberish)),

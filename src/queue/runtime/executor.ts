@@ -52,6 +52,8 @@ export interface ExecutorOptions {
   readonly extendIntervalMs: number;
   readonly backoff: BackoffOptions;
   readonly logger: JobQueueLogger;
+  /** A failed job comes back in delayMs: no write announces that, so the pool is told. */
+  readonly retryScheduled: (delayMs: number) => void;
 }
 
 export class Executor {
@@ -199,6 +201,7 @@ export class Executor {
   async #retry(context: JobContext, delayMs: number): Promise<void> {
     try {
       await this.#store.extend(context.messageId, delayMs);
+      this.#options.retryScheduled(delayMs);
     } catch (error) {
       // The message still comes back, when the window its receive opened ends.
       this.#log('error', 'could not set the retry deadline of a failed job', context, error);

@@ -95,7 +95,7 @@ export function createJobQueue(store: QueueStore, options?: JobQueueOptions): Jo
       error: describeError(error),
     }),
   );
-  const executor = new Executor(store, registrations, completions, resolved);
+  const executor = new Executor(store, registrations, completions, { ...resolved, retryScheduled: (delayMs) => pool.retryIn(delayMs) });
   const pool = new WorkerPool(store, executor, resolved);
   let state: State = 'created';
   let sweeper: Sweeper | undefined;

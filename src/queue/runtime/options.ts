@@ -16,15 +16,27 @@ export interface JobQueueOptions {
    * faster than a claim comes back (worker-pool.ts). Default: maxWorkers, at least 32. 0 claims only for free workers.
    */
   readonly prefetch?: number;
-  /** Pause between claims while the queue is empty. Default 100 ms, as Piri. */
+  /**
+   * Pause between claims of an empty queue while wake-ups are not live (the PostgreSQL listener is down). Default
+   * 100 ms, as Piri.
+   */
   readonly pollIntervalMs?: number;
+  /**
+   * Pause between claims of an empty queue while wake-ups are live: sends, releases and requeues wake the pool at
+   * once, so this only bounds how long something no write announced waits, such as a claim that lapsed in a process
+   * that died. Default 10 s.
+   */
+  readonly idlePollIntervalMs?: number;
   /**
    * How often the claim of a message this process holds (running, or waiting for a worker) is renewed to now + the
    * queue's visibility timeout. Default half the visibility timeout, so one late or failed renewal still leaves time
    * for the next. Must be shorter than the visibility timeout.
    */
   readonly extendIntervalMs?: number;
-  /** How often messages whose last delivery died with its process are moved to the dead letters. Default: the visibility timeout. */
+  /**
+   * How often messages whose last delivery died with its process are moved to the dead letters. Default: the
+   * visibility timeout, at least 30 s (what a sweep costs an idle queue counts more than how soon it comes).
+   */
   readonly sweepIntervalMs?: number;
   /** Delay before retrying a failed job; defaults in DEFAULT_BACKOFF. */
   readonly backoff?: Partial<BackoffOptions>;
@@ -43,6 +55,7 @@ export interface ResolvedOptions {
   readonly maxWorkers: number;
   readonly prefetch: number;
   readonly pollIntervalMs: number;
+  readonly idlePollIntervalMs: number;
   readonly extendIntervalMs: number;
   readonly sweepIntervalMs: number;
   readonly backoff: BackoffOptions;
@@ -52,6 +65,8 @@ export interface ResolvedOptions {
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 100;
+const DEFAULT_IDLE_POLL_INTERVAL_MS = 10_000;
+const MIN_DEFAULT_SWEEP_INTERVAL_MS = 30_000;
 /**
  * With one or two workers, prefetching only maxWorkers leaves the pace to the claim's commit: this floor took the
  * 1-worker drain of short jobs from ~1,400 to ~10,000 jobs/s on Postgres (docs/benchmarks.md, before and after). The
@@ -75,9 +90,10 @@ export function resolveOptions(queue: string, settings: QueueSettings, options: 
     // An invalid maxWorkers (a bigint, say) is refused below, by the check that names it.
     prefetch: options.prefetch ?? (Number.isInteger(maxWorkers) ? Math.max(maxWorkers, MIN_DEFAULT_PREFETCH) : maxWorkers),
     pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+    idlePollIntervalMs: options.idlePollIntervalMs ?? DEFAULT_IDLE_POLL_INTERVAL_MS,
     // A window longer than a timer can wait is renewed and swept at the longest interval one can.
     extendIntervalMs: options.extendIntervalMs ?? Math.min(Math.floor(visibility / 2), MAX_TIMER_MS),
-    sweepIntervalMs: options.sweepIntervalMs ?? Math.min(visibility, MAX_TIMER_MS),
+    sweepIntervalMs: options.sweepIntervalMs ?? Math.min(Math.max(visibility, MIN_DEFAULT_SWEEP_INTERVAL_MS), MAX_TIMER_MS),
     backoff: resolveBackoff(options.backoff),
     completionBatchSize: options.completionBatchSize ?? DEFAULT_COMPLETION_BATCH_SIZE,
     completionDelayMs: options.completionDelayMs ?? DEFAULT_COMPLETION_DELAY_MS,
@@ -90,6 +106,7 @@ export function resolveOptions(queue: string, settings: QueueSettings, options: 
   check(Number.isInteger(resolved.prefetch) && resolved.prefetch >= 0, 'prefetch', 'an integer >= 0');
   const timer = (ms: number, min: number) => typeof ms === 'number' && ms >= min && ms <= MAX_TIMER_MS;
   check(timer(resolved.pollIntervalMs, Number.MIN_VALUE), 'pollIntervalMs', `> 0 and <= ${MAX_TIMER_MS}`);
+  check(timer(resolved.idlePollIntervalMs, Number.MIN_VALUE), 'idlePollIntervalMs', `> 0 and <= ${MAX_TIMER_MS}`);
   check(
     timer(resolved.extendIntervalMs, Number.MIN_VALUE) && resolved.extendIntervalMs < visibility,
     'extendIntervalMs',

@@ -3,9 +3,12 @@
  * batch instead of one per job), as many messages as there is room for: free workers plus `prefetch` messages
  * waiting for a worker. It then:
  *   - claims again as soon as room frees when the batch came back full (more work is likely waiting),
- *   - sleeps pollIntervalMs when it came back short (the queue is drained for now),
+ *   - when it came back short (the queue is drained for now), sleeps until the queue's signals say messages may be
+ *     receivable (wakeups/signals.ts): a send, release or requeue, a delay or a retry's backoff running out. It
+ *     claims anyway after idlePollIntervalMs, or pollIntervalMs while the signals are not live,
  *   - sleeps a second after a failed claim, so a database outage is not hammered (as Piri).
- * A single loop also means this process never races itself for a message.
+ * A single loop also means this process never races itself for a message. A signal that arrives while a claim is
+ * under way (the claim may have missed what it announces) makes the loop claim again at once.
  *
  * Why prefetch: a claim costs a commit, and with short jobs the commit, not the jobs, sets the pace. Claiming only
  * for free workers caps throughput at maxWorkers per commit latency; claiming ahead raises the cap without running
@@ -15,6 +18,7 @@
  * like a running job's (executor.hold), so waiting never lets it lapse to another receiver.
  */
 import type { QueueStore, ReceivedMessage } from '../types.ts';
+import type { Watch } from '../wakeups/signals.ts';
 import { describeError } from './errors.ts';
 import type { Executor, HeldMessage } from './executor.ts';
 import type { JobQueueLogger } from './logger.ts';
@@ -34,6 +38,7 @@ export interface PoolOptions {
   readonly maxWorkers: number;
   readonly prefetch: number;
   readonly pollIntervalMs: number;
+  readonly idlePollIntervalMs: number;
   readonly logger: JobQueueLogger;
 }
 
@@ -51,6 +56,12 @@ export class WorkerPool {
   /** True while the loop waits for room: only then does a finishing job wake it. */
   #waitingForRoom = false;
   #wakeScheduled = false;
+  #watch: Watch | undefined;
+  #wakeupsLost = false;
+  /** A signal came since the current claim began. */
+  #signaled = false;
+  /** Retries' backoff deadlines, each of which wakes the loop. */
+  readonly #retryTimers = new Set<NodeJS.Timeout>();
   /** Called when nothing is running or waiting any more, for drain(). */
   #idle: (() => void) | undefined;
   /**
@@ -68,7 +79,26 @@ export class WorkerPool {
   }
 
   start(): void {
+    this.#watch = this.#store.watch({
+      ready: () => this.#ready(),
+      changed: (live, reason) => {
+        const { logger, pollIntervalMs } = this.#options;
+        if (!live) logger.warn(`queue wake-ups lost, polling every ${pollIntervalMs} ms until they are back`, { queue: this.#store.name, reason });
+        else if (this.#wakeupsLost) logger.warn('queue wake-ups are back', { queue: this.#store.name });
+        this.#wakeupsLost = !live;
+      },
+    });
     this.#loop = this.#claimLoop();
+  }
+
+  /** A failed job's retry is due in delayMs: claim then. */
+  retryIn(delayMs: number): void {
+    if (this.#stopping) return;
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
+      this.#ready();
+    }, Math.min(delayMs, MAX_TIMER_MS));
+    this.#retryTimers.add(timer);
   }
 
   /**
@@ -78,6 +108,9 @@ export class WorkerPool {
    */
   async drain(timeoutMs: number, release: boolean): Promise<boolean> {
     this.#stopping = true;
+    this.#watch?.stop();
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
     this.#wake?.();
     await this.#loop;
     if (release) {
@@ -110,6 +143,7 @@ export class WorkerPool {
         continue;
       }
       let batch: ReceivedMessage[];
+      this.#signaled = false;
       const claimed = performance.now();
       try {
         batch = await this.#store.receiveMany(room);
@@ -121,7 +155,9 @@ export class WorkerPool {
       }
       for (const message of batch) this.#waiting.push(this.#executor.hold(message));
       this.#startWaiting();
-      if (batch.length < room) await this.#pause(this.#options.pollIntervalMs);
+      if (batch.length < room && !this.#signaled) {
+        await this.#pause(this.#watch?.live ? this.#options.idlePollIntervalMs : this.#options.pollIntervalMs);
+      }
     }
   }
 
@@ -149,6 +185,12 @@ export class WorkerPool {
         if (this.#waitingForRoom) this.#wake?.();
       });
     }
+  }
+
+  /** Messages may be receivable: ends an idle pause, or makes the claim under way be followed by another. */
+  #ready(): void {
+    this.#signaled = true;
+    if (!this.#waitingForRoom) this.#wake?.();
   }
 
   /** Waits `ms`, or without `ms` until woken (room freed); stop() always wakes it. */

@@ -2,18 +2,28 @@
 import { retryableQueueError } from '../../backend/postgres/errors.ts';
 import { storageError } from '../../backend/sqlite/errors.ts';
 import type { SqliteStoreConnection, StoreConnection } from '../../backend/types.ts';
+import { PostgresSignals, type WakePayload } from '../wakeups/postgres-signals.ts';
+import type { QueueSignals } from '../wakeups/signals.ts';
 import * as postgres from './postgres.ts';
 import * as sqlite from './sqlite.ts';
 import type { DedupQueueSql, PlainQueueSql, Synchronous } from './types.ts';
 
-export function plainQueueSql(connection: StoreConnection): PlainQueueSql {
-  return connection.dialect === 'sqlite' ? namingFile(sqlite.plainQueueSql(connection), connection) : postgres.plainQueueSql(connection);
+export function plainQueueSql(connection: StoreConnection, signals: QueueSignals): PlainQueueSql {
+  return connection.dialect === 'sqlite'
+    ? namingFile(sqlite.plainQueueSql(connection), connection)
+    : postgres.plainQueueSql(connection, wakePayload(signals));
 }
 
-export function dedupQueueSql(connection: StoreConnection): DedupQueueSql {
+export function dedupQueueSql(connection: StoreConnection, signals: QueueSignals): DedupQueueSql {
   return connection.dialect === 'sqlite'
     ? namingFile(sqlite.dedupQueueSql(connection), connection)
-    : abortsAsRetryable(postgres.dedupQueueSql(connection));
+    : abortsAsRetryable(postgres.dedupQueueSql(connection, wakePayload(signals)));
+}
+
+/** The Postgres drivers NOTIFY what their writes make receivable, in the format the installation's listener reads. */
+function wakePayload(signals: QueueSignals): WakePayload {
+  if (signals instanceof PostgresSignals) return signals.payload;
+  throw new TypeError('a PostgreSQL store needs the PostgreSQL queue signals');
 }
 
 /**

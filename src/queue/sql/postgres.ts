@@ -21,18 +21,23 @@ import type postgres from 'postgres';
 import type { Sql, TransactionSql } from 'postgres';
 import type { PostgresStoreConnection } from '../../backend/types.ts';
 import { MAX_BODY_BYTES } from '../arguments.ts';
+import { WAKE_CHANNEL, type WakePayload } from '../wakeups/postgres-signals.ts';
 import type { ClaimedRow, DeadSelection, DedupMessage, DedupQueueSql, PlainQueueSql } from './types.ts';
 
-export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection): PlainQueueSql {
+export function plainQueueSql({ client: sql, schema, store }: PostgresStoreConnection, payload: WakePayload): PlainQueueSql {
   const jobqueue = qualified(schema, 'jobqueue');
   const jobqueueDead = qualified(schema, 'jobqueue_dead');
   const time = (ms: number) => pgTime(sql, ms);
+  const wake = (queue: string, visibleAt: number) => payload(store.name, queue, visibleAt);
   const insert = prepared(
-    `INSERT INTO ${jobqueue} (id, created, updated, queue, body, timeout) VALUES ($1, $2, $2, $3, $4, $5)`,
+    `${wakeCte(6)}
+     INSERT INTO ${jobqueue} (id, created, updated, queue, body, timeout)
+     SELECT $1::text, $2::timestamptz, $2::timestamptz, $3::text, $4::bytea, $5::timestamptz FROM wake`,
   );
   const insertMany = prepared(
-    `INSERT INTO ${jobqueue} (id, created, updated, queue, body, timeout)
-     SELECT m.id, $3, $3, $4::text, m.body, $5 FROM unnest($1::text[], $2::bytea[]) AS m(id, body)`,
+    `${wakeCte(6)}
+     INSERT INTO ${jobqueue} (id, created, updated, queue, body, timeout)
+     SELECT m.id, $3, $3, $4::text, m.body, $5 FROM unnest($1::text[], $2::bytea[]) AS m(id, body), wake`,
   );
   // `= ANY(ARRAY(...))` runs the locking select once and updates through the primary key, also in the generic
   // plan of the prepared statement (a join to the selected ids was planned as a scan of the whole table).
@@ -58,8 +63,9 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
   const deleteMany = prepared(`DELETE FROM ${jobqueue} WHERE queue = $1 AND id = ANY($2::text[])`);
   // Only where the delivery count is still the claim's: a lapsed claim that another receiver took is not ours.
   const release = prepared(
-    `UPDATE ${jobqueue} j SET timeout = $4, received = j.received - 1
-     FROM unnest($2::text[], $3::int[]) AS r(id, received)
+    `${wakeCte(5)}
+     UPDATE ${jobqueue} j SET timeout = $4, received = j.received - 1
+     FROM unnest($2::text[], $3::int[]) AS r(id, received), wake
      WHERE j.queue = $1 AND j.id = r.id AND j.received = r.received`,
   );
   // delete(id): a plain text parameter instead of a one-element array.
@@ -97,8 +103,8 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
      ), revived AS (
        INSERT INTO ${jobqueue} (id, created, updated, queue, body, timeout, received)
        SELECT id, created, $6, queue, body, $6, 0 FROM picked ON CONFLICT (id) DO NOTHING
-     )
-     SELECT count(*)::int AS count FROM picked`,
+     ), wake AS (SELECT pg_notify($7::text, $8::text) FROM picked LIMIT 1)
+     SELECT count(*)::int AS count FROM picked LEFT JOIN wake ON true`,
   );
   const purgeDead = prepared(`DELETE FROM ${jobqueueDead} WHERE id IN (SELECT id FROM ${jobqueueDead} WHERE ${deadWhere})`);
   const stats = prepared<StatsOut>(
@@ -113,12 +119,20 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
 
   return {
     async send(p) {
-      await insert(sql, [p.id, time(p.now), p.queue, p.body, time(p.visibleAt)]);
+      await insert(sql, [p.id, time(p.now), p.queue, p.body, time(p.visibleAt), WAKE_CHANNEL, wake(p.queue, p.visibleAt)]);
     },
     async sendMany(p) {
       const messages = p.ids.map((id, i) => ({ id, body: p.bodies[i]! }));
       await eachSlice(sql, messages, (db, slice) =>
-        insertMany(db, [sql.array(slice.map((m) => m.id), TEXT), sql.array(slice.map((m) => m.body), BYTEA), time(p.now), p.queue, time(p.visibleAt)]),
+        insertMany(db, [
+          sql.array(slice.map((m) => m.id), TEXT),
+          sql.array(slice.map((m) => m.body), BYTEA),
+          time(p.now),
+          p.queue,
+          time(p.visibleAt),
+          WAKE_CHANNEL,
+          wake(p.queue, p.visibleAt),
+        ]),
       );
     },
     async claim(p) {
@@ -132,7 +146,7 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
       await (p.ids.length === 1 ? deleteOne(sql, [p.queue, p.ids[0]!]) : deleteMany(sql, [p.queue, sql.array([...p.ids], TEXT)]));
     },
     async release(p) {
-      return (await release(sql, [p.queue, sql.array([...p.ids], TEXT), sql.array([...p.deliveries], INT4), time(p.now)])).count;
+      return (await release(sql, [p.queue, sql.array([...p.ids], TEXT), sql.array([...p.deliveries], INT4), time(p.now), WAKE_CHANNEL, wake(p.queue, p.now)])).count;
     },
     async deadLetter(p) {
       return (await deadLetter(sql, [p.queue, p.id, p.jobName, p.reason, p.error, time(p.now)])).count > 0;
@@ -150,7 +164,7 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
       return [...(await listDead(sql, deadParams(sql, p, TEXT, time)))];
     },
     async requeueDead(p) {
-      return (await requeueDead(sql, [...deadParams(sql, p, TEXT, time), time(p.now)]))[0]!.count;
+      return (await requeueDead(sql, [...deadParams(sql, p, TEXT, time), time(p.now), WAKE_CHANNEL, wake(p.queue, p.now)]))[0]!.count;
     },
     async purgeDead(p) {
       return (await purgeDead(sql, deadParams(sql, p, TEXT, time))).count;
@@ -162,12 +176,13 @@ export function plainQueueSql({ client: sql, schema }: PostgresStoreConnection):
   };
 }
 
-export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection): DedupQueueSql {
+export function dedupQueueSql({ client: sql, schema, store }: PostgresStoreConnection, payload: WakePayload): DedupQueueSql {
   const queues = qualified(schema, 'queues');
   const jobNs = qualified(schema, 'job_ns');
   const jobs = qualified(schema, 'jobs');
   const jobDone = qualified(schema, 'job_done');
   const jobDead = qualified(schema, 'job_dead');
+  const wake = (queue: string, visibleAtS: number) => payload(store.name, queue, visibleAtS * 1000);
   const registerQueue = prepared(
     `INSERT INTO ${queues} (queue, dedupe_enabled) VALUES ($1, $2)
      ON CONFLICT (queue) DO UPDATE SET dedupe_enabled = excluded.dedupe_enabled`,
@@ -179,7 +194,9 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
   // why): one round trip, and a key whose completion commits while the send waits on it is withdrawn before the
   // send commits.
   const send = prepared<{ id: number; ns_id: number; key: Buffer }>(
-    `SELECT id, ns_id, key FROM ${qualified(schema, 'dedup_send')}($1::int[], $2::bytea[], $3::bytea[], $4::bigint, $5::bigint, $6::boolean)`,
+    `${wakeCte(7)}
+     SELECT s.id, s.ns_id, s.key
+     FROM ${qualified(schema, 'dedup_send')}($1::int[], $2::bytea[], $3::bytea[], $4::bigint, $5::bigint, $6::boolean) AS s, wake`,
   );
   // A requeue's revived jobs are re-checked the same way, in its transaction: a later statement sees a completion
   // of the key that committed while the requeue waited on the key's job row.
@@ -205,8 +222,9 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
      ON CONFLICT (ns_id, key) DO NOTHING`,
   );
   const release = prepared(
-    `UPDATE ${jobs} j SET avail_s = $4, attempts = j.attempts - 1
-     FROM unnest($2::bigint[], $3::int[]) AS r(id, attempts)
+    `${wakeCte(5)}
+     UPDATE ${jobs} j SET avail_s = $4, attempts = j.attempts - 1
+     FROM unnest($2::bigint[], $3::int[]) AS r(id, attempts), wake
      WHERE j.id = r.id AND j.attempts = r.attempts AND j.${inQueue}`,
   );
   // One statement moves the rows `which` picks (one id, or the exhausted ones) to job_dead, blocking their
@@ -250,8 +268,9 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
        ORDER BY p.ns_id, p.key
        ON CONFLICT (ns_id, key) DO NOTHING
        RETURNING id
-     )
-     SELECT (SELECT count(*)::int FROM picked) AS count, ARRAY(SELECT id FROM revived) AS revived`,
+     ), wake AS (SELECT pg_notify($8::text, $9::text) FROM revived LIMIT 1)
+     SELECT (SELECT count(*)::int FROM picked) AS count, ARRAY(SELECT id FROM revived) AS revived,
+            (SELECT count(*) FROM wake) AS woke`,
   );
   const purgeDead = prepared(
     `DELETE FROM ${jobDead} WHERE id IN (SELECT d.id FROM ${jobDead} d JOIN ${jobNs} ns ON ns.id = d.ns_id WHERE ${deadWhere})`,
@@ -276,7 +295,16 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
     },
     async send(p) {
       const { nsId, key, body } = p.message;
-      const [row] = await send(sql, [sql.array([nsId], INT4), sql.array([key], BYTEA), sql.array([body], BYTEA), p.nowS, p.visibleAtS, p.dedupeEnabled]);
+      const [row] = await send(sql, [
+        sql.array([nsId], INT4),
+        sql.array([key], BYTEA),
+        sql.array([body], BYTEA),
+        p.nowS,
+        p.visibleAtS,
+        p.dedupeEnabled,
+        WAKE_CHANNEL,
+        wake(p.queue, p.visibleAtS),
+      ]);
       return row === undefined ? undefined : String(row.id);
     },
     async sendMany(p) {
@@ -290,6 +318,8 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
           p.nowS,
           p.visibleAtS,
           p.dedupeEnabled,
+          WAKE_CHANNEL,
+          wake(p.queue, p.visibleAtS),
         ]),
       );
       // Each inserted row answers the first message with its (namespace, key); a repeat within the batch was skipped
@@ -312,7 +342,8 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
       await deleteMany(sql, [p.queue, sql.array([...p.ids], INT8), p.nowS, p.dedupeEnabled]);
     },
     async release(p) {
-      return (await release(sql, [p.queue, sql.array([...p.ids], INT8), sql.array([...p.deliveries], INT4), p.nowS])).count;
+      const params = [p.queue, sql.array([...p.ids], INT8), sql.array([...p.deliveries], INT4), p.nowS, WAKE_CHANNEL, wake(p.queue, p.nowS)];
+      return (await release(sql, params)).count;
     },
     async deadLetter(p) {
       await deadLetter(sql, [p.queue, p.reason, p.error, p.nowS, p.blockRepeats, p.id]);
@@ -324,7 +355,7 @@ export function dedupQueueSql({ client: sql, schema }: PostgresStoreConnection):
       return (await listDead(sql, deadParams(sql, p, INT8, (seconds) => seconds))).map((r) => ({ ...r, id: String(r.id) }));
     },
     async requeueDead(p) {
-      const params = [...deadParams(sql, p, INT8, (seconds) => seconds), p.nowS, p.dedupeEnabled];
+      const params = [...deadParams(sql, p, INT8, (seconds) => seconds), p.nowS, p.dedupeEnabled, WAKE_CHANNEL, wake(p.queue, p.nowS)];
       if (!p.dedupeEnabled) return (await requeueDead(sql, params))[0]!.count;
       return sql.begin(async (tx) => {
         const { count, revived } = (await requeueDead(tx, params))[0]!;
@@ -372,6 +403,14 @@ interface StatsOut {
 }
 
 /** A statement run as a named prepared statement (parsed once per pooled connection), on the pool or in a transaction. */
+/**
+ * A one-row CTE named `wake` that NOTIFYs $n (the channel) with $n+1 (the payload) when the statement's transaction
+ * commits; the statement joins it. MATERIALIZED, so it runs once whatever the join order.
+ */
+function wakeCte(n: number): string {
+  return `WITH wake AS MATERIALIZED (SELECT pg_notify($${n}::text, $${n + 1}::text))`;
+}
+
 function prepared<Row extends object = never>(text: string) {
   return (db: Sql | TransactionSql, params: Param[]) => db.unsafe<Row[]>(text, params, { prepare: true });
 }

@@ -164,6 +164,7 @@ export interface DedupMessage {
 }
 
 export interface DedupSendParams {
+  readonly queue: string;
   readonly message: DedupMessage;
   readonly nowS: number;
   readonly visibleAtS: number;

@@ -85,6 +85,7 @@ export function observed<S extends QueueSettings>(store: QueueStore<S>): { store
     requeueDead: (filter) => watch('requeueDead', () => store.requeueDead(filter)),
     purgeDead: (filter) => watch('purgeDead', () => store.purgeDead(filter)),
     stats: () => watch('stats', () => store.stats()),
+    watch: (watcher) => store.watch(watcher),
   };
   return { store: wrapper, observations };
 }
