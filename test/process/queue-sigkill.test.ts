@@ -21,7 +21,7 @@ const WINDOW_MS = 2_000;
 const children: Child[] = [];
 
 function worker(config: Config, options: Record<string, unknown>): Child {
-  const child = spawnFixture('queue-worker.ts', config, JSON.stringify({ maxWorkers: 1, pollIntervalMs: 50, ...options }));
+  const child = spawnFixture('queue-worker.ts', config, JSON.stringify({ maxWorkers: 1, pollIntervalMs: 50, idlePollIntervalMs: 200, ...options }));
   children.push(child);
   return child;
 }
