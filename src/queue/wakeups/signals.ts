@@ -104,10 +104,6 @@ export class LocalSignals implements QueueSignals {
     }
   }
 
-  get watching(): boolean {
-    return this.#watchers.size > 0;
-  }
-
   async close(): Promise<void> {
     for (const { timer } of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
