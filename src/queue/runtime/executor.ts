@@ -12,13 +12,15 @@
  * a crash. Nothing here throws: a failed write is logged and the message is left where the store has it, which
  * always ends in another delivery or in the sweep (sweeper.ts), never in a lost job.
  */
-import { decode } from '../envelope.ts';
+import { decode, type EnvelopeTrace } from '../envelope.ts';
 import type { DeadLetterReason, QueueStore, ReceivedMessage } from '../types.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import type { Completions } from './completions.ts';
 import { asError, describeError, isPermanentError } from './errors.ts';
+import type { JobQueueEmitter } from './events.ts';
 import { holdLease, type Lease } from './lease.ts';
 import type { JobQueueLogger, LogFields } from './logger.ts';
+import type { QueueTelemetry } from './telemetry.ts';
 
 /** What a handler gets besides the payload. */
 export interface JobContext {
@@ -54,6 +56,8 @@ export interface ExecutorOptions {
   readonly logger: JobQueueLogger;
   /** A failed job comes back in delayMs: no write announces that, so the pool is told. */
   readonly retryScheduled: (delayMs: number) => void;
+  readonly events: JobQueueEmitter;
+  readonly telemetry: QueueTelemetry;
 }
 
 export class Executor {
@@ -82,13 +86,18 @@ export class Executor {
    * worker or runs, however long either takes.
    */
   hold(message: ReceivedMessage): HeldMessage {
-    const lease = holdLease(this.#store, message.id, this.#options.extendIntervalMs, (error) =>
-      this.#options.logger.warn('could not renew the claim of a message', {
-        queue: this.#store.name,
-        messageId: message.id,
-        delivery: message.received,
-        error: describeError(error),
-      }),
+    const lease = holdLease(
+      this.#store,
+      message.id,
+      this.#options.extendIntervalMs,
+      (error) =>
+        this.#options.logger.warn('could not renew the claim of a message', {
+          queue: this.#store.name,
+          messageId: message.id,
+          delivery: message.received,
+          error: describeError(error),
+        }),
+      () => this.#options.events.emit('leaseLost', { queue: this.#store.name, messageId: message.id }),
     );
     this.#held.set(lease, message);
     return { message, lease };
@@ -146,8 +155,9 @@ export class Executor {
   async #execute(message: ReceivedMessage): Promise<() => void | Promise<void>> {
     let payload: Buffer;
     let jobName: string;
+    let trace: EnvelopeTrace | undefined;
     try {
-      ({ name: jobName, message: payload } = decode(message.body));
+      ({ name: jobName, message: payload, trace } = decode(message.body));
     } catch (error) {
       // No job name to record: the dedup queue recovers it from job_ns, the plain queue stores ''.
       return () => this.#unrunnable(message, '', describeError(error));
@@ -163,10 +173,16 @@ export class Executor {
       maxDeliveries: this.#store.settings.maxDeliveries,
       signal: this.#abort.signal,
     };
+    const job = { queue: this.#store.name, jobName, messageId: message.id, delivery: message.received };
+    const { events, telemetry } = this.#options;
+    events.emit('started', job);
+    const started = performance.now();
     try {
-      await registration.handler(payload, context);
+      await telemetry.process({ ...job, trace }, async () => registration.handler(payload, context));
+      events.emit('succeeded', { ...job, durationMs: performance.now() - started });
       return () => this.#completions.add(message.id);
     } catch (failure) {
+      events.emit('failed', { ...job, durationMs: performance.now() - started, error: describeError(failure) });
       return this.#failed(payload, failure, registration, context);
     }
   }
@@ -195,13 +211,15 @@ export class Executor {
         this.#log('error', 'onFailure threw; dead-lettering the job anyway', context, onFailureError);
       }
     }
-    return () => this.#deadLetter(context.messageId, context.jobName, reason, error);
+    return () => this.#deadLetter(context.messageId, context.jobName, context.delivery, reason, error);
   }
 
   async #retry(context: JobContext, delayMs: number): Promise<void> {
     try {
       await this.#store.extend(context.messageId, delayMs);
       this.#options.retryScheduled(delayMs);
+      const { jobName, messageId, delivery } = context;
+      this.#options.events.emit('retried', { queue: this.#store.name, jobName, messageId, delivery, delayMs });
     } catch (error) {
       // The message still comes back, when the window its receive opened ends.
       this.#log('error', 'could not set the retry deadline of a failed job', context, error);
@@ -217,12 +235,13 @@ export class Executor {
       delivery: message.received,
       error,
     });
-    return this.#deadLetter(message.id, jobName, 'permanent_error', error);
+    return this.#deadLetter(message.id, jobName, message.received, 'permanent_error', error);
   }
 
-  async #deadLetter(id: string, jobName: string, reason: DeadLetterReason, error: string): Promise<void> {
+  async #deadLetter(id: string, jobName: string, delivery: number, reason: DeadLetterReason, error: string): Promise<void> {
     try {
       await this.#store.deadLetter(id, { jobName, reason, error });
+      this.#options.events.emit('deadLettered', { queue: this.#store.name, jobName, messageId: id, delivery, reason, error });
     } catch (writeError) {
       // Left in the queue: delivered again, or swept as max_retries once its deliveries are used up.
       this.#options.logger.error('could not move a message to the dead letters', {

@@ -8,6 +8,7 @@ export {
   type StopOptions,
 } from './job-queue.ts';
 export type { FailureHandler, JobContext, JobHandler } from './executor.ts';
+export type { JobEvent, JobQueueEventName, JobQueueEvents, JobQueueListener } from './events.ts';
 export type { JobQueueOptions } from './options.ts';
 export { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.ts';
 export { isPermanentError, JobQueueStateError, PermanentError, StopTimeoutError } from './errors.ts';

@@ -21,9 +21,11 @@ import { encode, encodedLength, type EnvelopeTrace } from '../envelope.ts';
 import type { QueueStore } from '../types.ts';
 import { Completions } from './completions.ts';
 import { describeError, JobQueueStateError, StopTimeoutError } from './errors.ts';
+import { JobQueueEmitter, type JobQueueEventName, type JobQueueListener } from './events.ts';
 import { Executor, type FailureHandler, type JobHandler, type Registration } from './executor.ts';
 import { type JobQueueOptions, resolveOptions } from './options.ts';
 import { startSweeper, type Sweeper } from './sweeper.ts';
+import { queueTelemetry } from './telemetry.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export interface RegisterOptions {
@@ -64,6 +66,11 @@ export interface JobQueue {
   enqueue(jobName: string, payload: Uint8Array, options?: EnqueueOptions): Promise<string | undefined>;
   /** Rejects with StopTimeoutError when jobs had to be abandoned; everything is released either way. */
   stop(options?: StopOptions): Promise<void>;
+  /**
+   * Subscribes to what the queue reports as it works (events.ts lists each event and its fields). Listeners run
+   * synchronously; one that throws is logged and changes nothing. Returns the function that unsubscribes.
+   */
+  on<E extends JobQueueEventName>(event: E, listener: JobQueueListener<E>): () => void;
 }
 
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
@@ -95,13 +102,19 @@ export function createJobQueue(store: QueueStore, options?: JobQueueOptions): Jo
       error: describeError(error),
     }),
   );
-  const executor = new Executor(store, registrations, completions, { ...resolved, retryScheduled: (delayMs) => pool.retryIn(delayMs) });
-  const pool = new WorkerPool(store, executor, resolved);
+  const events = new JobQueueEmitter(logger);
+  const telemetry = queueTelemetry(name);
+  const shared = { ...resolved, events, telemetry };
+  const executor = new Executor(store, registrations, completions, { ...shared, retryScheduled: (delayMs) => pool.retryIn(delayMs) });
+  const pool = new WorkerPool(store, executor, shared);
   let state: State = 'created';
   let sweeper: Sweeper | undefined;
+  let stopObserving: (() => void) | undefined;
 
   return {
     name,
+
+    on: (event, listener) => events.on(event, listener),
 
     register(jobName, handler, { onFailure } = {}) {
       if (state !== 'created') throw new JobQueueStateError(`JobQueue[${name}] already started, cannot register job on running job queue`);
@@ -114,6 +127,7 @@ export function createJobQueue(store: QueueStore, options?: JobQueueOptions): Jo
       if (state !== 'created') throw new JobQueueStateError(`JobQueue[${name}] already started`);
       state = 'started';
       sweeper = startSweeper(store, resolved.sweepIntervalMs, logger);
+      stopObserving = telemetry.observe(() => store.stats());
       pool.start();
     },
 
@@ -125,7 +139,7 @@ export function createJobQueue(store: QueueStore, options?: JobQueueOptions): Jo
       // Checked before encoding: the envelope is a third larger than the payload, and one past the limit is refused
       // by send anyway, after the work (and, from about 384 MiB, the base64 text would not fit in a string).
       checkBodySize(encodedLength(jobName, payload.byteLength, trace), `the message body for a payload of ${payload.byteLength} bytes`);
-      return store.send(encode(jobName, payload, trace), delayMs === undefined ? undefined : { delayMs });
+      return telemetry.send(jobName, trace, (stored) => store.send(encode(jobName, payload, stored), delayMs === undefined ? undefined : { delayMs }));
     },
 
     async stop({ timeoutMs = DEFAULT_STOP_TIMEOUT_MS, release = false } = {}) {
@@ -139,6 +153,8 @@ export function createJobQueue(store: QueueStore, options?: JobQueueOptions): Jo
       const abandoned = (await pool.drain(timeoutMs, release)) ? 0 : await executor.abandon(release);
       await sweeper?.stop();
       await completions.flush();
+      stopObserving?.();
+      events.emit('stopped', { queue: name, abandoned });
       if (abandoned > 0) throw new StopTimeoutError(name, abandoned, timeoutMs, release);
     },
   };

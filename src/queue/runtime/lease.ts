@@ -20,12 +20,16 @@ export function holdLease(
   messageId: string,
   intervalMs: number,
   onError: (error: unknown) => void,
+  onLost: () => void,
 ): Lease {
   let renewal: Promise<void> | undefined;
   const renew = async () => {
     try {
       // Gone (dead-lettered or purged by an operator): nothing left to hold.
-      if (!(await store.extend(messageId, store.settings.visibilityTimeoutMs))) clearInterval(timer);
+      if (!(await store.extend(messageId, store.settings.visibilityTimeoutMs))) {
+        clearInterval(timer);
+        onLost();
+      }
     } catch (error) {
       onError(error);
     }

@@ -20,9 +20,11 @@
 import type { QueueStore, ReceivedMessage } from '../types.ts';
 import type { Watch } from '../wakeups/signals.ts';
 import { describeError } from './errors.ts';
+import type { JobQueueEmitter } from './events.ts';
 import type { Executor, HeldMessage } from './executor.ts';
 import type { JobQueueLogger } from './logger.ts';
 import { MAX_TIMER_MS } from './options.ts';
+import type { QueueTelemetry } from './telemetry.ts';
 
 const CLAIM_ERROR_PAUSE_MS = 1_000;
 /**
@@ -40,6 +42,8 @@ export interface PoolOptions {
   readonly pollIntervalMs: number;
   readonly idlePollIntervalMs: number;
   readonly logger: JobQueueLogger;
+  readonly events: JobQueueEmitter;
+  readonly telemetry: QueueTelemetry;
 }
 
 export class WorkerPool {
@@ -85,6 +89,7 @@ export class WorkerPool {
         const { logger, pollIntervalMs } = this.#options;
         if (!live) logger.warn(`queue wake-ups lost, polling every ${pollIntervalMs} ms until they are back`, { queue: this.#store.name, reason });
         else if (this.#wakeupsLost) logger.warn('queue wake-ups are back', { queue: this.#store.name });
+        if (!live || this.#wakeupsLost) this.#options.events.emit('wakeups', { queue: this.#store.name, live, reason });
         this.#wakeupsLost = !live;
       },
     });
@@ -152,6 +157,10 @@ export class WorkerPool {
         this.#options.logger.error('could not claim messages, retrying in 1 s', { queue: this.#store.name, error: describeError(error) });
         await this.#pause(CLAIM_ERROR_PAUSE_MS);
         continue;
+      }
+      if (batch.length > 0) {
+        this.#options.events.emit('claimed', { queue: this.#store.name, messages: batch.length });
+        this.#options.telemetry.consumed(batch.length);
       }
       for (const message of batch) this.#waiting.push(this.#executor.hold(message));
       this.#startWaiting();
