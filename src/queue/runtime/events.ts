@@ -57,7 +57,9 @@ export class JobQueueEmitter {
   }
 
   emit<E extends JobQueueEventName>(event: E, data: JobQueueEvents[E]): void {
-    for (const listener of this.#listeners.get(event) ?? []) {
+    const listeners = this.#listeners.get(event);
+    if (listeners === undefined) return;
+    for (const listener of listeners) {
       try {
         (listener as JobQueueListener<E>)(data);
       } catch (error) {

@@ -173,16 +173,20 @@ export class Executor {
       maxDeliveries: this.#store.settings.maxDeliveries,
       signal: this.#abort.signal,
     };
-    const job = { queue: this.#store.name, jobName, messageId: message.id, delivery: message.received };
+    const queue = this.#store.name;
     const { events, telemetry } = this.#options;
-    events.emit('started', job);
+    events.emit('started', { queue, jobName, messageId: message.id, delivery: message.received });
     const started = performance.now();
     try {
-      await telemetry.process({ ...job, trace }, async () => registration.handler(payload, context));
-      events.emit('succeeded', { ...job, durationMs: performance.now() - started });
+      await telemetry.process(jobName, message, trace, () => registration.handler(payload, context));
+      const durationMs = performance.now() - started;
+      telemetry.processed(durationMs);
+      events.emit('succeeded', { queue, jobName, messageId: message.id, delivery: message.received, durationMs });
       return () => this.#completions.add(message.id);
     } catch (failure) {
-      events.emit('failed', { ...job, durationMs: performance.now() - started, error: describeError(failure) });
+      const durationMs = performance.now() - started;
+      telemetry.processed(durationMs, failure);
+      events.emit('failed', { queue, jobName, messageId: message.id, delivery: message.received, durationMs, error: describeError(failure) });
       return this.#failed(payload, failure, registration, context);
     }
   }

@@ -1,7 +1,8 @@
 /**
  * OpenTelemetry for the job queue, through `@opentelemetry/api`, an optional peer dependency: without it every call
- * here runs the work and nothing else; with it but no SDK registered, the API's own no-ops apply. Tracers and meters
- * are taken when a job queue is created, so register the SDK before creating job queues.
+ * here runs the work and nothing else. Tracers and meters are taken when a job queue is created, so register the SDK
+ * before creating job queues: a queue created with no tracer provider registered starts no spans at all, since even
+ * the API's no-op spans cost a third of the SQLite runtime's throughput (docs/benchmarks.md).
  *
  * Traces follow the messaging semantic conventions: `send <queue>` (PRODUCER) around enqueue, whose W3C context
  * travels in the envelope's trace field (Piri's format, only when the span is sampled or recording: an envelope
@@ -14,25 +15,20 @@
  */
 import type * as Otel from '@opentelemetry/api';
 import type { EnvelopeTrace } from '../envelope.ts';
-import type { QueueStats } from '../types.ts';
+import type { QueueStats, ReceivedMessage } from '../types.ts';
 
 const api: typeof Otel | undefined = await import('@opentelemetry/api').catch(() => undefined);
 
 const SYSTEM = 'piri-db';
 const SCOPE = 'piri-db';
 
-export interface ProcessedJob {
-  readonly jobName: string;
-  readonly messageId: string;
-  readonly delivery: number;
-  readonly trace: EnvelopeTrace | undefined;
-}
-
 export interface QueueTelemetry {
   /** Runs an enqueue in its producer span; `run` gets the trace to store (the caller's own `given` wins). */
   send(jobName: string, given: EnvelopeTrace | undefined, run: (trace: EnvelopeTrace | undefined) => Promise<string | undefined>): Promise<string | undefined>;
-  /** Runs a handler in its consumer span and times it; rethrows what the handler throws. */
-  process<T>(job: ProcessedJob, run: () => Promise<T>): Promise<T>;
+  /** Runs a handler in its consumer span (when tracing: otherwise just runs it); rethrows what the handler throws. */
+  process(jobName: string, message: ReceivedMessage, trace: EnvelopeTrace | undefined, run: () => void | Promise<void>): void | Promise<void>;
+  /** Records a handler's duration, with the error it threw if it failed. */
+  processed(durationMs: number, error?: unknown): void;
   consumed(messages: number): void;
   /** Observes the queue's depth and age from `stats` at each metrics collection, until the returned stop runs. */
   observe(stats: () => Promise<QueueStats>): () => void;
@@ -40,7 +36,8 @@ export interface QueueTelemetry {
 
 const passThrough: QueueTelemetry = {
   send: (_jobName, given, run) => run(given),
-  process: (_job, run) => run(),
+  process: (_jobName, _message, _trace, run) => run(),
+  processed: () => {},
   consumed: () => {},
   observe: () => () => {},
 };
@@ -49,6 +46,8 @@ export function queueTelemetry(queue: string): QueueTelemetry {
   if (api === undefined) return passThrough;
   const otel = api;
   const tracer = otel.trace.getTracer(SCOPE);
+  // With no provider registered the API hands out a proxy that would start no-op spans.
+  const tracing = !(tracer instanceof otel.ProxyTracer);
   const meter = otel.metrics.getMeter(SCOPE);
   const destination = { 'messaging.system': SYSTEM, 'messaging.destination.name': queue };
   const sending = { ...destination, 'messaging.operation.name': 'send', 'messaging.operation.type': 'send' };
@@ -60,7 +59,12 @@ export function queueTelemetry(queue: string): QueueTelemetry {
   const age = meter.createObservableGauge('piri_db.queue.oldest_message.age', { unit: 's', description: 'Age of the oldest live message' });
 
   return {
-    send(jobName, given, run) {
+    async send(jobName, given, run) {
+      if (!tracing) {
+        const id = await run(given);
+        sent.add(1, sending);
+        return id;
+      }
       return tracer.startActiveSpan(`send ${queue}`, { kind: otel.SpanKind.PRODUCER, attributes: { ...sending, 'piri_db.job.name': jobName } }, async (span) => {
         try {
           const id = await run(given ?? traceOf(otel, span.spanContext()));
@@ -76,23 +80,24 @@ export function queueTelemetry(queue: string): QueueTelemetry {
       });
     },
 
-    process(job, run) {
-      const links = job.trace === undefined ? [] : [{ context: contextOf(otel, job.trace) }];
-      const attributes = { ...processing, 'messaging.message.id': job.messageId, 'piri_db.job.name': job.jobName, 'piri_db.delivery': job.delivery };
+    process(jobName, message, trace, run) {
+      if (!tracing) return run();
+      const links = trace === undefined ? [] : [{ context: contextOf(otel, trace) }];
+      const attributes = { ...processing, 'messaging.message.id': message.id, 'piri_db.job.name': jobName, 'piri_db.delivery': message.received };
       return tracer.startActiveSpan(`process ${queue}`, { kind: otel.SpanKind.CONSUMER, links, attributes }, async (span) => {
-        const started = performance.now();
         try {
-          const result = await run();
-          duration.record((performance.now() - started) / 1000, processing);
-          return result;
+          return await run();
         } catch (error) {
-          duration.record((performance.now() - started) / 1000, { ...processing, 'error.type': errorType(error) });
           failed(otel, span, error);
           throw error;
         } finally {
           span.end();
         }
       });
+    },
+
+    processed(durationMs, error) {
+      duration.record(durationMs / 1000, error === undefined ? processing : { ...processing, 'error.type': errorType(error) });
     },
 
     consumed(messages) {
