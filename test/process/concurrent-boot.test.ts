@@ -25,7 +25,7 @@ async function expectEachMigrationOnce(url: string): Promise<void> {
   const sql = rawPostgres(url);
   for (const store of STORES) {
     const rows = await sql.unsafe<{ created_at: string; n: string }[]>(
-      `SELECT created_at, count(*) AS n FROM drizzle.__migrations_${store.name} GROUP BY created_at ORDER BY created_at`,
+      `SELECT created_at, count(*) AS n FROM piri_db.migrations_${store.name} GROUP BY created_at ORDER BY created_at`,
     );
     expect(rows.map((r) => [Number(r.created_at), Number(r.n)])).toEqual(
       shippedMigrations('postgres', store).map((m) => [m.createdAt, 1]),
@@ -101,7 +101,7 @@ describe('the wait for another process holding the migration lock', () => {
       expect((error as Error).message).toMatch(
         new RegExp(`^waited 300ms for the migration lock, held by server process ${pid} \\(.*\\); nothing was changed\\. `),
       );
-      const [{ n }] = (await holder<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'drizzle'`) as unknown as [{ n: number }];
+      const [{ n }] = (await holder<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'piri_db'`) as unknown as [{ n: number }];
       expect(n).toBe(0);
     } finally {
       await holder`SELECT pg_advisory_unlock_all()`;
