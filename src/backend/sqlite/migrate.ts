@@ -47,17 +47,16 @@ function ensureJournal(conn: SqliteStoreConnection): void {
   const { client } = conn;
   client
     .transaction(() => {
-      const moved = legacyRows(conn);
       client.exec(`CREATE TABLE ${SQLITE_JOURNAL} (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
+      const moved = legacyRows(conn);
+      if (moved.length === 0) return;
       const insert = client.prepare(`INSERT INTO ${SQLITE_JOURNAL} (hash, created_at) VALUES (?, ?)`);
       const remove = client.prepare(`DELETE FROM ${LEGACY_JOURNAL} WHERE hash = ? AND created_at = ?`);
       for (const row of moved) {
         insert.run(row.hash, row.createdAt);
         remove.run(row.hash, row.createdAt);
       }
-      if (moved.length > 0 && client.prepare(`SELECT count(*) FROM ${LEGACY_JOURNAL}`).pluck().get() === 0) {
-        client.exec(`DROP TABLE ${LEGACY_JOURNAL}`);
-      }
+      if (client.prepare(`SELECT count(*) FROM ${LEGACY_JOURNAL}`).pluck().get() === 0) client.exec(`DROP TABLE ${LEGACY_JOURNAL}`);
     })
     .immediate();
 }
