@@ -7,6 +7,7 @@ import { openDatabases } from '../../src/stores/open.ts';
 import { STORES } from '../../src/stores/registry.ts';
 import { spawnFixture } from '../support/child.ts';
 import { freshConfig, rawPostgres } from '../support/installations.ts';
+import { rewindToLegacyJournals } from '../support/legacy-journal.ts';
 
 type PostgresInstallation = Config & { database: { type: 'postgres' } };
 
@@ -43,6 +44,17 @@ describe('several processes booting one fresh PostgreSQL at once', () => {
     const results = await Promise.all(Array.from({ length: 4 }, () => spawnFixture('boot.ts', config).exit));
     for (const r of results) expect(r).toMatchObject({ code: 0, stderr: '' });
     await expectEachMigrationOnce(config.database.postgres.url);
+  });
+
+  it('all succeed on an installation whose journals an earlier build kept in drizzle, and move them once', async () => {
+    const config = await freshPostgres(1);
+    await (await openDatabases(config)).close();
+    await rewindToLegacyJournals(config);
+    const results = await Promise.all(Array.from({ length: 4 }, () => spawnFixture('boot.ts', config).exit));
+    for (const r of results) expect(r).toMatchObject({ code: 0, stderr: '' });
+    await expectEachMigrationOnce(config.database.postgres.url);
+    const sql = rawPostgres(config.database.postgres.url);
+    expect(await sql`SELECT tablename FROM pg_tables WHERE schemaname = 'drizzle'`).toHaveLength(0);
   });
 
   // The waits for the migration lock inherited these (1 and 2 boots of 6 succeeded); the session now sets its own.
