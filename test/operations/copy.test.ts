@@ -223,7 +223,7 @@ forEachBackend('copy from', (backend) => {
     const error = await copyInstallation(source, target).catch((e: unknown) => e);
     expect((error as OperationError).code).toBe('TARGET_NOT_EMPTY');
     expect((error as Error).message).toMatch(/it already holds data \(scheduler\..*if an interrupted copy left this data behind, empty the target/);
-    expect((error as Error).message).toMatch(other(backend) === 'sqlite' ? /move the store files/ : /DROP SCHEMA scheduler, replicator, aggregator, egress_tracker, drizzle CASCADE/);
+    expect((error as Error).message).toMatch(other(backend) === 'sqlite' ? /move the store files/ : /DROP SCHEMA scheduler, replicator, aggregator, egress_tracker, piri_db CASCADE/);
     expect(recordedBackend(source.dataDir)?.backend).toBe(backend);
   });
 });
