@@ -7,7 +7,7 @@
  *
  * The journal is `__piri_db_migrations`. Earlier builds kept it in drizzle's default `__drizzle_migrations`, which
  * an application running drizzle's own migrator in the same file also uses; the first boot of this build moves
- * piri-db's rows out of it (upgradeLegacyJournal) and leaves the application's.
+ * piri-db's rows out of it (ensureJournal) and leaves the application's.
  */
 import { assertTriggers, migrationFailed, planMigrations, shippedMigrations, type AppliedMigration, type MigrationPlan } from '../migrations.ts';
 import type { SqliteStoreConnection } from '../types.ts';
@@ -26,16 +26,17 @@ export function readSqliteJournal(conn: SqliteStoreConnection): AppliedMigration
 }
 
 /**
- * piri-db's rows in the legacy journal: those naming one of this store's shipped migrations by timestamp and hash.
- * Any other row there is an application's (drizzle's migrator in the same file) and is never read or moved.
+ * piri-db's rows in the legacy journal: those naming one of this store's shipped migrations by its timestamp, which
+ * identifies a migration everywhere else too (planMigrations). Any other row there is an application's (drizzle's
+ * migrator in the same file) and is never read or moved.
  */
 function legacyRows(conn: SqliteStoreConnection): AppliedMigration[] {
   if (!hasTable(conn, LEGACY_JOURNAL)) return [];
-  const shipped = new Map(shippedMigrations('sqlite', conn.store).map((m) => [m.createdAt, m.hash]));
+  const shipped = new Set(shippedMigrations('sqlite', conn.store).map((m) => m.createdAt));
   const rows = conn.client
     .prepare(`SELECT hash, created_at AS createdAt FROM ${LEGACY_JOURNAL} ORDER BY created_at`)
     .all() as AppliedMigration[];
-  return rows.filter((row) => shipped.get(row.createdAt) === row.hash);
+  return rows.filter((row) => shipped.has(row.createdAt));
 }
 
 /**
