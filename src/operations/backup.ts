@@ -15,6 +15,7 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type AppliedMigration, planMigrations } from '../backend/migrations.ts';
+import { JOURNAL_SCHEMA } from '../backend/postgres/migrate.ts';
 import { openSqliteStoreReadOnly } from '../backend/sqlite/open.ts';
 import type { Config, PostgresConfig } from '../config/load.ts';
 import { OperationError } from '../errors.ts';
@@ -117,7 +118,7 @@ async function backupPostgres(config: PostgresConfig, dir: string, options: Back
     progress({ kind: 'step', message: note });
     let pgDumpEntry: BackupManifest['pgDump'];
     if (tool) {
-      const schemas = [...STORES.map((s) => s.pgSchema), 'drizzle'];
+      const schemas = [...STORES.map((s) => s.pgSchema), JOURNAL_SCHEMA];
       await pgDump(tool, config, await snapshot.exportSnapshot(), schemas, join(dir, PG_DUMP_FILE));
       pgDumpEntry = { ...(await fileEntry(dir, PG_DUMP_FILE)), pgDumpVersion: tool.version, serverVersion: server };
     }

@@ -5,7 +5,7 @@
 import { planPostgres } from '../backend/postgres/migrate.ts';
 import { openPostgresPool } from '../backend/postgres/open.ts';
 import { connectionFailed } from '../backend/postgres/errors.ts';
-import { planSqlite } from '../backend/sqlite/migrate.ts';
+import { planSqlite, SQLITE_JOURNAL } from '../backend/sqlite/migrate.ts';
 import { openSqliteStoreReadOnly, sqliteStoreFile } from '../backend/sqlite/open.ts';
 import { shippedMigrations, type MigrationPlan } from '../backend/migrations.ts';
 import type { Config } from '../config/load.ts';
@@ -61,7 +61,7 @@ function sqliteStatus(dataDir: string): StoreStatus[] {
     try {
       const names = conn.client
         .prepare(
-          `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '__drizzle_migrations' ORDER BY name`,
+          `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '${SQLITE_JOURNAL}' ORDER BY name`,
         )
         .pluck()
         .all() as string[];

@@ -174,9 +174,9 @@ forEachBackend('copy from', (backend) => {
     const source = await freshConfig(backend);
     await seed(source);
     if (source.database.type === 'sqlite') {
-      withSqlite(source, 'replicator', (db) => db.prepare('DELETE FROM __drizzle_migrations WHERE id = (SELECT max(id) FROM __drizzle_migrations)').run());
+      withSqlite(source, 'replicator', (db) => db.prepare('DELETE FROM __piri_db_migrations WHERE id = (SELECT max(id) FROM __piri_db_migrations)').run());
     } else {
-      await withSql(source, (sql) => sql.unsafe('DELETE FROM drizzle.__migrations_replicator WHERE id = (SELECT max(id) FROM drizzle.__migrations_replicator)'));
+      await withSql(source, (sql) => sql.unsafe('DELETE FROM piri_db.migrations_replicator WHERE id = (SELECT max(id) FROM piri_db.migrations_replicator)'));
     }
     const error = await copyInstallation(source, await freshConfig(other(backend), tempDir())).catch((e: unknown) => e);
     expect((error as OperationError).code).toBe('SOURCE_NOT_READY');
@@ -223,7 +223,7 @@ forEachBackend('copy from', (backend) => {
     const error = await copyInstallation(source, target).catch((e: unknown) => e);
     expect((error as OperationError).code).toBe('TARGET_NOT_EMPTY');
     expect((error as Error).message).toMatch(/it already holds data \(scheduler\..*if an interrupted copy left this data behind, empty the target/);
-    expect((error as Error).message).toMatch(other(backend) === 'sqlite' ? /move the store files/ : /DROP SCHEMA scheduler, replicator, aggregator, egress_tracker, drizzle CASCADE/);
+    expect((error as Error).message).toMatch(other(backend) === 'sqlite' ? /move the store files/ : /DROP SCHEMA scheduler, replicator, aggregator, egress_tracker, piri_db CASCADE/);
     expect(recordedBackend(source.dataDir)?.backend).toBe(backend);
   });
 });

@@ -64,8 +64,8 @@ forEachBackend('doctor', (backend) => {
   it('fails on a pending migration, telling to run piri-db migrate', async () => {
     const config = await healthy(backend);
     await tamper(config, 'egress_tracker', {
-      sqlite: ['DELETE FROM __drizzle_migrations WHERE id = (SELECT max(id) FROM __drizzle_migrations)'],
-      postgres: ['DELETE FROM drizzle.__migrations_egress_tracker WHERE id = (SELECT max(id) FROM drizzle.__migrations_egress_tracker)'],
+      sqlite: ['DELETE FROM __piri_db_migrations WHERE id = (SELECT max(id) FROM __piri_db_migrations)'],
+      postgres: ['DELETE FROM piri_db.migrations_egress_tracker WHERE id = (SELECT max(id) FROM piri_db.migrations_egress_tracker)'],
     });
     const report = await runDoctor(config);
     expect(failures(report)).toEqual([expect.stringMatching(/^egress_tracker: migrations: 1 pending \(0002_claim_order_index\): run `piri-db migrate`/)]);

@@ -9,12 +9,13 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.ts';
+import { type Config, loadConfig } from '../../src/config/load.ts';
 import { backupInstallation } from '../../src/operations/backup.ts';
 import { runDoctor } from '../../src/operations/doctor.ts';
 import { findPgTool } from '../../src/operations/postgres/pg-tools.ts';
 import { restoreInstallation } from '../../src/operations/restore.ts';
 import { openDatabases } from '../../src/stores/open.ts';
+import { appMigrations, bootApp } from '../support/app-migrations.ts';
 import { spawnFixture } from '../support/child.ts';
 import { tempDir } from '../support/installations.ts';
 import { counts, dump, seed } from './support.ts';
@@ -103,6 +104,29 @@ describe.skipIf(!available)(`backup with pg_dump ${tool?.version ?? '(none)'} ag
     expect(got['scheduler.parked_piece_refs']).toBe(got['scheduler.parked_pieces']);
     expect((await runDoctor(target)).ok).toBe(true);
     expect(JSON.stringify(backup.manifest)).not.toContain(PASSWORD);
+  });
+
+  it("leaves the journal of an application's own drizzle migrations in the database alone", async () => {
+    const appJournal = async (config: Config) => {
+      if (config.database.type !== 'postgres') throw new Error('unreachable');
+      const sql = postgres(config.database.postgres.url, { max: 1, onnotice: () => {} });
+      try {
+        return (await sql<{ created_at: string }[]>`SELECT created_at FROM drizzle.__drizzle_migrations ORDER BY id`).map((r) => Number(r.created_at));
+      } finally {
+        await sql.end();
+      }
+    };
+    const source = await installation();
+    await bootApp(source, appMigrations('postgres', 1));
+    await (await openDatabases(source)).close();
+    const backup = await backupInstallation(source, join(tempDir(), 'backup'));
+    expect(backup.manifest.method).toBe('pg_dump');
+    // The application's next release has migrated the target before piri-db's data is restored beside it.
+    const target = await installation();
+    await bootApp(target, appMigrations('postgres', 2));
+    await restoreInstallation(target, backup.dir);
+    expect(await appJournal(target)).toEqual([1_700_000_000_000, 1_700_000_001_000]);
+    expect((await runDoctor(target)).ok).toBe(true);
   });
 
   it('round-trips every kind of value exactly', async () => {

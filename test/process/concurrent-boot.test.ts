@@ -7,6 +7,7 @@ import { openDatabases } from '../../src/stores/open.ts';
 import { STORES } from '../../src/stores/registry.ts';
 import { spawnFixture } from '../support/child.ts';
 import { freshConfig, rawPostgres } from '../support/installations.ts';
+import { rewindToLegacyJournals } from '../support/legacy-journal.ts';
 
 type PostgresInstallation = Config & { database: { type: 'postgres' } };
 
@@ -25,7 +26,7 @@ async function expectEachMigrationOnce(url: string): Promise<void> {
   const sql = rawPostgres(url);
   for (const store of STORES) {
     const rows = await sql.unsafe<{ created_at: string; n: string }[]>(
-      `SELECT created_at, count(*) AS n FROM drizzle.__migrations_${store.name} GROUP BY created_at ORDER BY created_at`,
+      `SELECT created_at, count(*) AS n FROM piri_db.migrations_${store.name} GROUP BY created_at ORDER BY created_at`,
     );
     expect(rows.map((r) => [Number(r.created_at), Number(r.n)])).toEqual(
       shippedMigrations('postgres', store).map((m) => [m.createdAt, 1]),
@@ -43,6 +44,17 @@ describe('several processes booting one fresh PostgreSQL at once', () => {
     const results = await Promise.all(Array.from({ length: 4 }, () => spawnFixture('boot.ts', config).exit));
     for (const r of results) expect(r).toMatchObject({ code: 0, stderr: '' });
     await expectEachMigrationOnce(config.database.postgres.url);
+  });
+
+  it('all succeed on an installation whose journals an earlier build kept in drizzle, and move them once', async () => {
+    const config = await freshPostgres(1);
+    await (await openDatabases(config)).close();
+    await rewindToLegacyJournals(config);
+    const results = await Promise.all(Array.from({ length: 4 }, () => spawnFixture('boot.ts', config).exit));
+    for (const r of results) expect(r).toMatchObject({ code: 0, stderr: '' });
+    await expectEachMigrationOnce(config.database.postgres.url);
+    const sql = rawPostgres(config.database.postgres.url);
+    expect(await sql`SELECT tablename FROM pg_tables WHERE schemaname = 'drizzle'`).toHaveLength(0);
   });
 
   // The waits for the migration lock inherited these (1 and 2 boots of 6 succeeded); the session now sets its own.
@@ -101,7 +113,7 @@ describe('the wait for another process holding the migration lock', () => {
       expect((error as Error).message).toMatch(
         new RegExp(`^waited 300ms for the migration lock, held by server process ${pid} \\(.*\\); nothing was changed\\. `),
       );
-      const [{ n }] = (await holder<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'drizzle'`) as unknown as [{ n: number }];
+      const [{ n }] = (await holder<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'piri_db'`) as unknown as [{ n: number }];
       expect(n).toBe(0);
     } finally {
       await holder`SELECT pg_advisory_unlock_all()`;

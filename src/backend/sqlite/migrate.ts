@@ -4,18 +4,66 @@
  * Foreign keys are switched off around the migrations, outside any transaction (SQLite ignores the pragma
  * inside one): drizzle-kit's table rebuilds DROP the old table, which with foreign keys on would fire
  * ON DELETE CASCADE and delete child rows. Each migration then has to pass foreign_key_check before it commits.
+ *
+ * The journal is `__piri_db_migrations`. Earlier builds kept it in drizzle's default `__drizzle_migrations`, which
+ * an application running drizzle's own migrator in the same file also uses; the first boot of this build moves
+ * piri-db's rows out of it (ensureJournal) and leaves the application's.
  */
-import { assertTriggers, migrationFailed, planMigrations, type AppliedMigration, type MigrationPlan } from '../migrations.ts';
+import { assertTriggers, migrationFailed, planMigrations, shippedMigrations, type AppliedMigration, type MigrationPlan } from '../migrations.ts';
 import type { SqliteStoreConnection } from '../types.ts';
 
-const JOURNAL = '__drizzle_migrations';
+export const SQLITE_JOURNAL = '__piri_db_migrations';
+const LEGACY_JOURNAL = '__drizzle_migrations';
 
+/** Until the first boot of this build has moved them, piri-db's rows are read where earlier builds wrote them. */
 export function readSqliteJournal(conn: SqliteStoreConnection): AppliedMigration[] {
-  const exists = conn.client.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(JOURNAL);
-  if (!exists) return [];
-  return conn.client
-    .prepare(`SELECT hash, created_at AS createdAt FROM ${JOURNAL} ORDER BY created_at`)
+  if (hasTable(conn, SQLITE_JOURNAL)) {
+    return conn.client
+      .prepare(`SELECT hash, created_at AS createdAt FROM ${SQLITE_JOURNAL} ORDER BY created_at`)
+      .all() as AppliedMigration[];
+  }
+  return legacyRows(conn);
+}
+
+/**
+ * piri-db's rows in the legacy journal: those naming one of this store's shipped migrations by its timestamp, which
+ * identifies a migration everywhere else too (planMigrations). Any other row there is an application's (drizzle's
+ * migrator in the same file) and is never read or moved.
+ */
+function legacyRows(conn: SqliteStoreConnection): AppliedMigration[] {
+  if (!hasTable(conn, LEGACY_JOURNAL)) return [];
+  const shipped = new Set(shippedMigrations('sqlite', conn.store).map((m) => m.createdAt));
+  const rows = conn.client
+    .prepare(`SELECT hash, created_at AS createdAt FROM ${LEGACY_JOURNAL} ORDER BY created_at`)
     .all() as AppliedMigration[];
+  return rows.filter((row) => shipped.has(row.createdAt));
+}
+
+/**
+ * Creates the journal, moving piri-db's rows from the legacy one in the same transaction; the legacy table is
+ * dropped only when nothing else is left in it. The caller holds the file's single writer connection.
+ */
+function ensureJournal(conn: SqliteStoreConnection): void {
+  if (hasTable(conn, SQLITE_JOURNAL)) return;
+  const { client } = conn;
+  client
+    .transaction(() => {
+      client.exec(`CREATE TABLE ${SQLITE_JOURNAL} (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
+      const moved = legacyRows(conn);
+      if (moved.length === 0) return;
+      const insert = client.prepare(`INSERT INTO ${SQLITE_JOURNAL} (hash, created_at) VALUES (?, ?)`);
+      const remove = client.prepare(`DELETE FROM ${LEGACY_JOURNAL} WHERE hash = ? AND created_at = ?`);
+      for (const row of moved) {
+        insert.run(row.hash, row.createdAt);
+        remove.run(row.hash, row.createdAt);
+      }
+      if (client.prepare(`SELECT count(*) FROM ${LEGACY_JOURNAL}`).pluck().get() === 0) client.exec(`DROP TABLE ${LEGACY_JOURNAL}`);
+    })
+    .immediate();
+}
+
+function hasTable(conn: SqliteStoreConnection, name: string): boolean {
+  return conn.client.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
 
 /** Reads the plan without changing anything; throws when the file was written by a newer build. */
@@ -25,8 +73,8 @@ export function planSqlite(conn: SqliteStoreConnection): MigrationPlan {
 
 export function migrateSqlite(conn: SqliteStoreConnection, plan: MigrationPlan): void {
   const { client, store } = conn;
-  client.exec(`CREATE TABLE IF NOT EXISTS ${JOURNAL} (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
-  const record = client.prepare(`INSERT INTO ${JOURNAL} (hash, created_at) VALUES (?, ?)`);
+  ensureJournal(conn);
+  const record = client.prepare(`INSERT INTO ${SQLITE_JOURNAL} (hash, created_at) VALUES (?, ?)`);
   client.pragma('foreign_keys = OFF');
   try {
     for (const migration of plan.pending) {

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Sql } from 'postgres';
 import { shippedMigrations, type AppliedMigration, type Migration } from '../../backend/migrations.ts';
-import { applyPending, migratePostgres, planPostgres, readPostgresJournal } from '../../backend/postgres/migrate.ts';
+import { applyPending, JOURNAL_SCHEMA, migratePostgres, planPostgres, readPostgresJournal } from '../../backend/postgres/migrate.ts';
 import type { PostgresConfig } from '../../config/load.ts';
 import { redactUrl } from '../../config/redact.ts';
 import { OperationError } from '../../errors.ts';
@@ -40,7 +40,7 @@ export async function openPostgresTarget(config: PostgresConfig): Promise<Postgr
 export class PostgresTarget implements LoadTarget {
   readonly dialect = 'postgres' as const;
   readonly location: string;
-  readonly emptyingHint = `run DROP SCHEMA ${STORES.map((s) => s.pgSchema).join(', ')}, drizzle CASCADE in that database, or use a new database`;
+  readonly emptyingHint = `run DROP SCHEMA ${[...STORES.map((s) => s.pgSchema), JOURNAL_SCHEMA].join(', ')} CASCADE in that database, or use a new database`;
 
   constructor(
     readonly config: PostgresConfig,

@@ -1,4 +1,5 @@
 /** SQLite statement text for the operations; the twin of postgres/sql.ts. */
+import { SQLITE_JOURNAL } from '../../backend/sqlite/migrate.ts';
 import type { TableSpec } from '../catalog.ts';
 
 export const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
@@ -19,7 +20,7 @@ export const anyRow = (table: string): string => `SELECT 1 FROM ${quote(table)} 
 export const maxOf = (table: string, column: string): string => `SELECT max(${quote(column)}) FROM ${quote(table)}`;
 
 /** User tables: not SQLite's own (sqlite_sequence, sqlite_stat1) and not the migration journal. */
-export const TABLE_NAMES = `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '__drizzle_migrations' ORDER BY name`;
+export const TABLE_NAMES = `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '${SQLITE_JOURNAL}' ORDER BY name`;
 export const HAS_SEQUENCE_TABLE = `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'`;
 export const SEQUENCE_OF = `SELECT seq FROM sqlite_sequence WHERE name = ?`;
 export const TRIGGERS_ON = `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?`;
