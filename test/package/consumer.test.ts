@@ -35,6 +35,9 @@ console.log(JSON.stringify({ backend: dbs.backend, tasks: dbs.scheduler.db.selec
 await dbs.close();
 `;
 
+// README's first "Using it" example, verbatim: it is plain JavaScript as well as TypeScript.
+const README_USING_IT = /## Using it\n\n```ts\n([\s\S]*?)```/.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'))![1]!;
+
 // Narrowing on backend must type each store's db; the row types must come out of both schema entries.
 const CONSUMER_TS = `
 import { loadConfig, openDatabases } from 'piri-db';
@@ -86,6 +89,7 @@ function project(manager: 'npm' | 'pnpm'): string {
   if (manager === 'pnpm') writeFileSync(join(dir, 'pnpm-workspace.yaml'), 'allowBuilds:\n  better-sqlite3: true\n');
   writeFileSync(join(dir, 'consumer.mjs'), CONSUMER_JS);
   writeFileSync(join(dir, 'consumer.ts'), CONSUMER_TS);
+  writeFileSync(join(dir, 'using-it.mjs'), README_USING_IT);
   return dir;
 }
 
@@ -109,6 +113,10 @@ describe.each(['npm', 'pnpm'] as const)('installed with %s', (manager) => {
   it('opens a SQLite installation from plain node', async () => {
     const { stdout } = await run(process.execPath, ['consumer.mjs'], { cwd: projects[manager], env });
     expect(JSON.parse(stdout)).toEqual({ backend: 'sqlite', tasks: 0 });
+  });
+
+  it("runs README's Using it example verbatim", async () => {
+    await run(process.execPath, ['using-it.mjs'], { cwd: projects[manager], env });
   });
 
   it.each([
