@@ -128,6 +128,11 @@ describe.each(['npm', 'pnpm'] as const)('installed with %s', (manager) => {
     expect(result.stdout).toBe('');
   });
 
+  it('runs the bin: npx piri-db status reads the installation the consumer opened', async () => {
+    const { stdout } = await run('npx', ['--no-install', 'piri-db', 'status', '--data-dir', 'data'], { cwd: projects[manager], env });
+    expect(stdout).toContain('sqlite');
+  });
+
   it('runs the bin: npx piri-db --version prints the version', async () => {
     const { stdout } = await run('npx', ['--no-install', 'piri-db', '--version'], { cwd: projects[manager], env });
     expect(stdout.trim()).toContain(VERSION);
