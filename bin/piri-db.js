@@ -1,6 +1,4 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx, so the package ships no build step.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// The CLI as shipped: the compiled JavaScript that `pnpm build` (run by prepack) writes to dist/.
+// In a clone, `pnpm piri-db` runs the TypeScript source instead.
+await import('../dist/src/cli/main.js');

@@ -1,6 +1,6 @@
 /** The public API of piri-db. Everything else is internal. */
 export { loadConfig, type Config, type DatabaseConfig, type LoadConfigOptions, type PostgresConfig } from './config/load.ts';
-export { openDatabases, type Databases, type OpenOptions, type Store } from './stores/open.ts';
+export { openDatabases, type Databases, type DatabasesOn, type OpenOptions, type Store, type StoreDatabase } from './stores/open.ts';
 export { ManualClock, systemClock, type Clock } from './clock.ts';
 export type { DedupQueueOverrides, QueueOverrides } from './queue/settings.ts';
 export type {

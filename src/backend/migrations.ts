@@ -8,8 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { MigrationError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import type { Dialect, StoreDefinition } from '../stores/registry.ts';
 
 export interface Migration {
@@ -32,7 +33,7 @@ export interface MigrationPlan {
   readonly pending: readonly Migration[];
 }
 
-const MIGRATIONS_ROOT = fileURLToPath(new URL('../../drizzle/', import.meta.url));
+const MIGRATIONS_ROOT = join(PACKAGE_ROOT, 'drizzle/');
 const cache = new Map<string, readonly Migration[]>();
 
 export function shippedMigrations(dialect: Dialect, store: StoreDefinition): readonly Migration[] {

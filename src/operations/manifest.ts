@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { AppliedMigration } from '../backend/migrations.ts';
 import { shippedMigrations } from '../backend/migrations.ts';
 import { OperationError } from '../errors.ts';
+import { PACKAGE_JSON } from '../package-root.ts';
 import { type Dialect, type StoreName, STORES } from '../stores/registry.ts';
 import type { ColumnSpec, TableSpec } from './catalog.ts';
 import type { SequenceMark } from './endpoints.ts';
@@ -72,9 +72,7 @@ export function newManifest(fields: Omit<BackupManifest, 'format' | 'formatVersi
   return { format: FORMAT, formatVersion: FORMAT_VERSION, piriDbVersion: PIRI_DB_VERSION, createdAt: new Date().toISOString(), ...fields };
 }
 
-export const PIRI_DB_VERSION = (
-  JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }
-).version;
+export const PIRI_DB_VERSION = PACKAGE_JSON.version;
 
 export function writeManifest(dir: string, manifest: BackupManifest): string {
   const file = join(dir, MANIFEST_FILE);

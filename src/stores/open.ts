@@ -23,27 +23,49 @@ import { installationSignals } from '../queue/wakeups/index.ts';
 import { assertBackend, recordBackend } from './guard.ts';
 import { type Dialect, type StoreDefinition, type StoreName, STORES } from './registry.ts';
 
-/** A store, with the queues it holds (`queue`, `dedupQueue`; a QueueError on a store without the tables). */
-export interface Store<K extends StoreName = StoreName> extends StoreQueues {
+/**
+ * A store, with the queues it holds (`queue`, `dedupQueue`; a QueueError on a store without the tables). `D` is the
+ * backend: narrow `Databases` on `backend` to get the store's drizzle instance for that dialect.
+ */
+export interface Store<K extends StoreName = StoreName, D extends Dialect = Dialect> extends StoreQueues {
   readonly name: K;
   readonly definition: StoreDefinition;
-  /** The typed drizzle instance for this store's tables. */
-  readonly db: BetterSQLite3Database<SqliteSchemas[K]> | PostgresJsDatabase<PostgresSchemas[K]>;
+  /** The typed drizzle instance for this store's tables, on the backend `D`. */
+  readonly db: StoreDatabase<K, D>;
   /** The raw connection, for prepared hot paths and introspection. */
   readonly connection: StoreConnection;
 }
 
-export interface Databases {
-  readonly backend: Dialect;
+/** The drizzle instance of store `K` on backend `D` (a union of both when `D` is not narrowed). */
+export type StoreDatabase<K extends StoreName, D extends Dialect> = D extends 'sqlite'
+  ? BetterSQLite3Database<SqliteSchemas[K]>
+  : PostgresJsDatabase<PostgresSchemas[K]>;
+
+/** An open installation on backend `D`; `Databases` is the union over both backends. */
+export interface DatabasesOn<D extends Dialect> {
+  /** Which backend the installation runs on; narrowing on it types every store's `db`. */
+  readonly backend: D;
+  /** The configuration it was opened with. */
   readonly config: Config;
-  readonly scheduler: Store<'scheduler'>;
-  readonly replicator: Store<'replicator'>;
-  readonly aggregator: Store<'aggregator'>;
-  readonly egressTracker: Store<'egress_tracker'>;
+  /** The task engine and PDP state. */
+  readonly scheduler: Store<'scheduler', D>;
+  /** The replication job queue. */
+  readonly replicator: Store<'replicator', D>;
+  /** The aggregation queues (plain and dedup). */
+  readonly aggregator: Store<'aggregator', D>;
+  /** The egress tracking job queue. */
+  readonly egressTracker: Store<'egress_tracker', D>;
   /** The four stores in registry order. */
   readonly stores: readonly Store[];
+  /** Stops the queues' wake-ups and closes every connection. */
   close(): Promise<void>;
 }
+
+/**
+ * What `openDatabases` returns: discriminated by `backend`, so after `if (dbs.backend === 'sqlite')` each store's
+ * `db` is a `BetterSQLite3Database` of its schema, and otherwise a `PostgresJsDatabase`.
+ */
+export type Databases = DatabasesOn<'sqlite'> | DatabasesOn<'postgres'>;
 
 export interface OpenOptions {
   /** Where queue operations read "now"; default the system clock. Tests pass a ManualClock. */
@@ -55,6 +77,7 @@ export interface OpenOptions {
   readonly migrationLockWaitMs?: number;
 }
 
+/** Opens an installation: checks the recorded backend, opens every store, migrates it, then records the backend. */
 export async function openDatabases(config: Config, options: OpenOptions = {}): Promise<Databases> {
   const lockWaitMs = migrationLockWaitMs(options);
   const backend = config.database.type;
@@ -129,5 +152,5 @@ function assemble(config: Config, connections: StoreConnection[], resources: Rel
     egressTracker: byName('egress_tracker'),
     stores,
     close: () => resources.release(),
-  };
+  } as Databases;
 }

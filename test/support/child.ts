@@ -53,10 +53,10 @@ export function spawnFixture(fixture: string, config: Config, ...args: string[])
   };
 }
 
-/** Runs the CLI as a user would, through the package's bin. */
+/** Runs the CLI's TypeScript source under tsx (the packaged bin, which runs dist/, is covered by test/package/). */
 export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/piri-db.js', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
