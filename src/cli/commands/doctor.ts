@@ -1,14 +1,12 @@
 import { type DoctorReport, runDoctor } from '../../operations/doctor.ts';
-import type { Command } from '../command.ts';
+import type { CommandResult, FlagValues } from '../command.ts';
 import { configFromFlags } from '../config-flags.ts';
 
-export const doctorCommand: Command = {
-  usage: 'doctor [--json]    check integrity, migrations, triggers, table shapes, queues, WAL size (read-only); exit 1 if any check fails',
-  async run(flags) {
-    const report = await runDoctor(configFromFlags(flags));
-    return { output: flags.json ? JSON.stringify(report, null, 2) : describe(report), exitCode: report.ok ? 0 : 1 };
-  },
-};
+/** Read-only checks; exit 1 if any fails. */
+export async function run(flags: FlagValues): Promise<CommandResult> {
+  const report = await runDoctor(configFromFlags(flags));
+  return { output: flags.json ? JSON.stringify(report, null, 2) : describe(report), exitCode: report.ok ? 0 : 1 };
+}
 
 function describe(report: DoctorReport): string {
   const storeWidth = Math.max(...report.checks.map((c) => (c.store ?? '-').length));
