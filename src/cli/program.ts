@@ -3,7 +3,7 @@
  * it runs, so `--version`, `help` and a mistyped command load nothing of drizzle or the database drivers.
  */
 import { Command } from 'commander';
-import type { CommandResult, FlagValues } from './command.ts';
+import { type CommandResult, type FlagValues, UsageError } from './command.ts';
 import type { QueueSubcommand } from './commands/queue.ts';
 import { addConfigFlags } from './config-flags.ts';
 
@@ -83,8 +83,8 @@ function queueCommands(
   command: (parent: Command, name: string, summary: string, example: string) => Command,
   action: (load: () => Promise<{ run: Run }>) => (this: Command) => Promise<void>,
 ): void {
-  const queue = program.command('queue').description('queue statistics and dead letters');
-  const dead = queue.command('dead').description('list, requeue or purge dead letters');
+  const queue = parent(program, 'queue', 'queue statistics and dead letters', 'stats, dead list, dead requeue, dead purge');
+  const dead = parent(queue, 'dead', 'list, requeue or purge dead letters', 'list, requeue, purge');
   const select = (c: Command) =>
     c.option('--store <store>', 'only this store').option('--queue <queue>', 'only this queue');
   const filter = (c: Command) =>
@@ -108,6 +108,24 @@ function queueCommands(
   filter(command(dead, 'purge', 'delete dead letters for good; needs a filter or --all (writes: on SQLite, stop piri first)', 'piri-db queue dead purge --older-than 720h'))
     .option('--all', 'every dead letter of the selected queues')
     .action(run('dead purge'));
+}
+
+/**
+ * A command that only groups subcommands. Called without a known one, it says which exist in one line (exit 2)
+ * rather than commander's help on stderr; any flags given with it are beside the point then.
+ */
+function parent(of: Command, name: string, summary: string, subcommands: string): Command {
+  const path = of.parent ? `${of.name()} ${name}` : name;
+  return of
+    .command(name)
+    .description(summary)
+    .argument('[subcommand]')
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action((sub?: string) => {
+      if (sub === undefined || sub.startsWith('-')) throw new UsageError(`${path} needs a subcommand: ${subcommands}`);
+      throw new UsageError(`unknown ${path} subcommand ${JSON.stringify(sub)} (${subcommands})`);
+    });
 }
 
 /** {dataDir: 'x'} -> {'data-dir': 'x'}: the commands name flags as the user typed them. */
