@@ -1,9 +1,10 @@
 /**
  * The CLI's configuration flags, named after Piri's (`--data-dir`, `--db-type`, `--db-postgres-url`, ...),
- * layered over the same sources as the library: defaults, TOML file, PIRI_* environment.
+ * layered over the same sources as the library: defaults, TOML file, PIRI_* environment. Declarations only:
+ * load-config.ts reads them, so help and --version load nothing of the config loader.
  */
 import type { Command } from 'commander';
-import { type Config, type ConfigKey, type ExplicitSourceNames, loadConfigWithSources } from '../config/load.ts';
+import type { ConfigKey } from '../config/load.ts';
 
 /**
  * Every command's data dir when no flag, file or variable names one, so `pnpm start` and `piri-db status` look
@@ -12,7 +13,7 @@ import { type Config, type ConfigKey, type ExplicitSourceNames, loadConfigWithSo
 export const CLI_DATA_DIR = './data';
 
 /** Flag name (without the prefix) -> the key it sets. */
-const KEYS = {
+export const FLAG_KEYS = {
   'data-dir': 'repo.data_dir',
   'db-type': 'repo.database.type',
   'db-postgres-url': 'repo.database.postgres.url',
@@ -21,7 +22,7 @@ const KEYS = {
   'db-postgres-conn-max-lifetime': 'repo.database.postgres.conn_max_lifetime',
 } as const satisfies Record<string, ConfigKey>;
 
-type FlagName = keyof typeof KEYS;
+export type FlagName = keyof typeof FLAG_KEYS;
 export type ConfigFlags = { config?: string } & { [name: string]: string | boolean | undefined };
 
 const HELP: Record<FlagName, [string, string]> = {
@@ -39,46 +40,4 @@ export function addConfigFlags(command: Command, prefix = ''): Command {
   else command.option('--config <file>', "the source's TOML config file (env PIRI_CONFIG)");
   for (const [name, [arg, help]] of Object.entries(HELP)) command.option(`--${prefix}${name} ${arg}`, help);
   return command;
-}
-
-/**
- * The configuration the flags (with `prefix`) select, over file and environment (`env`, default process.env);
- * errors name the flags.
- */
-export function configFromFlags(flags: ConfigFlags, prefix = '', env?: Record<string, string | undefined>): Config {
-  return configWithSources(flags, prefix, env).config;
-}
-
-/** configFromFlags, and where each key's value came from (`piri-db config`). */
-export function configWithSources(
-  flags: ConfigFlags,
-  prefix = '',
-  env?: Record<string, string | undefined>,
-): { config: Config; sources: Record<ConfigKey, string> } {
-  const flag = (name: FlagName) => {
-    const value = flags[`${prefix}${name}`];
-    return typeof value === 'string' ? value : undefined;
-  };
-  const names = Object.fromEntries([
-    ['config', 'flag --config'],
-    ...Object.entries(KEYS).map(([name, key]) => [key, `flag --${prefix}${name}`]),
-  ]) as ExplicitSourceNames;
-  return loadConfigWithSources(
-    {
-      configFile: typeof flags.config === 'string' ? flags.config : undefined,
-      env,
-      dataDir: flag('data-dir'),
-      defaults: { dataDir: CLI_DATA_DIR, from: 'default of the piri-db CLI' },
-      database: {
-        type: flag('db-type'),
-        postgres: {
-          url: flag('db-postgres-url'),
-          maxOpenConns: flag('db-postgres-max-open-conns'),
-          maxIdleConns: flag('db-postgres-max-idle-conns'),
-          connMaxLifetime: flag('db-postgres-conn-max-lifetime'),
-        },
-      },
-    },
-    names,
-  );
 }

@@ -1,6 +1,6 @@
 import { type BackupReport, backupInstallation } from '../../operations/backup.ts';
 import { type CommandResult, type FlagValues, requiredString, UsageError, withProgress } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import { configFromFlags } from '../load-config.ts';
 import { progressDisplay } from '../progress.ts';
 
 const METHODS = ['auto', 'pg_dump', 'logical'] as const;

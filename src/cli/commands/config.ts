@@ -2,7 +2,7 @@ import type { ConfigKey } from '../../config/load.ts';
 import { redactUrl } from '../../config/redact.ts';
 import { formatDuration } from '../../config/duration.ts';
 import type { CommandResult, FlagValues } from '../command.ts';
-import { configWithSources } from '../config-flags.ts';
+import { configWithSources } from '../load-config.ts';
 
 /** The effective configuration, key by key, with the source that set each value; the URL's password masked. */
 export async function run(flags: FlagValues): Promise<CommandResult> {

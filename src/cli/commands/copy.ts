@@ -1,7 +1,7 @@
 import type { Config } from '../../config/load.ts';
 import { type CopyReport, copyInstallation } from '../../operations/copy.ts';
 import { type CommandResult, type FlagValues, positiveInteger, UsageError, withProgress } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import { configFromFlags } from '../load-config.ts';
 import { progressDisplay } from '../progress.ts';
 
 /**

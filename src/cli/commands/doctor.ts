@@ -2,7 +2,7 @@ import { redactSecrets, urlSecrets } from '../../config/redact.ts';
 import { ConfigError } from '../../errors.ts';
 import { type DoctorReport, runDoctor } from '../../operations/doctor.ts';
 import type { CommandResult, FlagValues } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import { configFromFlags } from '../load-config.ts';
 
 /** Read-only checks; exit 1 if any fails. */
 export async function run(flags: FlagValues): Promise<CommandResult> {

@@ -1,7 +1,7 @@
 import { openDatabases } from '../../stores/open.ts';
 import { installationStatus } from '../../stores/status.ts';
 import type { CommandResult, FlagValues } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import { configFromFlags } from '../load-config.ts';
 
 /** Opens the installation (which migrates every store) and says what is now applied. */
 export async function run(flags: FlagValues): Promise<CommandResult> {

@@ -11,7 +11,7 @@ import {
 } from '../../operations/queues.ts';
 import type { DeadLetterFilter } from '../../queue/types.ts';
 import { type CommandResult, type FlagValues, positiveInteger, UsageError } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import { configFromFlags } from '../load-config.ts';
 
 /**
  * `queue stats` and `queue dead list|requeue|purge`: the registry's queues, every one by default, narrowed with

@@ -1,6 +1,6 @@
 import { type RestoreReport, restoreInstallation } from '../../operations/restore.ts';
 import { type CommandResult, type FlagValues, requiredString, withProgress } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import { configFromFlags } from '../load-config.ts';
 import { progressDisplay } from '../progress.ts';
 
 /** Puts a backup back into an empty installation of the same backend, verifies it and records it. */

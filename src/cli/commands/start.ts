@@ -1,7 +1,7 @@
 import { openDatabases } from '../../stores/open.ts';
 import { installationStatus } from '../../stores/status.ts';
 import type { CommandResult, FlagValues } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import { configFromFlags } from '../load-config.ts';
 import { formatStatus } from '../format-status.ts';
 
 /** The main job of `pnpm start`: boot the four stores (migrating them), then show what they hold. */

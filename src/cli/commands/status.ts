@@ -1,6 +1,6 @@
 import { installationStatus } from '../../stores/status.ts';
 import type { CommandResult, FlagValues } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import { configFromFlags } from '../load-config.ts';
 import { formatStatus } from '../format-status.ts';
 
 /** Backend, and per store: location, migrations, tables and row counts. Read-only: creates nothing. */
