@@ -4,7 +4,7 @@
  */
 import type { Sql } from 'postgres';
 import { planSqlite } from '../backend/sqlite/migrate.ts';
-import { openSqliteStoreReadOnly, sqliteStoreFile } from '../backend/sqlite/open.ts';
+import { openSqliteFileReadOnly, sqliteStoreFile } from '../backend/sqlite/file.ts';
 import { shippedMigrations, type MigrationPlan } from '../backend/migrations.ts';
 import type { Config } from '../config/load.ts';
 import { redactUrl } from '../config/redact.ts';
@@ -59,7 +59,7 @@ export async function installationStatus(config: Config): Promise<InstallationSt
 function sqliteStatus(dataDir: string): StoreStatus[] {
   return STORES.map((store) => {
     const location = sqliteStoreFile(dataDir, store);
-    const conn = openSqliteStoreReadOnly(dataDir, store);
+    const conn = openSqliteFileReadOnly(dataDir, store);
     if (!conn) return notCreated(store.name, location, shippedMigrations('sqlite', store).map((m) => m.tag));
     try {
       const names = conn.client

@@ -7,10 +7,11 @@
  */
 import { assertTriggers, migrationFailed, planMigrations, type AppliedMigration, type MigrationPlan } from '../migrations.ts';
 import type { SqliteStoreConnection } from '../types.ts';
+import type { SqliteStoreFile } from './file.ts';
 
 const JOURNAL = '__drizzle_migrations';
 
-export function readSqliteJournal(conn: SqliteStoreConnection): AppliedMigration[] {
+export function readSqliteJournal(conn: SqliteStoreFile): AppliedMigration[] {
   const exists = conn.client.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(JOURNAL);
   if (!exists) return [];
   return conn.client
@@ -19,7 +20,7 @@ export function readSqliteJournal(conn: SqliteStoreConnection): AppliedMigration
 }
 
 /** Reads the plan without changing anything; throws when the file was written by a newer build. */
-export function planSqlite(conn: SqliteStoreConnection): MigrationPlan {
+export function planSqlite(conn: SqliteStoreFile): MigrationPlan {
   return planMigrations('sqlite', conn.store, readSqliteJournal(conn));
 }
 
