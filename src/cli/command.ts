@@ -1,25 +1,12 @@
-/** The shape of a CLI command: its own flags (beside the configuration flags) and what it prints. */
-import type { ParseArgsConfig } from 'node:util';
+/** What a command prints, and the flags it was given (kebab-case, as typed: `flags['data-dir']`). */
 import type { ConfigFlags } from './config-flags.ts';
 
-export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
-export type FlagValues = ConfigFlags & Record<string, string | boolean | undefined>;
+export type FlagValues = ConfigFlags;
 
 export interface CommandResult {
   readonly output: string;
   /** Default 0. */
   readonly exitCode?: number;
-}
-
-export interface Command {
-  /** One or two lines for the usage text. */
-  readonly usage: string;
-  /** Flags only this command takes. */
-  readonly flags?: FlagSpec;
-  /** Takes words after its name (subcommands, e.g. `queue dead list`); otherwise any is a usage error. */
-  readonly subcommands?: boolean;
-  /** `args`: the words after the command's name (always empty unless `subcommands`). */
-  run(flags: FlagValues, args: readonly string[]): Promise<CommandResult>;
 }
 
 /** A mistake in how the command was called: exit 2, one line naming the flag. */

@@ -1,50 +1,43 @@
 /**
  * The CLI's configuration flags, named after Piri's (`--data-dir`, `--db-type`, `--db-postgres-url`, ...),
- * layered over the same sources as the library: defaults, TOML file, PIRI_* environment.
+ * layered over the same sources as the library: defaults, TOML file, PIRI_* environment. Declarations only:
+ * load-config.ts reads them, so help and --version load nothing of the config loader.
  */
-import type { ParseArgsConfig } from 'node:util';
-import { type Config, type ExplicitSourceNames, loadConfigNaming } from '../config/load.ts';
+import type { Command } from 'commander';
+import type { ConfigKey } from '../config/load.ts';
 
-export const CONFIG_FLAGS = {
-  config: { type: 'string' },
-  'data-dir': { type: 'string' },
-  'db-type': { type: 'string' },
-  'db-postgres-url': { type: 'string' },
-  'db-postgres-max-open-conns': { type: 'string' },
-  'db-postgres-max-idle-conns': { type: 'string' },
-  'db-postgres-conn-max-lifetime': { type: 'string' },
-} as const satisfies NonNullable<ParseArgsConfig['options']>;
+/**
+ * Every command's data dir when no flag, file or variable names one, so `pnpm start` and `piri-db status` look
+ * at the same place. Relative to the working directory; the library's own default (~/.storacha) is Piri's.
+ */
+export const CLI_DATA_DIR = './data';
 
-export type ConfigFlags = { [K in keyof typeof CONFIG_FLAGS]?: string };
+/** Flag name (without the prefix) -> the key it sets. */
+export const FLAG_KEYS = {
+  'data-dir': 'repo.data_dir',
+  'db-type': 'repo.database.type',
+  'db-postgres-url': 'repo.database.postgres.url',
+  'db-postgres-max-open-conns': 'repo.database.postgres.max_open_conns',
+  'db-postgres-max-idle-conns': 'repo.database.postgres.max_idle_conns',
+  'db-postgres-conn-max-lifetime': 'repo.database.postgres.conn_max_lifetime',
+} as const satisfies Record<string, ConfigKey>;
 
-/** A configuration error names the flag the user typed, not the library option it became. */
-const FLAG_NAMES: ExplicitSourceNames = {
-  config: 'flag --config',
-  'repo.data_dir': 'flag --data-dir',
-  'repo.database.type': 'flag --db-type',
-  'repo.database.postgres.url': 'flag --db-postgres-url',
-  'repo.database.postgres.max_open_conns': 'flag --db-postgres-max-open-conns',
-  'repo.database.postgres.max_idle_conns': 'flag --db-postgres-max-idle-conns',
-  'repo.database.postgres.conn_max_lifetime': 'flag --db-postgres-conn-max-lifetime',
+export type FlagName = keyof typeof FLAG_KEYS;
+export type ConfigFlags = { config?: string } & { [name: string]: string | boolean | undefined };
+
+const HELP: Record<FlagName, [string, string]> = {
+  'data-dir': ['<dir>', `where the stores live (default ${CLI_DATA_DIR}; env PIRI_REPO_DATA_DIR)`],
+  'db-type': ['<type>', 'sqlite or postgres (env PIRI_REPO_DATABASE_TYPE)'],
+  'db-postgres-url': ['<url>', 'postgres://user:password@host/db (env PIRI_REPO_DATABASE_POSTGRES_URL)'],
+  'db-postgres-max-open-conns': ['<n>', 'pool size (env PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS)'],
+  'db-postgres-max-idle-conns': ['<n>', 'idle connections kept (env PIRI_REPO_DATABASE_POSTGRES_MAX_IDLE_CONNS)'],
+  'db-postgres-conn-max-lifetime': ['<duration>', 'e.g. 30m (env PIRI_REPO_DATABASE_POSTGRES_CONN_MAX_LIFETIME)'],
 };
 
-/** `fallbackDataDir` sits below every other source: `pnpm start` keeps its data under ./data unless told. */
-export function configFromFlags(flags: ConfigFlags, fallbackDataDir?: string): Config {
-  return loadConfigNaming(
-    {
-      configFile: flags.config,
-      dataDir: flags['data-dir'],
-      defaults: fallbackDataDir ? { dataDir: fallbackDataDir } : undefined,
-      database: {
-        type: flags['db-type'],
-        postgres: {
-          url: flags['db-postgres-url'],
-          maxOpenConns: flags['db-postgres-max-open-conns'],
-          maxIdleConns: flags['db-postgres-max-idle-conns'],
-          connMaxLifetime: flags['db-postgres-conn-max-lifetime'],
-        },
-      },
-    },
-    FLAG_NAMES,
-  );
+/** Adds --config and the database flags to a command; `prefix` (copy's "from-") names another installation. */
+export function addConfigFlags(command: Command, prefix = ''): Command {
+  if (prefix === '') command.option('--config <file>', "piri's TOML config file (env PIRI_CONFIG)");
+  else command.option('--config <file>', "the source's TOML config file (env PIRI_CONFIG)");
+  for (const [name, [arg, help]] of Object.entries(HELP)) command.option(`--${prefix}${name} ${arg}`, help);
+  return command;
 }

@@ -3,84 +3,46 @@
  * failure is one line on stderr and a non-zero exit (2 for usage and configuration errors, 1 for the rest).
  * Passwords never reach either stream.
  */
-import { parseArgs } from 'node:util';
-import { redactSecrets, urlSecrets } from '../config/redact.ts';
-import { ConfigError } from '../errors.ts';
-import { type Command, type CommandResult, type FlagSpec, type FlagValues, UsageError } from './command.ts';
-import { backupCommand } from './commands/backup.ts';
-import { copyCommand } from './commands/copy.ts';
-import { doctorCommand } from './commands/doctor.ts';
-import { migrateCommand } from './commands/migrate.ts';
-import { queueCommand } from './commands/queue.ts';
-import { restoreCommand } from './commands/restore.ts';
-import { startCommand } from './commands/start.ts';
-import { statusCommand } from './commands/status.ts';
-import { CONFIG_FLAGS, configFromFlags } from './config-flags.ts';
+import { PACKAGE_JSON } from '../package-root.ts';
 
-const COMMANDS: Record<string, Command> = {
-  start: {
-    usage: 'start              boot the four stores (migrating them) and print their status',
-    run: async (flags) => ({ output: await startCommand(configFromFlags(flags, './data')) }),
-  },
-  migrate: {
-    usage: 'migrate            apply pending migrations of every store',
-    run: async (flags) => ({ output: await migrateCommand(configFromFlags(flags)) }),
-  },
-  status: {
-    usage: 'status [--json]    backend, and per store: location, migrations, tables and row counts (read-only)',
-    run: async (flags) => ({ output: await statusCommand(configFromFlags(flags), flags.json === true) }),
-  },
-  doctor: doctorCommand,
-  backup: backupCommand,
-  restore: restoreCommand,
-  copy: copyCommand,
-  queue: queueCommand,
-};
+const args = process.argv.slice(2);
+// Scripts ask for the version most, and loading commander alone costs a third of node's own start: answered
+// before it loads (commander answers `--version` too, for help and for the flag among others).
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) process.stdout.write(`${PACKAGE_JSON.version}\n`);
+else await runProgram();
 
-const COMMON_FLAGS = { ...CONFIG_FLAGS, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } as const;
-
-const USAGE = `usage: piri-db <command> [flags]
-
-commands:
-${Object.values(COMMANDS)
-  .map((c) => `  ${c.usage}`)
-  .join('\n')}
-
-configuration flags (override piri's TOML file and PIRI_* environment variables):
-  --config FILE  --data-dir DIR  --db-type sqlite|postgres  --db-postgres-url URL
-  --db-postgres-max-open-conns N  --db-postgres-max-idle-conns N  --db-postgres-conn-max-lifetime DURATION
-  (copy: the configuration is the source; --data-dir is the target's data dir, --from-data-dir the source's)
-
-docs/operations.md: backups, moving between backends, reading doctor's output, dead letters.`;
-
-async function run(argv: string[]): Promise<CommandResult> {
-  const options: FlagSpec = Object.assign({}, COMMON_FLAGS, ...Object.values(COMMANDS).map((c) => c.flags ?? {}));
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options });
-  const [name, ...rest] = positionals;
-  if (values.help || !name) return { output: USAGE };
-  const command = COMMANDS[name];
-  if (!command) throw new UsageError(`unknown command ${JSON.stringify(name)} (try --help)`);
-  if (rest.length > 0 && !command.subcommands) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
-  for (const flag of Object.keys(values)) {
-    if (!(flag in COMMON_FLAGS) && !(flag in (command.flags ?? {}))) {
-      throw new UsageError(`--${flag} does not apply to ${name} (try --help)`);
+async function runProgram(): Promise<void> {
+  const [{ CommanderError }, { redactSecrets, urlSecrets }, { ConfigError }, { UsageError }, { buildProgram }] = await Promise.all([
+    import('commander'),
+    import('../config/redact.ts'),
+    import('../errors.ts'),
+    import('./command.ts'),
+    import('./program.ts'),
+  ]);
+  const program = buildProgram(PACKAGE_JSON.version, (result) => {
+    process.stdout.write(`${result.output}\n`);
+    process.exitCode = result.exitCode ?? 0;
+  });
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    // --version, --help and `help [command]` end here too, with commander's exit code 0.
+    if (error instanceof CommanderError && error.exitCode === 0) {
+      process.exitCode = 0;
+    } else {
+      // commander's messages ("error: unknown option '--x'\n(Did you mean --y?)") become one line like ours.
+      const message = error instanceof CommanderError ? error.message.replace(/^error: /, '').replace(/\n+/g, ' ') : errorText(error);
+      // A safety net: messages are redacted where they are made, but a URL may also arrive through the argv.
+      const secrets = process.argv.flatMap((arg) => (arg.includes('://') ? urlSecrets(arg) : []));
+      // `piri-db help <unknown>` has already printed the help, on stderr: nothing to add.
+      if (!(error instanceof CommanderError && error.code === 'commander.help')) {
+        process.stderr.write(`piri-db: ${redactSecrets(message, secrets)}\n`);
+      }
+      process.exitCode = error instanceof CommanderError || error instanceof UsageError || error instanceof ConfigError ? 2 : 1;
     }
   }
-  return command.run(values as FlagValues, rest);
 }
 
-try {
-  const result = await run(process.argv.slice(2));
-  process.stdout.write(`${result.output}\n`);
-  process.exitCode = result.exitCode ?? 0;
-} catch (error) {
-  const message = error instanceof Error ? error.message : String(error);
-  // A safety net: messages are redacted where they are made, but a URL may also arrive through the argv.
-  const secrets = process.argv.flatMap((arg) => (arg.includes('://') ? urlSecrets(arg) : []));
-  process.stderr.write(`piri-db: ${redactSecrets(message.split('\n')[0] ?? '', secrets)}\n`);
-  process.exitCode = error instanceof UsageError || error instanceof ConfigError || isParseArgsError(error) ? 2 : 1;
-}
-
-function isParseArgsError(error: unknown): boolean {
-  return typeof (error as { code?: unknown }).code === 'string' && (error as { code: string }).code.startsWith('ERR_PARSE_ARGS');
+function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
 }

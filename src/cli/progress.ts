@@ -1,7 +1,9 @@
 /**
- * Progress of long commands, on stderr so stdout stays the result: a redrawn bar when stderr is a terminal,
+ * Progress of long commands, on stderr so stdout stays the result: cli-progress's bar when stderr is a terminal,
  * otherwise plain lines (a step begins, every tenth of a big table, a table done), which logs keep readably.
+ * Both show the rate and the time left of the current step, counted from when that step began.
  */
+import { Presets, SingleBar } from 'cli-progress';
 import type { Progress, ProgressListener } from '../operations/progress.ts';
 
 export interface ProgressDisplay {
@@ -10,42 +12,72 @@ export interface ProgressDisplay {
   end(): void;
 }
 
-export function progressDisplay(command: string, stream: NodeJS.WriteStream = process.stderr): ProgressDisplay {
-  return stream.isTTY ? bar(command, stream) : lines(command, stream);
+export function progressDisplay(command: string, stream: NodeJS.WriteStream = process.stderr, now = () => performance.now()): ProgressDisplay {
+  return stream.isTTY ? bar(command, stream, now) : lines(command, stream, now);
 }
 
-function bar(command: string, stream: NodeJS.WriteStream): ProgressDisplay {
-  let shown = false;
-  const clear = () => {
-    if (shown) stream.write('\r\x1b[2K');
-    shown = false;
+type RowsEvent = Extract<Progress, { kind: 'rows' }>;
+
+/** Rows per second since the step began, and the time left at that rate: "1200 rows/s, ETA 42s". */
+function speed(now: () => number) {
+  let started = now();
+  return {
+    restart: () => (started = now()),
+    describe(event: RowsEvent): string {
+      const seconds = (now() - started) / 1000;
+      if (seconds <= 0 || event.overallDone === 0) return 'rate -, ETA -';
+      const rate = event.overallDone / seconds;
+      const left = Math.max(0, event.overallTotal - event.overallDone) / rate;
+      return `${Math.round(rate)} rows/s, ETA ${formatSeconds(left)}`;
+    },
+  };
+}
+
+function formatSeconds(seconds: number): string {
+  const s = Math.ceil(seconds);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/** cli-progress's bar, one per step: a step's line is written between two bars, never over one. */
+function bar(command: string, stream: NodeJS.WriteStream, now: () => number): ProgressDisplay {
+  const timing = speed(now);
+  let progress: SingleBar | undefined;
+  const stop = () => {
+    progress?.stop();
+    progress = undefined;
   };
   return {
     listener(event: Progress) {
-      clear();
       if (event.kind === 'step') {
+        stop();
+        timing.restart();
         stream.write(`${command}: ${event.message}\n`);
         return;
       }
-      const width = 30;
-      const fraction = event.overallTotal === 0 ? 1 : event.overallDone / event.overallTotal;
-      const filled = Math.round(fraction * width);
-      const line =
-        `[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ` +
-        `${event.store}.${event.table} ${event.done}/${event.total}`;
-      stream.write(line.slice(0, Math.max(20, (stream.columns ?? 80) - 1)));
-      shown = true;
+      const payload = { speed: timing.describe(event), table: `${event.store}.${event.table} ${event.done}/${event.total}` };
+      if (progress) {
+        progress.update(event.overallDone, payload);
+        return;
+      }
+      progress = new SingleBar(
+        { stream, format: '[{bar}] {percentage}% {speed}  {table}', barsize: 30, clearOnComplete: true, hideCursor: true, linewrap: false },
+        Presets.legacy,
+      );
+      progress.start(event.overallTotal, event.overallDone, payload);
     },
-    end: clear,
+    end: stop,
   };
 }
 
-function lines(command: string, stream: NodeJS.WriteStream): ProgressDisplay {
+function lines(command: string, stream: NodeJS.WriteStream, now: () => number): ProgressDisplay {
+  const timing = speed(now);
   let lastTenth = -1;
   let table = '';
   return {
     listener(event: Progress) {
       if (event.kind === 'step') {
+        timing.restart();
+        table = '';
         stream.write(`${command}: ${event.message}\n`);
         return;
       }
@@ -59,7 +91,7 @@ function lines(command: string, stream: NodeJS.WriteStream): ProgressDisplay {
       if (event.done === event.total || tenth > lastTenth) {
         lastTenth = tenth;
         const overall = event.overallTotal === 0 ? 100 : Math.floor((event.overallDone / event.overallTotal) * 100);
-        stream.write(`${command}: ${name} ${event.done}/${event.total} rows (${overall}% of all rows)\n`);
+        stream.write(`${command}: ${name} ${event.done}/${event.total} rows (${overall}% of all rows, ${timing.describe(event)})\n`);
       }
     },
     end() {},

@@ -9,7 +9,7 @@ import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from '../errors.ts';
 import { type Config, type ConfigKey, type RawConfig, validateConfig } from './validate.ts';
 
-export type { Config, DatabaseConfig, PostgresConfig } from './validate.ts';
+export type { Config, ConfigKey, DatabaseConfig, PostgresConfig } from './validate.ts';
 
 export interface LoadConfigOptions {
   dataDir?: string;
@@ -28,7 +28,7 @@ export interface LoadConfigOptions {
     };
   };
   /** Below every other source but the built-in defaults, e.g. the CLI's ./data. */
-  defaults?: { dataDir?: string };
+  defaults?: { dataDir?: string; /** How messages name this source; default "option defaults.dataDir". */ from?: string };
 }
 
 /** Every key, with its environment variables, first one winning: viper's PIRI_ + key, plus Piri's legacy name. */
@@ -62,17 +62,27 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
 
 /** loadConfig, with the explicit values' sources named as given: the CLI names its flags. */
 export function loadConfigNaming(options: LoadConfigOptions, names: ExplicitSourceNames): Config {
+  return loadConfigWithSources(options, names).config;
+}
+
+/** loadConfigNaming, plus where each key's value came from ("default" when no source set it): the CLI's `config`. */
+export function loadConfigWithSources(
+  options: LoadConfigOptions,
+  names: ExplicitSourceNames,
+): { config: Config; sources: Record<ConfigKey, string> } {
   const env = options.env ?? process.env;
   const fileFrom = options.configFile === undefined ? 'environment variable PIRI_CONFIG' : names.config;
   const fileName = options.configFile ?? env.PIRI_CONFIG;
   const configFile = fileName ? resolve(fileName) : undefined;
   const raw: RawConfig = {
-    ...given([['repo.data_dir', options.defaults?.dataDir, 'option defaults.dataDir']]),
+    ...given([['repo.data_dir', options.defaults?.dataDir, options.defaults?.from ?? 'option defaults.dataDir']]),
     ...(configFile === undefined ? {} : fromFile(configFile, fileFrom)),
     ...fromEnv(env),
     ...fromOptions(options, names),
   };
-  return validateConfig(raw, configFile);
+  const config = validateConfig(raw, configFile);
+  const sources = Object.fromEntries(KEYS.map((key) => [key, raw[key]?.from ?? 'default'])) as Record<ConfigKey, string>;
+  return { config, sources };
 }
 
 function fromOptions({ dataDir, database }: LoadConfigOptions, names: ExplicitSourceNames): RawConfig {

@@ -199,9 +199,14 @@ export async function verify(
   progress({ kind: 'step', message: `verifying ${tables.length} tables in ${target.location}` });
   const reports: TableReport[] = [];
   const mismatches: string[] = [];
+  // Reading back every row takes about as long as copying it: the CLI shows how far along it is.
+  const overallTotal = [...expected.values()].reduce((sum, digest) => sum + digest.rows, 0);
+  let overallDone = 0;
   for (const table of tables) {
     const want = expected.get(tableKey(table));
     const got = await target.digest(table);
+    overallDone += got.rows;
+    progress({ kind: 'rows', store: table.store, table: table.name, done: got.rows, total: got.rows, overallDone, overallTotal });
     if (!want || want.rows !== got.rows || want.checksum !== got.checksum) {
       mismatches.push(
         want && want.rows !== got.rows

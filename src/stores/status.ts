@@ -2,11 +2,9 @@
  * What an installation holds, read without changing anything: safe beside a running instance (SQLite files
  * are opened read-only, nothing is created, no lock is taken) and on a database nobody has set up yet.
  */
-import { planPostgres } from '../backend/postgres/migrate.ts';
-import { openPostgresPool } from '../backend/postgres/open.ts';
-import { connectionFailed } from '../backend/postgres/errors.ts';
+import type { Sql } from 'postgres';
 import { planSqlite, SQLITE_JOURNAL } from '../backend/sqlite/migrate.ts';
-import { openSqliteStoreReadOnly, sqliteStoreFile } from '../backend/sqlite/open.ts';
+import { openSqliteFileReadOnly, sqliteStoreFile } from '../backend/sqlite/file.ts';
 import { shippedMigrations, type MigrationPlan } from '../backend/migrations.ts';
 import type { Config } from '../config/load.ts';
 import { redactUrl } from '../config/redact.ts';
@@ -43,6 +41,11 @@ export async function installationStatus(config: Config): Promise<InstallationSt
   const base = { dataDir: config.dataDir, recorded: recordedBackend(config.dataDir) };
   if (config.database.type === 'sqlite') return { ...base, backend: 'sqlite', stores: sqliteStatus(config.dataDir) };
   const pg = config.database.postgres;
+  // Loaded only here: status of a SQLite installation (`piri-db status`) starts without postgres-js.
+  const [{ openPostgresPool }, { connectionFailed }] = await Promise.all([
+    import('../backend/postgres/open.ts'),
+    import('../backend/postgres/errors.ts'),
+  ]);
   const pool = openPostgresPool({ ...pg, maxOpenConns: 1 });
   try {
     return { ...base, backend: 'postgres', postgresUrl: redactUrl(pg.url), stores: await postgresStatus(pool) };
@@ -56,7 +59,7 @@ export async function installationStatus(config: Config): Promise<InstallationSt
 function sqliteStatus(dataDir: string): StoreStatus[] {
   return STORES.map((store) => {
     const location = sqliteStoreFile(dataDir, store);
-    const conn = openSqliteStoreReadOnly(dataDir, store);
+    const conn = openSqliteFileReadOnly(dataDir, store);
     if (!conn) return notCreated(store.name, location, shippedMigrations('sqlite', store).map((m) => m.tag));
     try {
       const names = conn.client
@@ -76,7 +79,8 @@ function sqliteStatus(dataDir: string): StoreStatus[] {
   });
 }
 
-async function postgresStatus(sql: ReturnType<typeof openPostgresPool>): Promise<StoreStatus[]> {
+async function postgresStatus(sql: Sql): Promise<StoreStatus[]> {
+  const { planPostgres } = await import('../backend/postgres/migrate.ts');
   const result: StoreStatus[] = [];
   for (const store of STORES) {
     const plan = await planPostgres(sql, store);

@@ -93,7 +93,7 @@ it('a damaged backend marker is one line naming the file, exit 1', async () => {
 
 it('an unknown command or argument is a usage error', async () => {
   expect((await runCli(['frobnicate'])).code).toBe(2);
-  expect((await runCli(['status', 'extra'])).stderr).toMatch(/^piri-db: unexpected argument "extra"\n$/);
+  expect((await runCli(['status', 'extra'])).stderr).toMatch(/^piri-db: too many arguments for 'status'\. Expected 0 arguments but got 1\.\n$/);
 });
 
 it('an unreachable server is one line without the password, exit 1', async () => {

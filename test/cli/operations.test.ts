@@ -84,14 +84,17 @@ describe('piri-db copy', () => {
     await seed(source);
     const dataDir = source.dataDir;
     const url = await createDatabase();
-    const result = await runCli(['copy', '--to', 'postgres', '--postgres-url', url], { PIRI_REPO_DATA_DIR: dataDir });
+    const result = await runCli(['copy', '--to-db-type', 'postgres', '--to-db-postgres-url', url], { PIRI_REPO_DATA_DIR: dataDir });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^copied \d+ row\(s\) .* from sqlite .* to postgres postgres:\/\/piri:\*\*\*@/);
     expect(result.stdout).toContain(`recorded postgres as the backend in ${join(dataDir, 'piri-db.json')} (switched in place from sqlite)`);
     expect(result.stdout).toContain('archive them');
     expect(result.stderr).toMatch(/^copy: copying a snapshot of SQLite in .* \(\d+ tables\)$/m);
-    expect(result.stderr).toMatch(/^copy: scheduler\.task 2\/2 rows \(\d+% of all rows\)$/m);
-    expect(result.stderr).toMatch(/^copy: verifying \d+ tables in /m);
+    expect(result.stderr).toMatch(/^copy: scheduler\.task 2\/2 rows \(\d+% of all rows, (\d+ rows\/s, ETA \d+s|rate -, ETA -)\)$/m);
+    // The verify phase reads every row back: it reports its progress too.
+    const verifying = result.stderr.slice(result.stderr.search(/^copy: verifying \d+ tables in /m));
+    expect(verifying).toMatch(/^copy: verifying \d+ tables in /);
+    expect(verifying).toMatch(/^copy: scheduler\.task 2\/2 rows \(\d+% of all rows, /m);
     expect(result.stderr).not.toContain('\r');
     const password = decodeURIComponent(new URL(url).password);
     expect(result.stdout + result.stderr).not.toContain(password);
@@ -99,7 +102,10 @@ describe('piri-db copy', () => {
     expect(status.recorded).toEqual({ backend: 'postgres', source: 'marker' });
 
     const back = tempDir();
-    const home = await runCli(['copy', '--to', 'sqlite', '--data-dir', back, '--json', '--from-data-dir', dataDir, '--db-type', 'postgres', '--db-postgres-url', url]);
+    const home = await runCli([
+      'copy', '--to-db-type', 'sqlite', '--to-data-dir', back, '--json',
+      '--from-data-dir', dataDir, '--from-db-type', 'postgres', '--from-db-postgres-url', url,
+    ]);
     expect(home.code).toBe(0);
     expect(JSON.parse(home.stdout)).toMatchObject({ inPlace: false, to: { backend: 'sqlite', dataDir: back } });
   });
@@ -107,21 +113,23 @@ describe('piri-db copy', () => {
 
 describe('operator commands refuse bad flags with one line naming the flag (exit 2)', () => {
   const cases: [string[], RegExp][] = [
-    [['copy'], /^piri-db: copy needs --to sqlite or --to postgres$/],
-    [['copy', '--to', 'mysql'], /^piri-db: --to must be sqlite or postgres, got "mysql"$/],
-    [['copy', '--to', 'postgres'], /^piri-db: copy --to postgres needs --postgres-url URL$/],
-    [['copy', '--to', 'sqlite', '--postgres-url', 'postgres://h/db'], /^piri-db: --postgres-url only applies to copy --to postgres$/],
-    [['copy', '--to', 'postgres', '--postgres-url', 'http://u:Hunter2-Very-Secret@h/db'], /^piri-db: invalid --postgres-url: .*the scheme is http:/],
-    [['copy', '--to', 'sqlite', '--batch-size', '0'], /^piri-db: --batch-size must be a positive integer, got "0"$/],
+    [['copy'], /^piri-db: copy needs --to-db-type sqlite or --to-db-type postgres$/],
+    [['copy', '--to-db-type', 'mysql'], /^piri-db: --to-db-type must be sqlite or postgres, got "mysql"$/],
+    [['copy', '--to-db-type', 'postgres'], /^piri-db: copy --to-db-type postgres needs --to-db-postgres-url URL$/],
+    [['copy', '--to-db-type', 'sqlite', '--to-db-postgres-url', 'postgres://h/db'], /^piri-db: --to-db-postgres-url only applies to --to-db-type postgres$/],
+    [['copy', '--to-db-type', 'postgres', '--to-db-postgres-url', 'http://u:Hunter2-Very-Secret@h/db'], /^piri-db: .*from flag --to-db-postgres-url.*the scheme is http:/],
+    [['copy', '--to-db-type', 'sqlite', '--batch-size', '0'], /^piri-db: --batch-size must be a positive integer, got "0"$/],
+    [['copy', '--to-db-type', 'sqlite', '--data-dir', '/tmp/x'], /^piri-db: unknown option '--data-dir' \(Did you mean --to-data-dir\?\)$/],
     [['backup'], /^piri-db: backup needs --out DIR/],
     [['backup', '--out', '/tmp/x', '--method', 'fast'], /^piri-db: --method must be one of auto, pg_dump, logical, got "fast"$/],
     [['restore'], /^piri-db: restore needs --from DIR/],
-    [['doctor', '--out', '/tmp/x'], /^piri-db: --out does not apply to doctor/],
+    [['doctor', '--out', '/tmp/x'], /^piri-db: unknown option '--out'/],
     [['doctor', '--frobnicate'], /^piri-db: .*'--frobnicate'/],
     [['doctor', '--db-type', 'mysql'], /^piri-db: invalid configuration repo\.database\.type/],
   ];
   it.each(cases)('%j', async (args, message) => {
-    const line = oneLine(await runCli([...args, '--data-dir', tempDir()]), 2);
+    // copy names its source with --from-*: --data-dir is not one of its flags.
+    const line = oneLine(await runCli([...args, args[0] === 'copy' ? '--from-data-dir' : '--data-dir', tempDir()]), 2);
     expect(line).toMatch(message);
     expect(line).not.toContain('Hunter2');
   });
@@ -146,10 +154,13 @@ describe('operator commands on an unreachable server: one line, no password, exi
   it('copy to it, and copy from it', async () => {
     const dataDir = tempDir();
     await runCli(['migrate', '--data-dir', dataDir]);
-    const to = oneLine(await runCli(['copy', '--to', 'postgres', '--postgres-url', UNREACHABLE, '--from-data-dir', dataDir]), 1);
+    const to = oneLine(await runCli(['copy', '--to-db-type', 'postgres', '--to-db-postgres-url', UNREACHABLE, '--from-data-dir', dataDir]), 1);
     expect(to).toMatch(/^piri-db: cannot use PostgreSQL at postgres:\/\/piri:\*\*\*@127\.0\.0\.1:1\/piri: /);
     const from = oneLine(
-      await runCli(['copy', '--to', 'sqlite', '--data-dir', tempDir(), '--from-data-dir', tempDir(), '--db-type', 'postgres', '--db-postgres-url', UNREACHABLE]),
+      await runCli([
+        'copy', '--to-db-type', 'sqlite', '--to-data-dir', tempDir(),
+        '--from-data-dir', tempDir(), '--from-db-type', 'postgres', '--from-db-postgres-url', UNREACHABLE,
+      ]),
       1,
     );
     expect(from).toMatch(/^piri-db: cannot use PostgreSQL at postgres:\/\/piri:\*\*\*@127\.0\.0\.1:1\/piri: /);

@@ -28,7 +28,7 @@ const mistake = fc.oneof(
   // A configuration flag with a value its key refuses (checked with the library first).
   { arbitrary: fc.record({ kind: fc.constant('value' as const), flag: fc.constantFrom(...(Object.keys(FLAG_KEYS) as ConfigFlag[])), value: argText(10) }), weight: 4 },
   // A flag no command takes, or a string flag left without its value.
-  { arbitrary: fc.record({ kind: fc.constant('unknown' as const), flag: fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/).filter((f) => !['help', 'json', 'h'].includes(f) && !f.startsWith('db-') && !f.includes('dir') && f !== 'config') }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('unknown' as const), flag: fc.stringMatching(/^[a-z][a-z0-9-]{0,12}$/).filter((f) => !['help', 'json', 'h', 'version'].includes(f) && !f.startsWith('db-') && !f.includes('dir') && f !== 'config') }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('missing value' as const), flag: fc.constantFrom('--db-type', '--data-dir', '--db-postgres-url') }), weight: 1 },
 );
 

@@ -11,12 +11,13 @@
  */
 import { assertTriggers, migrationFailed, planMigrations, shippedMigrations, type AppliedMigration, type MigrationPlan } from '../migrations.ts';
 import type { SqliteStoreConnection } from '../types.ts';
+import type { SqliteStoreFile } from './file.ts';
 
 export const SQLITE_JOURNAL = '__piri_db_migrations';
 const LEGACY_JOURNAL = '__drizzle_migrations';
 
 /** Until the first boot of this build has moved them, piri-db's rows are read where earlier builds wrote them. */
-export function readSqliteJournal(conn: SqliteStoreConnection): AppliedMigration[] {
+export function readSqliteJournal(conn: SqliteStoreFile): AppliedMigration[] {
   if (hasTable(conn, SQLITE_JOURNAL)) {
     return conn.client
       .prepare(`SELECT hash, created_at AS createdAt FROM ${SQLITE_JOURNAL} ORDER BY created_at`)
@@ -30,7 +31,7 @@ export function readSqliteJournal(conn: SqliteStoreConnection): AppliedMigration
  * identifies a migration everywhere else too (planMigrations). Any other row there is an application's (drizzle's
  * migrator in the same file) and is never read or moved.
  */
-function legacyRows(conn: SqliteStoreConnection): AppliedMigration[] {
+function legacyRows(conn: SqliteStoreFile): AppliedMigration[] {
   if (!hasTable(conn, LEGACY_JOURNAL)) return [];
   const shipped = new Set(shippedMigrations('sqlite', conn.store).map((m) => m.createdAt));
   const rows = conn.client
@@ -62,12 +63,12 @@ function ensureJournal(conn: SqliteStoreConnection): void {
     .immediate();
 }
 
-function hasTable(conn: SqliteStoreConnection, name: string): boolean {
+function hasTable(conn: SqliteStoreFile, name: string): boolean {
   return conn.client.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
 
 /** Reads the plan without changing anything; throws when the file was written by a newer build. */
-export function planSqlite(conn: SqliteStoreConnection): MigrationPlan {
+export function planSqlite(conn: SqliteStoreFile): MigrationPlan {
   return planMigrations('sqlite', conn.store, readSqliteJournal(conn));
 }
 

@@ -1,33 +1,28 @@
 import { type BackupReport, backupInstallation } from '../../operations/backup.ts';
-import { type Command, requiredString, UsageError, withProgress } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import { type CommandResult, type FlagValues, requiredString, UsageError, withProgress } from '../command.ts';
+import { configFromFlags } from '../load-config.ts';
 import { progressDisplay } from '../progress.ts';
 
 const METHODS = ['auto', 'pg_dump', 'logical'] as const;
 
-export const backupCommand: Command = {
-  usage:
-    'backup --out DIR [--method auto|pg_dump|logical] [--pg-dump PATH] [--json]\n' +
-    '                     a consistent backup of the four stores, while piri runs, with a verified manifest',
-  flags: { out: { type: 'string' }, method: { type: 'string' }, 'pg-dump': { type: 'string' } },
-  async run(flags) {
-    const out = requiredString(flags, 'out', 'backup', 'DIR (a new or empty directory)');
-    const method = flags.method ?? 'auto';
-    if (!METHODS.includes(method as (typeof METHODS)[number])) {
-      throw new UsageError(`--method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
-    }
-    const config = configFromFlags(flags);
-    const display = progressDisplay('backup');
-    const report = await withProgress(display, () =>
-      backupInstallation(config, out, {
-        method: method as (typeof METHODS)[number],
-        onProgress: display.listener,
-        ...(typeof flags['pg-dump'] === 'string' ? { pgDump: flags['pg-dump'] } : {}),
-      }),
-    );
-    return { output: flags.json ? JSON.stringify(summary(report), null, 2) : describe(report) };
-  },
-};
+/** A consistent backup of the four stores, while piri runs, with a verified manifest. */
+export async function run(flags: FlagValues): Promise<CommandResult> {
+  const out = requiredString(flags, 'out', 'backup', 'DIR (a new or empty directory)');
+  const method = flags.method ?? 'auto';
+  if (!METHODS.includes(method as (typeof METHODS)[number])) {
+    throw new UsageError(`--method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
+  }
+  const config = configFromFlags(flags);
+  const display = progressDisplay('backup');
+  const report = await withProgress(display, () =>
+    backupInstallation(config, out, {
+      method: method as (typeof METHODS)[number],
+      onProgress: display.listener,
+      ...(typeof flags['pg-dump'] === 'string' ? { pgDump: flags['pg-dump'] } : {}),
+    }),
+  );
+  return { output: flags.json ? JSON.stringify(summary(report), null, 2) : describe(report) };
+}
 
 function summary(report: BackupReport) {
   return { dir: report.dir, method: report.manifest.method, methodNote: report.methodNote, manifest: report.manifest };

@@ -1,62 +1,35 @@
 import type { Config } from '../../config/load.ts';
-import { loadConfig } from '../../config/load.ts';
-import { ConfigError } from '../../errors.ts';
 import { type CopyReport, copyInstallation } from '../../operations/copy.ts';
-import { type Command, type FlagValues, positiveInteger, UsageError, withProgress } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import { type CommandResult, type FlagValues, positiveInteger, UsageError, withProgress } from '../command.ts';
+import { configFromFlags } from '../load-config.ts';
 import { progressDisplay } from '../progress.ts';
 
 /**
- * `copy --to sqlite|postgres`: the configuration (file, environment, --db-* flags) names the source; --to,
- * --postgres-url and --data-dir name the target. Without --data-dir the target takes the source's data dir
- * and the copy switches that installation in place.
+ * The source is the installation the --from-* flags (over piri's config file and PIRI_* environment) select;
+ * the target is named by --to-* flags alone, never by the environment, so a copy cannot write where piri's
+ * configuration points by accident. Without --to-data-dir the target takes the source's data dir and the copy
+ * switches that installation in place.
  */
-export const copyCommand: Command = {
-  usage:
-    'copy --to postgres --postgres-url URL | --to sqlite [--data-dir DIR] [--from-data-dir DIR] [--batch-size N] [--json]\n' +
-    '                     copy the whole installation to an empty one on another backend, verify, then record it',
-  flags: {
-    to: { type: 'string' },
-    'postgres-url': { type: 'string' },
-    'from-data-dir': { type: 'string' },
-    'batch-size': { type: 'string' },
-  },
-  async run(flags) {
-    const batchSize = positiveInteger(flags, 'batch-size');
-    const source = configFromFlags({ ...flags, 'data-dir': stringFlag(flags, 'from-data-dir') });
-    const target = targetConfig(flags, source);
-    const display = progressDisplay('copy');
-    const report = await withProgress(display, () =>
-      copyInstallation(source, target, { onProgress: display.listener, ...(batchSize ? { batchSize } : {}) }),
-    );
-    return { output: flags.json ? JSON.stringify(report, null, 2) : describe(report) };
-  },
-};
-
-function targetConfig(flags: FlagValues, source: Config): Config {
-  const to = stringFlag(flags, 'to');
-  if (to === undefined) throw new UsageError('copy needs --to sqlite or --to postgres');
-  if (to !== 'sqlite' && to !== 'postgres') throw new UsageError(`--to must be sqlite or postgres, got ${JSON.stringify(to)}`);
-  const url = stringFlag(flags, 'postgres-url');
-  if (to === 'postgres' && url === undefined) throw new UsageError('copy --to postgres needs --postgres-url URL');
-  if (to === 'sqlite' && url !== undefined) throw new UsageError('--postgres-url only applies to copy --to postgres');
-  try {
-    return loadConfig({
-      env: {},
-      dataDir: flags['data-dir'] ?? source.dataDir,
-      database: { type: to, ...(url === undefined ? {} : { postgres: { url } }) },
-    });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    const flag = error.key === 'repo.data_dir' ? '--data-dir' : '--postgres-url';
-    const problem = error.message.slice(error.message.indexOf(': ') + 2).replace(/ from option [\w.*]+/, '');
-    throw new UsageError(`invalid ${flag}: ${problem}`);
-  }
+export async function run(flags: FlagValues): Promise<CommandResult> {
+  const batchSize = positiveInteger(flags, 'batch-size');
+  const source = configFromFlags(flags, 'from-');
+  const target = targetConfig(flags, source);
+  const display = progressDisplay('copy');
+  const report = await withProgress(display, () =>
+    copyInstallation(source, target, { onProgress: display.listener, ...(batchSize ? { batchSize } : {}) }),
+  );
+  return { output: flags.json ? JSON.stringify(report, null, 2) : describe(report) };
 }
 
-function stringFlag(flags: FlagValues, name: string): string | undefined {
-  const value = flags[name];
-  return typeof value === 'string' ? value : undefined;
+function targetConfig(flags: FlagValues, source: Config): Config {
+  const to = flags['to-db-type'];
+  if (to === undefined) throw new UsageError('copy needs --to-db-type sqlite or --to-db-type postgres');
+  if (to !== 'sqlite' && to !== 'postgres') throw new UsageError(`--to-db-type must be sqlite or postgres, got ${JSON.stringify(to)}`);
+  const url = flags['to-db-postgres-url'];
+  if (to === 'postgres' && url === undefined) throw new UsageError('copy --to-db-type postgres needs --to-db-postgres-url URL');
+  if (to === 'sqlite' && url !== undefined) throw new UsageError('--to-db-postgres-url only applies to --to-db-type postgres');
+  const dataDir = flags['to-data-dir'];
+  return configFromFlags({ 'to-data-dir': typeof dataDir === 'string' ? dataDir : source.dataDir, 'to-db-type': to, 'to-db-postgres-url': url }, 'to-', {});
 }
 
 function describe(report: CopyReport): string {

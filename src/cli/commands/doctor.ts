@@ -1,14 +1,25 @@
+import { redactSecrets, urlSecrets } from '../../config/redact.ts';
+import { ConfigError } from '../../errors.ts';
 import { type DoctorReport, runDoctor } from '../../operations/doctor.ts';
-import type { Command } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import type { CommandResult, FlagValues } from '../command.ts';
+import { configFromFlags } from '../load-config.ts';
 
-export const doctorCommand: Command = {
-  usage: 'doctor [--json]    check integrity, migrations, triggers, table shapes, queues, WAL size (read-only); exit 1 if any check fails',
-  async run(flags) {
+/** Read-only checks; exit 1 if any fails. */
+export async function run(flags: FlagValues): Promise<CommandResult> {
+  if (!flags.json) {
     const report = await runDoctor(configFromFlags(flags));
-    return { output: flags.json ? JSON.stringify(report, null, 2) : describe(report), exitCode: report.ok ? 0 : 1 };
-  },
-};
+    return { output: describe(report), exitCode: report.ok ? 0 : 1 };
+  }
+  // A script reading --json gets JSON whatever happens, e.g. a store file that is not a database at all.
+  try {
+    const report = await runDoctor(configFromFlags(flags));
+    return { output: JSON.stringify(report, null, 2), exitCode: report.ok ? 0 : 1 };
+  } catch (error) {
+    const url = flags['db-postgres-url'];
+    const message = redactSecrets((error as Error).message ?? String(error), typeof url === 'string' ? urlSecrets(url) : []);
+    return { output: JSON.stringify({ ok: false, error: message, checks: [] }, null, 2), exitCode: error instanceof ConfigError ? 2 : 1 };
+  }
+}
 
 function describe(report: DoctorReport): string {
   const storeWidth = Math.max(...report.checks.map((c) => (c.store ?? '-').length));

@@ -10,73 +10,30 @@ import {
   requeueDeadLetters,
 } from '../../operations/queues.ts';
 import type { DeadLetterFilter } from '../../queue/types.ts';
-import { type Command, type CommandResult, type FlagValues, positiveInteger, UsageError } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import { type CommandResult, type FlagValues, positiveInteger, UsageError } from '../command.ts';
+import { configFromFlags } from '../load-config.ts';
 
 /**
  * `queue stats` and `queue dead list|requeue|purge`: the registry's queues, every one by default, narrowed with
  * --store and --queue. stats and list read (safe beside a running piri); requeue and purge write, and on SQLite
- * are refused while piri runs (the writer lock).
+ * are refused while piri runs (the writer lock). Which flags each subcommand takes is declared in program.ts.
  */
-const SELECT = ['store', 'queue'] as const;
 const FILTER = ['job-name', 'older-than', 'ids', 'limit'] as const;
 
-const SUBCOMMANDS: Record<string, readonly string[]> = {
-  stats: SELECT,
-  'dead list': [...SELECT, ...FILTER, 'with-body'],
-  'dead requeue': [...SELECT, ...FILTER],
-  'dead purge': [...SELECT, ...FILTER, 'all'],
-};
-
-const FLAGS = {
-  store: { type: 'string' },
-  queue: { type: 'string' },
-  'job-name': { type: 'string' },
-  'older-than': { type: 'string' },
-  ids: { type: 'string' },
-  limit: { type: 'string' },
-  'with-body': { type: 'boolean' },
-  all: { type: 'boolean' },
-} as const;
+export type QueueSubcommand = 'stats' | 'dead list' | 'dead requeue' | 'dead purge';
 
 const SELECTION_FLAG: Record<QueueSelectionError['argument'], string> = { store: '--store', queue: '--queue', ids: '--ids', all: '--all' };
 
-const INDENT = ' '.repeat(21);
+export async function run(sub: QueueSubcommand, flags: FlagValues): Promise<CommandResult> {
+  try {
+    return await runSubcommand(sub, flags);
+  } catch (error) {
+    if (error instanceof QueueSelectionError) throw new UsageError(`${SELECTION_FLAG[error.argument]}: ${error.message}`);
+    throw error;
+  }
+}
 
-export const queueCommand: Command = {
-  usage: [
-    'queue stats [--store S] [--queue Q] [--json]',
-    `${INDENT}per queue: ready, in flight, delayed, exhausted, dead, oldest age (read-only, safe beside piri)`,
-    '  queue dead list [--store S] [--queue Q] [--job-name N] [--older-than DURATION] [--ids A,B] [--limit N] [--json [--with-body]]',
-    `${INDENT}dead letters, oldest first: id, queue, job name, reason, deliveries, moved at, error (read-only)`,
-    '  queue dead requeue [same filters] [--json]',
-    `${INDENT}put dead letters back as new deliveries (writes: on SQLite, stop piri first)`,
-    '  queue dead purge [same filters] | --all [--store S] [--queue Q] [--json]',
-    `${INDENT}delete dead letters for good; needs a filter or --all (writes: on SQLite, stop piri first)`,
-  ].join('\n'),
-  flags: FLAGS,
-  subcommands: true,
-  async run(flags, args) {
-    const sub = args.join(' ');
-    const allowed = SUBCOMMANDS[sub];
-    if (allowed === undefined) {
-      if (sub === '') throw new UsageError('queue needs a subcommand: stats, dead list, dead requeue or dead purge');
-      if (args[0] === 'dead' && args.length === 1) throw new UsageError('queue dead needs list, requeue or purge');
-      throw new UsageError(`unknown queue subcommand ${JSON.stringify(sub)} (stats, dead list, dead requeue, dead purge)`);
-    }
-    for (const flag of Object.keys(FLAGS)) {
-      if (flags[flag] !== undefined && !allowed.includes(flag)) throw new UsageError(`--${flag} does not apply to queue ${sub} (try --help)`);
-    }
-    try {
-      return await runSubcommand(sub, flags);
-    } catch (error) {
-      if (error instanceof QueueSelectionError) throw new UsageError(`${SELECTION_FLAG[error.argument]}: ${error.message}`);
-      throw error;
-    }
-  },
-};
-
-async function runSubcommand(sub: string, flags: FlagValues): Promise<CommandResult> {
+async function runSubcommand(sub: QueueSubcommand, flags: FlagValues): Promise<CommandResult> {
   const json = flags.json === true;
   const selection = { ...stringFlag(flags, 'store', 'store'), ...stringFlag(flags, 'queue', 'queue') };
   if (sub === 'stats') {

@@ -1,26 +1,21 @@
 import { type RestoreReport, restoreInstallation } from '../../operations/restore.ts';
-import { type Command, requiredString, withProgress } from '../command.ts';
-import { configFromFlags } from '../config-flags.ts';
+import { type CommandResult, type FlagValues, requiredString, withProgress } from '../command.ts';
+import { configFromFlags } from '../load-config.ts';
 import { progressDisplay } from '../progress.ts';
 
-export const restoreCommand: Command = {
-  usage:
-    'restore --from DIR [--pg-restore PATH] [--json]\n' +
-    '                     put a backup back into an empty installation of the same backend, verify, record it',
-  flags: { from: { type: 'string' }, 'pg-restore': { type: 'string' } },
-  async run(flags) {
-    const from = requiredString(flags, 'from', 'restore', 'DIR (a backup made by piri-db backup)');
-    const config = configFromFlags(flags);
-    const display = progressDisplay('restore');
-    const report = await withProgress(display, () =>
-      restoreInstallation(config, from, {
-        onProgress: display.listener,
-        ...(typeof flags['pg-restore'] === 'string' ? { pgRestore: flags['pg-restore'] } : {}),
-      }),
-    );
-    return { output: flags.json ? JSON.stringify(report, null, 2) : describe(report) };
-  },
-};
+/** Puts a backup back into an empty installation of the same backend, verifies it and records it. */
+export async function run(flags: FlagValues): Promise<CommandResult> {
+  const from = requiredString(flags, 'from', 'restore', 'DIR (a backup made by piri-db backup)');
+  const config = configFromFlags(flags);
+  const display = progressDisplay('restore');
+  const report = await withProgress(display, () =>
+    restoreInstallation(config, from, {
+      onProgress: display.listener,
+      ...(typeof flags['pg-restore'] === 'string' ? { pgRestore: flags['pg-restore'] } : {}),
+    }),
+  );
+  return { output: flags.json ? JSON.stringify(report, null, 2) : describe(report) };
+}
 
 function describe(report: RestoreReport): string {
   return [

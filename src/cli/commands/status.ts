@@ -1,8 +1,10 @@
-import type { Config } from '../../config/load.ts';
 import { installationStatus } from '../../stores/status.ts';
+import type { CommandResult, FlagValues } from '../command.ts';
+import { configFromFlags } from '../load-config.ts';
 import { formatStatus } from '../format-status.ts';
 
-export async function statusCommand(config: Config, json: boolean): Promise<string> {
-  const status = await installationStatus(config);
-  return json ? JSON.stringify(status, null, 2) : formatStatus(status);
+/** Backend, and per store: location, migrations, tables and row counts. Read-only: creates nothing. */
+export async function run(flags: FlagValues): Promise<CommandResult> {
+  const status = await installationStatus(configFromFlags(flags));
+  return { output: flags.json ? JSON.stringify(status, null, 2) : formatStatus(status) };
 }

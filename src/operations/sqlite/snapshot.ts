@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { BUSY_TIMEOUT_MS } from '../../backend/sqlite/open.ts';
 import { readSqliteJournal } from '../../backend/sqlite/migrate.ts';
 import type { AppliedMigration } from '../../backend/migrations.ts';
@@ -51,7 +50,7 @@ export class SqliteSnapshot implements Snapshot {
   async journal(store: StoreDefinition): Promise<readonly AppliedMigration[] | undefined> {
     const client = this.#clients.get(store.name);
     if (!client) return undefined;
-    return readSqliteJournal({ dialect: 'sqlite', store, file: this.files.get(store.name)!, client, db: drizzle(client) });
+    return readSqliteJournal({ dialect: 'sqlite', store, file: this.files.get(store.name)!, client });
   }
 
   async tableNames(store: StoreDefinition): Promise<readonly string[]> {
