@@ -12,11 +12,10 @@
  *   task_history       work_end before the cutoff.
  */
 import { type Clock, systemClock } from '../clock.ts';
-import type { Store } from '../stores/open.ts';
 import { TaskEngineError } from './errors.ts';
 import { DEFAULT_LOCK_RETRY, retryOnLock } from './lock-retry.ts';
-import { schedulerSql } from './sql/index.ts';
-import type { SchedulerSql, SchedulerTx } from './sql/types.ts';
+import { type SchedulerSource, schedulerSql } from './sql/index.ts';
+import type { SchedulerTx } from './sql/types.ts';
 
 export interface PruneSchedulerOptions {
   /** Rows finished longer ago than this are deleted. */
@@ -39,7 +38,7 @@ export interface PruneSchedulerResult {
 export const DEFAULT_PRUNE_BATCH_SIZE = 1_000;
 
 export async function pruneScheduler(
-  store: Store<'scheduler'> | SchedulerSql,
+  store: SchedulerSource,
   options: PruneSchedulerOptions,
 ): Promise<PruneSchedulerResult> {
   const { olderThanMs, batchSize = DEFAULT_PRUNE_BATCH_SIZE, clock = systemClock } = options;
@@ -49,7 +48,7 @@ export async function pruneScheduler(
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new TaskEngineError('INVALID_OPTION', `pruneScheduler: batchSize must be an integer >= 1, got ${batchSize}`);
   }
-  const sql = 'transaction' in store ? store : schedulerSql(store);
+  const sql = schedulerSql(store);
   const cutoffMs = clock.now() - olderThanMs;
   let batches = 0;
   const drain = async (op: (tx: SchedulerTx, p: { cutoffMs: number; limit: number }) => Promise<number>) => {

@@ -30,12 +30,11 @@
  *   - lock retries are bounded for addTask too; an error thrown by `extra` rejects addTask (Piri only logged it).
  */
 import { type Clock, systemClock } from '../clock.ts';
-import type { Store } from '../stores/open.ts';
 import { TaskEngineError } from './errors.ts';
 import { DEFAULT_LOCK_RETRY, type LockRetryOptions, retryOnLock } from './lock-retry.ts';
 import { uuidv7 } from './session-id.ts';
 import { waitAtMost, WakeableSleep } from './sleep.ts';
-import { schedulerSql } from './sql/index.ts';
+import { type SchedulerSource, schedulerSql } from './sql/index.ts';
 import type { OwnedTask, SchedulerSql, SchedulerTx, TaskCursor } from './sql/types.ts';
 import {
   isEligible,
@@ -155,8 +154,8 @@ export class TaskEngine {
   #loops: Promise<void>[] = [];
   #stopped?: Promise<StopResult>;
 
-  constructor(store: Store<'scheduler'> | SchedulerSql, options: TaskEngineOptions = {}) {
-    this.#sql = 'transaction' in store ? store : schedulerSql(store);
+  constructor(store: SchedulerSource, options: TaskEngineOptions = {}) {
+    this.#sql = schedulerSql(store);
     this.#clock = options.clock ?? systemClock;
     const merged = { ...DEFAULTS };
     for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {

@@ -3,9 +3,8 @@
  * retried as a whole on transient lock errors (bounded, as the task engine does).
  */
 import { type Clock, systemClock } from '../../clock.ts';
-import type { Store } from '../../stores/open.ts';
 import { DEFAULT_LOCK_RETRY, type LockRetryOptions, retryOnLock } from '../lock-retry.ts';
-import { schedulerSql } from '../sql/index.ts';
+import { type SchedulerSource, schedulerSql } from '../sql/index.ts';
 import type { SchedulerSql, SchedulerTx } from '../sql/types.ts';
 
 /** Piri's only PDP service name (pdp_piecerefs.service, pdp_proof_sets.service, ...). */
@@ -17,6 +16,8 @@ export const PDP_INIT_PP_TASK = 'PDPInitPP';
 export const PDP_PROVING_PERIOD_TASK = 'PDPProvingPeriod';
 export const PDP_PROVE_TASK = 'PDPProve';
 
+export type { SchedulerSource };
+
 export interface PdpOptions {
   /** Where created_at, claimed_at, send_time ... come from. Default: the system clock. */
   readonly clock?: Clock;
@@ -24,15 +25,13 @@ export interface PdpOptions {
   readonly lockRetry?: LockRetryOptions;
 }
 
-export type SchedulerSource = Store<'scheduler'> | SchedulerSql;
-
 export class PdpContext {
   readonly sql: SchedulerSql;
   readonly clock: Clock;
   readonly #retry: Required<LockRetryOptions>;
 
   constructor(source: SchedulerSource, options: PdpOptions = {}) {
-    this.sql = 'transaction' in source ? source : schedulerSql(source);
+    this.sql = schedulerSql(source);
     this.clock = options.clock ?? systemClock;
     this.#retry = { ...DEFAULT_LOCK_RETRY, ...options.lockRetry };
   }

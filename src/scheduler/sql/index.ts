@@ -12,8 +12,15 @@ export type * from './types.ts';
 
 const instances = new WeakMap<StoreConnection, SchedulerSql>();
 
-export function schedulerSql(store: Store<'scheduler'> | StoreConnection): SchedulerSql {
-  const connection = 'connection' in store ? store.connection : store;
+/**
+ * What the task engine, retention and the PDP flows run on: the scheduler store from openDatabases, or its SQL layer
+ * itself (how tests wrap it to inject faults).
+ */
+export type SchedulerSource = Store<'scheduler'> | SchedulerSql;
+
+export function schedulerSql(source: SchedulerSource | StoreConnection): SchedulerSql {
+  if ('transaction' in source) return source;
+  const connection = 'connection' in source ? source.connection : source;
   if (connection.store.name !== 'scheduler') {
     throw new Error(`schedulerSql needs the scheduler store, got ${connection.store.name}`);
   }
