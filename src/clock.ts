@@ -7,6 +7,7 @@ export interface Clock {
   now(): number;
 }
 
+/** The default Clock: Date.now(), epoch milliseconds. */
 export const systemClock: Clock = { now: () => Date.now() };
 
 /** A clock that only moves when told to; for tests. */

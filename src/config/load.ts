@@ -11,6 +11,10 @@ import { type Config, type ConfigKey, type RawConfig, validateConfig } from './v
 
 export type { Config, ConfigKey, DatabaseConfig, PostgresConfig } from './validate.ts';
 
+/**
+ * Values that override the TOML file and PIRI_* environment (highest precedence), plus the environment to read; all
+ * optional.
+ */
 export interface LoadConfigOptions {
   dataDir?: string;
   /** Piri's TOML config file; when absent, PIRI_CONFIG from env if set, else none. */

@@ -4,13 +4,22 @@ import { ConfigError } from '../errors.ts';
 import { formatDuration, parseGoDuration } from './duration.ts';
 import { redactSecrets, redactUrl, urlSecrets } from './redact.ts';
 
+/**
+ * The PostgreSQL connection settings (Piri's repo.database.postgres keys): the URL, pool sizes, and the connection
+ * lifetime in milliseconds.
+ */
 export interface PostgresConfig {
   url: string;
   maxOpenConns: number;
   maxIdleConns: number;
   connMaxLifetimeMs: number;
 }
+/** Which backend the installation runs on; only the postgres variant carries connection settings. */
 export type DatabaseConfig = { type: 'sqlite' } | { type: 'postgres'; postgres: PostgresConfig };
+/**
+ * The validated configuration: what loadConfig returns and what openDatabases and the operations take; data_dir is
+ * always absolute.
+ */
 export interface Config {
   /** Absolute. */
   dataDir: string;

@@ -21,6 +21,7 @@ export interface EnvelopeTrace {
   readonly traceState?: string;
 }
 
+/** A queue message body as Piri writes it: the job name, its payload bytes and optional trace context. */
 export interface Envelope {
   readonly name: string;
   readonly message: Buffer;

@@ -19,7 +19,12 @@ export const MAX_VISIBILITY_TIMEOUT_MS = 36_525 * 86_400_000;
 /** Piri's dedup queue defaults (spec 4.5). */
 export const DEFAULT_DEDUPE: DedupeSettings = Object.freeze({ enabled: true, blockRepeatsAfterDeadLetter: true });
 
+/**
+ * Per-call overrides of a plain queue's settings (Store.queue); what is not given keeps Piri's value for that queue
+ * name.
+ */
 export type QueueOverrides = Partial<QueueSettings>;
+/** Per-call overrides of a dedup queue's settings (Store.dedupQueue), including either dedupe option alone. */
 export type DedupQueueOverrides = Partial<QueueSettings> & { readonly dedupe?: Partial<DedupeSettings> };
 
 type QueueKind = QueueDefinition['kind'];

@@ -21,6 +21,7 @@ export interface Claim {
   readonly delivery: number;
 }
 
+/** How QueueStore.send delivers a message; without options it is receivable at once. */
 export interface SendOptions {
   /** Not receivable before now + delayMs. Must be >= 0. */
   readonly delayMs?: number;
@@ -42,12 +43,15 @@ export interface DedupeSettings {
   readonly blockRepeatsAfterDeadLetter: boolean;
 }
 
+/** A dedup queue's settings: the plain queue's, plus whether repeated payloads are refused. */
 export interface DedupQueueSettings extends QueueSettings {
   readonly dedupe: DedupeSettings;
 }
 
+/** Why a message was dead-lettered: a handler's PermanentError, or its last allowed delivery failed. */
 export type DeadLetterReason = 'permanent_error' | 'max_retries';
 
+/** What QueueStore.deadLetter records with the message it moves to the dead-letter table. */
 export interface DeadLetterInput {
   /** Stored in jobqueue_dead.job_name; the dedup queue recovers it from job_ns instead. */
   readonly jobName: string;
@@ -55,6 +59,7 @@ export interface DeadLetterInput {
   readonly error: string;
 }
 
+/** A dead-lettered message as the dead-letter reads return it: its body, the delivery count and why it was moved. */
 export interface DeadLetter {
   readonly id: string;
   readonly queue: string;

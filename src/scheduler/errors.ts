@@ -15,8 +15,13 @@ export class TaskDeferred extends Error {
   }
 }
 
+/**
+ * What a TaskEngineError is about: a task type that fails validation, an addTask for an unregistered type, a bad
+ * option, or a call in the wrong engine state.
+ */
 export type TaskEngineErrorCode = 'INVALID_TASK_TYPE' | 'UNKNOWN_TASK_TYPE' | 'INVALID_OPTION' | 'ENGINE_STATE';
 
+/** A misuse of the task engine or pruneScheduler (never a database failure); `code` says which. */
 export class TaskEngineError extends Error {
   readonly code: TaskEngineErrorCode;
 

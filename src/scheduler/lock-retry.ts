@@ -7,6 +7,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SchedulerSql } from './sql/types.ts';
 
+/**
+ * How a transaction that hit a transient lock error (SQLITE_BUSY, a Postgres deadlock or serialization failure) is
+ * retried as a whole: the delay doubles from initialDelayMs up to maxDelayMs.
+ */
 export interface LockRetryOptions {
   /** Tries in total, the first included. Default 10. */
   readonly attempts?: number;

@@ -17,6 +17,7 @@ import { DEFAULT_LOCK_RETRY, retryOnLock } from './lock-retry.ts';
 import { type SchedulerSource, schedulerSql } from './sql/index.ts';
 import type { SchedulerTx } from './sql/types.ts';
 
+/** What pruneScheduler deletes (rows finished longer ago than olderThanMs) and how many rows each transaction takes. */
 export interface PruneSchedulerOptions {
   /** Rows finished longer ago than this are deleted. */
   readonly olderThanMs: number;
@@ -25,6 +26,7 @@ export interface PruneSchedulerOptions {
   readonly clock?: Clock;
 }
 
+/** Rows pruneScheduler deleted per table, the transactions it took, and the cutoff it used. */
 export interface PruneSchedulerResult {
   readonly taskHistory: number;
   readonly messageSends: number;
@@ -35,8 +37,14 @@ export interface PruneSchedulerResult {
   readonly cutoff: Date;
 }
 
+/** Rows pruneScheduler deletes per transaction by default. */
 export const DEFAULT_PRUNE_BATCH_SIZE = 1_000;
 
+/**
+ * Deletes finished task_history, message_sends_eth and message_waits_eth rows older than `olderThanMs`, which Piri
+ * never deletes, in short transactions (see the module comment for what is kept). Throws a TaskEngineError
+ * (INVALID_OPTION) for a negative age or a batch size below 1.
+ */
 export async function pruneScheduler(
   store: SchedulerSource,
   options: PruneSchedulerOptions,

@@ -47,6 +47,10 @@ import {
   validateTaskType,
 } from './task-types.ts';
 
+/**
+ * Tuning of a TaskEngine; every field is optional, with Piri's timings as the defaults. Times are in ms; a negative or
+ * non-finite one throws a TaskEngineError (INVALID_OPTION).
+ */
 export interface TaskEngineOptions {
   readonly clock?: Clock;
   /** How often the session's heartbeat is written (and lapsed sessions looked for). Default 5,000 ms. */
@@ -71,8 +75,13 @@ export interface TaskEngineOptions {
   readonly onEvent?: (event: TaskEngineEvent) => void;
 }
 
+/**
+ * Writes that must commit with a new task, in the same transaction: return true to keep the task, false to roll both
+ * back. `tx` is valid only until the returned promise settles.
+ */
 export type AddTaskExtra = (taskId: number, tx: SchedulerTx) => Promise<boolean> | boolean;
 
+/** What TaskEngine.addTask did: added (with the new task id), vetoed by its extra, or rolled back as already added. */
 export type AddTaskResult =
   | { readonly status: 'added'; readonly taskId: number }
   /** `extra` returned false (anything but true): rolled back, no task. */
@@ -83,6 +92,7 @@ export type AddTaskResult =
 /** What finishing an attempt did to the task row. */
 export type FinishEffect = 'deleted' | 'released' | 'retry' | 'dropped' | 'not-owned';
 
+/** What releaseLapsedSessions found and released, and the heartbeat cutoff it used (epoch ms). */
 export interface LapsedSessions {
   /** Sessions whose heartbeat was older than the timeout; their rows were deleted. */
   readonly sessions: readonly { readonly sessionId: string; readonly heartbeatMs: number }[];
@@ -92,6 +102,7 @@ export interface LapsedSessions {
   readonly cutoffMs: number;
 }
 
+/** What TaskEngine.stop left behind: attempts still running when the wait ended, and task rows given back. */
 export interface StopResult {
   /** Attempts still running when the wait ended; their tasks were released. */
   readonly unfinished: number;
@@ -99,6 +110,10 @@ export interface StopResult {
   readonly released: number;
 }
 
+/**
+ * Everything notable a TaskEngine does, each with a log level; TaskEngineOptions.onEvent receives them (by default warn
+ * and error go to stderr).
+ */
 export type TaskEngineEvent =
   | { readonly kind: 'joined'; readonly level: 'info'; readonly sessionId: string }
   | { readonly kind: 'claimed'; readonly level: 'debug'; readonly name: string; readonly taskIds: readonly number[] }
@@ -120,6 +135,7 @@ export type TaskEngineEvent =
   | { readonly kind: 'poll-failed' | 'heartbeat-failed'; readonly level: 'error'; readonly error: unknown }
   | ({ readonly kind: 'stopped'; readonly level: 'info'; readonly sessionId: string } & StopResult);
 
+/** Where a TaskEngine is in its life: new, joined (session row written), running (polling), stopping, stopped. */
 export type TaskEngineState = 'new' | 'joined' | 'running' | 'stopping' | 'stopped';
 
 const DEFAULTS = {
@@ -134,6 +150,11 @@ const DEFAULTS = {
 
 class Vetoed extends Error {}
 
+/**
+ * Runs Piri's scheduler tasks from the scheduler store: register task types, start polling, add tasks. Several engines
+ * (processes) may share one Postgres scheduler; each claims tasks exclusively and releases those of engines whose
+ * heartbeat lapsed.
+ */
 export class TaskEngine {
   readonly #sql: SchedulerSql;
   readonly #clock: Clock;
@@ -182,6 +203,7 @@ export class TaskEngine {
     return this.#sessionId;
   }
 
+  /** Where the engine is in its life; see TaskEngineState. */
   get state(): TaskEngineState {
     return this.#state;
   }
@@ -192,6 +214,10 @@ export class TaskEngine {
     return this.#running.size;
   }
 
+  /**
+   * Adds a task type this engine claims and runs; returns the engine, for chaining. Throws a TaskEngineError for an
+   * invalid or already registered type, or once the engine is stopping.
+   */
   register(type: TaskType): this {
     if (this.#state === 'stopping' || this.#state === 'stopped') {
       throw new TaskEngineError('ENGINE_STATE', `cannot register task type ${type.name}: the engine is ${this.#state}`);

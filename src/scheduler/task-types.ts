@@ -7,6 +7,7 @@ import { isDeferral, TaskEngineError } from './errors.ts';
 /** Postgres declares task.name and task_history.name varchar(16) (characters, not bytes). */
 export const MAX_TASK_NAME_LENGTH = 16;
 
+/** What a task type's `do` gets besides the task id: who it is and the signal that aborts it when the engine stops. */
 export interface TaskContext {
   readonly taskId: number;
   readonly name: string;
@@ -28,6 +29,10 @@ export interface TaskResult {
   readonly error?: unknown;
 }
 
+/**
+ * A kind of task the engine runs (Piri's TaskInterface): its name, retry policy, concurrency and the `do` that performs
+ * one attempt.
+ */
 export interface TaskType {
   /** task.name; 1 to 16 characters. */
   readonly name: string;

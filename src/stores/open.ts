@@ -67,6 +67,10 @@ export interface DatabasesOn<D extends Dialect> {
  */
 export type Databases = DatabasesOn<'sqlite'> | DatabasesOn<'postgres'>;
 
+/**
+ * Optional settings of openDatabases that are not configuration: the clock and how long to wait for another process's
+ * migrations.
+ */
 export interface OpenOptions {
   /** Where queue operations read "now"; default the system clock. Tests pass a ManualClock. */
   readonly clock?: Clock;

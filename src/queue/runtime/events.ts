@@ -16,6 +16,7 @@ export interface JobEvent {
   readonly delivery: number;
 }
 
+/** Every event JobQueue.on can subscribe to, by name, with the fields its listener receives. */
 export interface JobQueueEvents {
   /** A claim took messages (not emitted for an empty claim). */
   readonly claimed: { readonly queue: string; readonly messages: number };
@@ -37,7 +38,9 @@ export interface JobQueueEvents {
   readonly stopped: { readonly queue: string; readonly abandoned: number };
 }
 
+/** The name of a JobQueue event. */
 export type JobQueueEventName = keyof JobQueueEvents;
+/** A listener for event `E`; it runs synchronously, and an error it throws is logged and otherwise ignored. */
 export type JobQueueListener<E extends JobQueueEventName> = (event: JobQueueEvents[E]) => void;
 
 export class JobQueueEmitter {

@@ -28,11 +28,13 @@ import { startSweeper, type Sweeper } from './sweeper.ts';
 import { queueTelemetry } from './telemetry.ts';
 import { WorkerPool } from './worker-pool.ts';
 
+/** Options of JobQueue.register for one job name: the hook that runs before a failed job is dead-lettered. */
 export interface RegisterOptions {
   /** Runs before the job is dead-lettered for a failure (permanent, or on its last delivery). Its own errors are logged. */
   readonly onFailure?: FailureHandler;
 }
 
+/** Options of JobQueue.enqueue: a delay and the trace context to carry in the envelope. */
 export interface EnqueueOptions {
   /** Not delivered before now + delayMs. */
   readonly delayMs?: number;
@@ -40,6 +42,7 @@ export interface EnqueueOptions {
   readonly trace?: EnvelopeTrace;
 }
 
+/** How JobQueue.stop treats jobs still running: how long to wait, and whether their claims are given back. */
 export interface StopOptions {
   /**
    * Grace period for running jobs before they are aborted and abandoned. Default 10 s. A number >= 0; Infinity (or
@@ -55,6 +58,7 @@ export interface StopOptions {
   readonly release?: boolean;
 }
 
+/** The worker runtime over one queue: register handlers by job name, start, enqueue, stop. Made by createJobQueue. */
 export interface JobQueue {
   readonly name: string;
   register(jobName: string, handler: JobHandler, options?: RegisterOptions): void;
@@ -73,6 +77,7 @@ export interface JobQueue {
   on<E extends JobQueueEventName>(event: E, listener: JobQueueListener<E>): () => void;
 }
 
+/** How long JobQueue.stop waits for running jobs by default, in ms. */
 export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
 
 /**
@@ -90,6 +95,10 @@ function wireName(jobName: unknown): string {
 
 type State = 'created' | 'started' | 'stopping';
 
+/**
+ * A worker runtime for `store` (from Store.queue or Store.dedupQueue): claims in batches, renews leases, retries with
+ * backoff and dead-letters. Throws a RangeError for an invalid option; nothing runs before start().
+ */
 export function createJobQueue(store: QueueStore, options?: JobQueueOptions): JobQueue {
   const name = store.name;
   const resolved = resolveOptions(name, store.settings, options);

@@ -8,6 +8,10 @@ import type { QueueSettings } from '../types.ts';
 import { type BackoffOptions, resolveBackoff } from './backoff.ts';
 import { consoleLogger, type JobQueueLogger } from './logger.ts';
 
+/**
+ * Tuning of createJobQueue: workers, prefetch, leases, backoff, logging. Every field is optional, with Piri's behaviour
+ * as the default.
+ */
 export interface JobQueueOptions {
   /** Jobs run at once. Default: the registry's maxWorkers for this queue (manager: 3), else one per CPU, as Piri. */
   readonly maxWorkers?: number;

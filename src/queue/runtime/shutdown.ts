@@ -15,6 +15,7 @@ import { describeError, StopTimeoutError } from './errors.ts';
 import type { JobQueue } from './job-queue.ts';
 import { consoleLogger, type JobQueueLogger } from './logger.ts';
 
+/** How stopOnSignals shuts down: which signals, the time budget for running jobs, and what runs afterwards. */
 export interface ShutdownOptions {
   /**
    * How long running jobs may take to finish once a signal came, in ms. Default 25,000: inside Kubernetes' default
@@ -29,6 +30,7 @@ export interface ShutdownOptions {
   readonly logger?: JobQueueLogger;
 }
 
+/** How long stopOnSignals lets running jobs finish by default, in ms: inside Kubernetes' 30 s grace period. */
 export const DEFAULT_SHUTDOWN_BUDGET_MS = 25_000;
 
 /**

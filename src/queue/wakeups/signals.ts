@@ -12,12 +12,14 @@
 import type { Clock } from '../../clock.ts';
 import { MAX_TIMER_MS } from '../runtime/options.ts';
 
+/** A subscription made by QueueStore.watch; stop() ends it. */
 export interface Watch {
   /** False while signals may be missed (the PostgreSQL listener is down or unavailable). */
   readonly live: boolean;
   stop(): void;
 }
 
+/** What QueueStore.watch calls when messages may have become receivable, so a consumer polls less. */
 export interface Watcher {
   /** Messages may be receivable now. */
   ready(): void;

@@ -10,14 +10,21 @@ import type { SchedulerSql, SchedulerTx } from '../sql/types.ts';
 /** Piri's only PDP service name (pdp_piecerefs.service, pdp_proof_sets.service, ...). */
 export const PIRI_SERVICE = 'storacha';
 
-/** Piri's task type names (spec §7). PDPProvingPeriod is exactly 16 characters, the Postgres limit. */
+/** Piri's task type (spec §7) that sends a message queued by PdpMessages.enqueueSend: register its TaskType under it. */
 export const SEND_TRANSACTION_TASK = 'SendTransaction';
+/** Piri's task type that starts a proof set's first proving period (PdpProving.scheduleInit adds it). */
 export const PDP_INIT_PP_TASK = 'PDPInitPP';
+/** Piri's task type that moves a proof set to its next proving period; exactly 16 characters, the Postgres limit. */
 export const PDP_PROVING_PERIOD_TASK = 'PDPProvingPeriod';
+/** Piri's task type that proves the proof sets whose challenge is due (PdpProving.scheduleProves adds it). */
 export const PDP_PROVE_TASK = 'PDPProve';
 
 export type { SchedulerSource };
 
+/**
+ * Options shared by the PDP flow objects: the clock their timestamps come from and the retry of their transactions on
+ * lock errors.
+ */
 export interface PdpOptions {
   /** Where created_at, claimed_at, send_time ... come from. Default: the system clock. */
   readonly clock?: Clock;

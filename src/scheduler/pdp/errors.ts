@@ -8,6 +8,10 @@ export type PdpErrorCode =
   /** A write that must change exactly one row changed another number (Piri's RowsAffected checks). */
   | 'ROW_COUNT';
 
+/**
+ * An error of a PDP flow operation: a missing row, an argument it cannot store, or an unexpected row count; `code` says
+ * which.
+ */
 export class PdpError extends Error {
   readonly code: PdpErrorCode;
 

@@ -39,6 +39,7 @@ export { type PaymentWaitCheck, type PaymentWaitStatus, PdpProviders } from './p
 export { PdpProving, type ProofSetState, type RootCleanup, type ScheduledProve } from './proving.ts';
 export { PdpRoots, type RootDuplicates, type RootRequest, type SubrootRequest } from './roots.ts';
 
+/** The PDP flows of spec §8 on one scheduler store, one object per area; what pdpFlows returns. */
 export interface PdpFlows {
   readonly messages: PdpMessages;
   readonly proofSets: PdpProofSets;
@@ -48,7 +49,7 @@ export interface PdpFlows {
   readonly providers: PdpProviders;
 }
 
-/** All six flow objects on one scheduler store (or SchedulerSql), sharing the options. */
+/** All six PDP flow objects on one scheduler store, sharing the options: what an application usually needs. */
 export function pdpFlows(source: SchedulerSource, options: PdpOptions = {}): PdpFlows {
   return {
     messages: new PdpMessages(source, options),

@@ -27,6 +27,10 @@ import type { MessageSendRow, MessageWaitRow, WaitConfirmation } from '../sql/ty
 import { PdpContext, type PdpOptions, SEND_TRANSACTION_TASK, type SchedulerSource } from './context.ts';
 import { PdpError } from './errors.ts';
 
+/**
+ * A message to send on chain (spec §8.1): PdpMessages.enqueueSend stores it and adds the SendTransaction task that
+ * signs and sends it.
+ */
 export interface SendRequest {
   /** 0x checksummed hex. */
   readonly fromAddress: string;
@@ -53,6 +57,9 @@ export type SendStatus =
   /** Attempted but signed_hash or send_error is NULL: Piri's "unexpected null values". */
   | { readonly state: 'invalid'; readonly reason: string };
 
+/**
+ * Whether PdpMessages.acquireNonceLock got the sender's nonce lock, and from which dead task it took it over, if any.
+ */
 export interface NonceLockResult {
   readonly acquired: boolean;
   /** Set when the lock was taken over from a holder whose task row no longer exists. */
@@ -62,6 +69,7 @@ export interface NonceLockResult {
 /** Signs the send's transaction with the nonce chosen. Runs inside the transaction: no network I/O. */
 export type Signer = (nonce: number) => { signedTx: Uint8Array; signedHash: string } | Promise<{ signedTx: Uint8Array; signedHash: string }>;
 
+/** The nonce and signed transaction PdpMessages.assignNonce stored for a send (or found already stored). */
 export interface SignedSend {
   readonly nonce: number;
   readonly signedTx: Uint8Array;
@@ -83,6 +91,10 @@ export type Confirmation =
 /** Piri's watcher reads at most this many pending waits per head. */
 export const WATCH_LIMIT = 10_000;
 
+/**
+ * Sending messages and watching their confirmations (spec §8.1, §8.5): the send rows, the per-sender nonce lock and the
+ * message waits. Each method is one transaction, retried on lock errors.
+ */
 export class PdpMessages {
   readonly #ctx: PdpContext;
 

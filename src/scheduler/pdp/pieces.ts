@@ -20,6 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type { CommpEntry, ParkedPieceRefRow, ParkedPieceRow, PieceRefRow, PieceUploadRow } from '../sql/types.ts';
 import { PdpContext, type PdpOptions, PIRI_SERVICE, type SchedulerSource } from './context.ts';
 
+/** A piece to park (PdpPieces.parkPiece): its CID and sizes, and where its data can be fetched. */
 export interface ParkPieceRequest {
   /** Piece CID v2 string. */
   readonly pieceCid: string;
@@ -31,6 +32,7 @@ export interface ParkPieceRequest {
   readonly service?: string;
 }
 
+/** The ids of the rows PdpPieces.parkPiece parked a piece under, and which of them already existed. */
 export interface ParkedPiece {
   readonly pieceId: number;
   readonly refId: number;
@@ -40,6 +42,10 @@ export interface ParkedPiece {
   readonly reused: { readonly piece: boolean; readonly ref: boolean; readonly pieceRef: boolean };
 }
 
+/**
+ * An upload slot to open (PdpPieces.allocateUpload): the hash and size the uploaded data must match, and whom to
+ * notify.
+ */
 export interface AllocateUploadRequest {
   /** UUID; a random v4 when omitted. */
   readonly id?: string;
@@ -53,6 +59,10 @@ export interface AllocateUploadRequest {
   readonly service?: string;
 }
 
+/**
+ * Parked pieces, the blob-multihash to piece-CID cache and piece uploads (spec §8.3); see the module comment for where
+ * this differs from Piri. Each method is one transaction, retried on lock errors.
+ */
 export class PdpPieces {
   readonly #ctx: PdpContext;
 

@@ -14,6 +14,10 @@
 import type { MessageWaitRow, ProofSetCreateRow, ProofSetRow } from '../sql/types.ts';
 import { PdpContext, type PdpOptions, PIRI_SERVICE, type SchedulerSource } from './context.ts';
 
+/**
+ * What PdpProofSets.materialise did with a confirmed proof set creation; every outcome but `created` changed nothing
+ * else.
+ */
 export type MaterialiseProofSetResult =
   /** The proof set was inserted and the create marked done. */
   | { readonly status: 'created' }
@@ -29,6 +33,9 @@ export type MaterialiseProofSetResult =
   /** The id belongs to a proof set of another create message. Nothing changed. */
   | { readonly status: 'id-conflict'; readonly existing: ProofSetRow };
 
+/**
+ * A proof set creation as the status read sees it: the create row, its message wait and, once created, the proof set.
+ */
 export interface ProofSetCreateStatus {
   readonly create: ProofSetCreateRow;
   readonly wait: MessageWaitRow | undefined;
@@ -36,6 +43,10 @@ export interface ProofSetCreateStatus {
   readonly proofSet: ProofSetRow | undefined;
 }
 
+/**
+ * Proof set creation (spec §8.2), from the create request to the proof set row, plus the status reads. Each method is
+ * one transaction, retried on lock errors.
+ */
 export class PdpProofSets {
   readonly #ctx: PdpContext;
 

@@ -35,6 +35,10 @@ export type PaymentWaitCheck<R> =
   /** Free to send; `previous` is the old wait row, deleted now. */
   | { readonly status: 'clear'; readonly previous: R | undefined };
 
+/**
+ * A rail settlement or withdrawal wait as the status read sees it, with its message wait and whether the read removed
+ * it.
+ */
 export interface PaymentWaitStatus<R> {
   readonly row: R;
   readonly wait: MessageWaitRow | undefined;
@@ -42,6 +46,10 @@ export interface PaymentWaitStatus<R> {
   readonly removed: boolean;
 }
 
+/**
+ * Provider registration and the rail settlement and withdrawal waits (spec §8.7). Each method is one transaction,
+ * retried on lock errors.
+ */
 export class PdpProviders {
   readonly #ctx: PdpContext;
 

@@ -30,11 +30,13 @@ import {
 } from './context.ts';
 import { PdpError } from './errors.ts';
 
+/** A PDPProve task PdpProving.scheduleProves added, and the proof set it proves. */
 export interface ScheduledProve {
   readonly proofSetId: number;
   readonly taskId: number;
 }
 
+/** A proof set and whether it is being proved now (it has a PDPProve task). */
 export interface ProofSetState {
   readonly proofSet: ProofSetRow;
   /** pdp_prove_tasks rows of the proof set (a PDPProve task exists for it). */
@@ -42,6 +44,7 @@ export interface ProofSetState {
   readonly proving: boolean;
 }
 
+/** What PdpProving.cleanupDeletedRoots deleted. */
 export interface RootCleanup {
   /** pdp_proofset_roots rows deleted (all subroots of the roots). */
   readonly rootsDeleted: number;
@@ -49,6 +52,10 @@ export interface RootCleanup {
   readonly parkedRefsDeleted: number[];
 }
 
+/**
+ * The proving-period state machine (spec §8.6): schedules PDPInitPP, PDPProvingPeriod and PDPProve tasks on a
+ * TaskEngine and records their progress. Each method is one transaction, retried on lock errors.
+ */
 export class PdpProving {
   readonly #ctx: PdpContext;
 

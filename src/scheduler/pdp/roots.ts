@@ -21,6 +21,7 @@ import type { RootMessage, RootRow, SubrootPiece } from '../sql/types.ts';
 import { PdpContext, type PdpOptions, PIRI_SERVICE, type SchedulerSource } from './context.ts';
 import { PdpError } from './errors.ts';
 
+/** One subroot of a root to add: its piece CID, padded size and parked piece reference. */
 export interface SubrootRequest {
   /** Subroot piece CID v2. */
   readonly subroot: string;
@@ -30,12 +31,14 @@ export interface SubrootRequest {
   readonly pdpPieceRefId: number | null;
 }
 
+/** A root to add to a proof set (PdpRoots.requestAdd), with its subroots in order. */
 export interface RootRequest {
   /** Root piece CID v2. */
   readonly root: string;
   readonly subroots: readonly SubrootRequest[];
 }
 
+/** Which of the requested roots a proof set already has (confirmed) or is adding (pending), with their add messages. */
 export interface RootDuplicates {
   /** Roots already in pdp_proofset_roots: Piri returns that add message hash as success. */
   readonly confirmed: RootMessage[];
@@ -43,6 +46,10 @@ export interface RootDuplicates {
   readonly pending: RootMessage[];
 }
 
+/**
+ * Adding roots to proof sets (spec §8.4, the manager queue's add_roots job) and the admin repair of a missing root.
+ * Each method is one transaction, retried on lock errors.
+ */
 export class PdpRoots {
   readonly #ctx: PdpContext;
 

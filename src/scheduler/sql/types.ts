@@ -35,7 +35,10 @@ export interface SchedulerSql {
   classifyError(error: unknown): SchedulerErrorKind;
 }
 
-/** The operations available inside a transaction, grouped by entity. */
+/**
+ * The operations available inside a scheduler transaction, grouped by entity; an AddTaskExtra writes through it. Its
+ * operation sets are the SQL layer's and may change between versions, so prefer the PDP flows where they fit.
+ */
 export interface SchedulerTx {
   readonly tasks: TaskOps;
   readonly taskHistory: TaskHistoryOps;
@@ -281,6 +284,10 @@ export interface MessageWaitOps {
 // ---------------------------------------------------------------------------------------------------------------
 // pdp_proofset_creates, pdp_proof_sets, pdp_prove_tasks (spec §8.2, §8.6)
 
+/**
+ * A pdp_proofset_creates row: a proof set creation message and whether it confirmed (ok) and was turned into a proof
+ * set. Times are epoch ms.
+ */
 export interface ProofSetCreateRow {
   readonly createMessageHash: string;
   /** Set by the status trigger when the create tx confirms. */
@@ -300,6 +307,10 @@ export interface ProofSetCreateOps {
   markCreated(p: { createMessageHash: string }): Promise<boolean>;
 }
 
+/**
+ * A pdp_proof_sets row: a proof set by its on-chain id, with its proving-period state (epochs, the pending challenge
+ * request).
+ */
 export interface ProofSetRow {
   readonly id: number;
   readonly prevChallengeRequestEpoch: number | null;
@@ -360,6 +371,7 @@ export interface ProveTaskOps {
 // ---------------------------------------------------------------------------------------------------------------
 // pdp_piece_mh_to_commp, parked_pieces, parked_piece_refs, pdp_piecerefs, pdp_piece_uploads (spec §8.3)
 
+/** A pdp_piece_mh_to_commp entry: which piece CID a blob (by multihash) belongs to, and its size. */
 export interface CommpEntry {
   /** Raw multihash bytes. */
   readonly mhash: Uint8Array;
@@ -377,6 +389,10 @@ export interface PieceCommpOps {
   put(p: CommpEntry): Promise<boolean>;
 }
 
+/**
+ * A parked_pieces row: a piece held locally, by piece CID and sizes, and whether its data is complete. Times are epoch
+ * ms.
+ */
 export interface ParkedPieceRow {
   readonly id: number;
   readonly createdAtMs: number | null;
@@ -408,6 +424,7 @@ export interface ParkedPieceOps {
   delete(p: { id: number }): Promise<boolean>;
 }
 
+/** A parked_piece_refs row: one use of a parked piece, with where its data comes from. */
 export interface ParkedPieceRefRow {
   readonly refId: number;
   readonly pieceId: number;
@@ -432,6 +449,10 @@ export interface ParkedPieceRefOps {
   deleteReleasedByPieceRef(p: { pdpPieceRefId: number }): Promise<number[]>;
 }
 
+/**
+ * A pdp_piecerefs row: a service's reference to a parked piece, counted by the proof sets that hold it. Times are epoch
+ * ms.
+ */
 export interface PieceRefRow {
   readonly id: number;
   readonly service: string;
@@ -462,6 +483,10 @@ export interface PieceRefOps {
   subrootPieces(p: { service: string; pieceCids: readonly string[] }): Promise<SubrootPiece[]>;
 }
 
+/**
+ * A pdp_piece_uploads row: an upload slot, with the hash and size the data must match and whom to notify. Times are
+ * epoch ms.
+ */
 export interface PieceUploadRow {
   readonly id: string;
   readonly service: string;
@@ -492,6 +517,7 @@ export interface PieceUploadOps {
 // ---------------------------------------------------------------------------------------------------------------
 // pdp_proofset_roots, pdp_proofset_root_adds (spec §8.4, §8.6)
 
+/** A pdp_proofset_roots row: one subroot of a root confirmed in a proof set. */
 export interface RootRow {
   readonly proofSetId: number;
   readonly rootId: number;
@@ -565,6 +591,10 @@ export interface RootAddOps {
 // ---------------------------------------------------------------------------------------------------------------
 // pdp_provider_registrations, rail_settlement_waits, withdrawal_waits (spec §8.7)
 
+/**
+ * A pdp_provider_registrations row: a provider registration message, whether it confirmed (ok) and the provider id once
+ * registered.
+ */
 export interface ProviderRegistrationRow {
   readonly registerMessageHash: string;
   readonly ok: boolean | null;
@@ -596,6 +626,7 @@ export interface ProviderRegistrationOps {
   get(p: { registerMessageHash: string }): Promise<ProviderRegistrationRow | undefined>;
 }
 
+/** A rail_settlement_waits row: the settlement transaction last sent for a payment rail. */
 export interface RailSettlementWaitRow {
   readonly railId: string;
   readonly signedTxHash: string;
@@ -609,6 +640,7 @@ export interface RailSettlementWaitOps {
   delete(p: { railId: string }): Promise<boolean>;
 }
 
+/** A withdrawal_waits row: a withdrawal transaction sent. */
 export interface WithdrawalWaitRow {
   readonly id: number;
   readonly signedTxHash: string;
