@@ -28,6 +28,7 @@ export type PiriDbErrorCode =
   | 'BACKUP_INVALID'
   | 'OPERATION_FAILED';
 
+/** The base class of every error piri-db raises on purpose; branch on `code` (or the subclass), not on the message. */
 export class PiriDbError extends Error {
   readonly code: PiriDbErrorCode;
 
@@ -48,6 +49,10 @@ export class ConfigError extends PiriDbError {
   }
 }
 
+/**
+ * The data dir was set up for the other backend (its marker or its SQLite files say so); piri-db refuses to start
+ * rather than run a second, empty installation.
+ */
 export class BackendMismatchError extends PiriDbError {
   constructor(message: string) {
     super('BACKEND_MISMATCH', message);
@@ -61,12 +66,20 @@ export class MarkerError extends PiriDbError {
   }
 }
 
+/**
+ * Another process is already writing this data dir (one writing instance per installation); stop it or use another data
+ * dir.
+ */
 export class DataDirLockedError extends PiriDbError {
   constructor(message: string) {
     super('DATA_DIR_LOCKED', message);
   }
 }
 
+/**
+ * Migrating a store failed, timed out waiting for another process's migrations, found a database newer than this
+ * piri-db, or left an expected table or trigger missing; `code` says which.
+ */
 export class MigrationError extends PiriDbError {
   constructor(
     code: 'MIGRATION_FAILED' | 'MIGRATION_LOCK_TIMEOUT' | 'DATABASE_TOO_NEW' | 'SCHEMA_INCOMPLETE',

@@ -44,6 +44,10 @@ import { backupSqliteStore } from './sqlite/backup.ts';
 import { openSqliteSnapshot } from './sqlite/snapshot.ts';
 import { DEFAULT_BATCH_SIZE, sourceTables } from './transfer.ts';
 
+/**
+ * How backupInstallation takes the backup: the method on Postgres, the pg_dump binary, the batch size and a progress
+ * listener.
+ */
 export interface BackupOptions {
   /** Postgres: pg_dump when its major version matches the server's, else logical ('auto', the default). */
   readonly method?: 'auto' | 'pg_dump' | 'logical';
@@ -53,6 +57,7 @@ export interface BackupOptions {
   readonly onProgress?: ProgressListener;
 }
 
+/** Where backupInstallation wrote the backup, its manifest, and how the data was taken. */
 export interface BackupReport {
   readonly dir: string;
   readonly manifest: BackupManifest;
@@ -62,6 +67,10 @@ export interface BackupReport {
 
 export const PG_DUMP_FILE = 'postgres.dump';
 
+/**
+ * Writes a consistent online backup of the installation into `outDir`, which must be new or empty, with a manifest of
+ * checksums. Throws OperationError when the directory is not empty or the source is not fully migrated.
+ */
 export async function backupInstallation(config: Config, outDir: string, options: BackupOptions = {}): Promise<BackupReport> {
   assertBackend(config.dataDir, config.database.type);
   const dir = resolve(outDir);

@@ -34,12 +34,14 @@ import {
   verify,
 } from './transfer.ts';
 
+/** Options of copyInstallation: the batch size and a progress listener. */
 export interface CopyOptions {
   /** Rows per read and per insert batch (default 1000). */
   readonly batchSize?: number;
   readonly onProgress?: ProgressListener;
 }
 
+/** What copyInstallation copied, from where to where, with each table's verified row count and checksum. */
 export interface CopyReport {
   readonly from: { readonly backend: Dialect; readonly location: string };
   readonly to: { readonly backend: Dialect; readonly location: string; readonly dataDir: string };

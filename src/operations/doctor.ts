@@ -16,6 +16,7 @@ import { sqliteHealth } from './sqlite/health.ts';
 
 export type { CheckStatus, DoctorCheck } from './health.ts';
 
+/** Options of runDoctor: the clock for queue deadlines and the SQLite WAL size that warns. */
 export interface DoctorOptions {
   /** "now" for queue deadlines; default the system clock. */
   readonly clock?: Clock;
@@ -23,6 +24,7 @@ export interface DoctorOptions {
   readonly walWarnBytes?: number;
 }
 
+/** What runDoctor found: one entry per check, and `ok` when none failed (warnings allowed). */
 export interface DoctorReport {
   readonly backend: Dialect;
   readonly location: string;
@@ -31,6 +33,10 @@ export interface DoctorReport {
   readonly checks: readonly DoctorCheck[];
 }
 
+/**
+ * Checks an installation's health without changing it: integrity, foreign keys, triggers, migrations, stuck jobs, WAL
+ * size. What it finds wrong is reported as failed checks; only what stops it from checking at all is thrown.
+ */
 export async function runDoctor(config: Config, options: DoctorOptions = {}): Promise<DoctorReport> {
   const backend = config.database.type;
   const context: HealthContext = {

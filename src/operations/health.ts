@@ -5,8 +5,10 @@
 import { type AppliedMigration, planMigrations } from '../backend/migrations.ts';
 import type { Dialect, QueueDefinition, StoreDefinition, StoreName } from '../stores/registry.ts';
 
+/** The verdict of one doctor check; only `fail` makes the report not ok. */
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
+/** One doctor check's result, for one store or the whole installation, with a human-readable detail. */
 export interface DoctorCheck {
   readonly check: string;
   /** Absent for installation-wide checks. */

@@ -18,6 +18,7 @@ export const MANIFEST_FILE = 'manifest.json';
 const FORMAT = 'piri-db-backup';
 const FORMAT_VERSION = 1;
 
+/** How a backup's data was taken: SQLite's online backup, pg_dump, or piri-db's logical dump. */
 export type BackupMethod = 'sqlite-online-backup' | 'pg_dump' | 'logical';
 
 export interface FileEntry {
@@ -54,6 +55,10 @@ export interface ManifestStore {
   readonly tables: readonly ManifestTable[];
 }
 
+/**
+ * The manifest.json of a backup: its format, source, method, each store's migrations and tables with checksums, and
+ * every file's sha256.
+ */
 export interface BackupManifest {
   readonly format: typeof FORMAT;
   readonly formatVersion: typeof FORMAT_VERSION;

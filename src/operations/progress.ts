@@ -1,6 +1,7 @@
 /** What long operations report while they work; the CLI draws it on stderr, a library caller may log it. */
 import type { StoreName } from '../stores/registry.ts';
 
+/** One progress report of a long operation: a phase beginning, or rows moved so far. */
 export type Progress =
   /** A phase begins: "migrating the target", "verifying". */
   | { readonly kind: 'step'; readonly message: string }
@@ -15,4 +16,5 @@ export type Progress =
       readonly overallTotal: number;
     };
 
+/** Receives the progress of copy, backup and restore; it runs synchronously, so keep it quick. */
 export type ProgressListener = (event: Progress) => void;

@@ -47,16 +47,19 @@ export interface QueueSelection {
   readonly queue?: string;
 }
 
+/** Which queues and which of their dead letters listDeadLetters and requeueDeadLetters act on. */
 export interface DeadLetterSelection extends QueueSelection {
   /** Applied to each selected queue: `limit` is per queue. `ids` needs exactly one selected queue. */
   readonly filter?: DeadLetterFilter;
 }
 
+/** Which dead letters purgeDeadLetters deletes; without a filter, `all: true` must say that every one of them goes. */
 export interface PurgeSelection extends DeadLetterSelection {
   /** Purging without a filter must say so: every dead letter of the selected queues. Not with a filter. */
   readonly all?: boolean;
 }
 
+/** Options shared by the queue operations: the clock that stats and requeued messages are timed by. */
 export interface QueueOperationOptions {
   /** "Now" for the queues (stats' states and ages, requeued messages' times); default the system clock. */
   readonly clock?: Clock;
@@ -68,11 +71,13 @@ export interface SelectedQueue {
   readonly queue: QueueDefinition;
 }
 
+/** One queue's counts in a QueueStatsReport, with the store it belongs to and its kind. */
 export interface QueueStatsEntry extends QueueStats {
   readonly store: StoreName;
   readonly kind: QueueDefinition['kind'];
 }
 
+/** What queueStats returns: per selected queue its counts, relative to the clock's now. */
 export interface QueueStatsReport {
   readonly backend: Dialect;
   /** Where the installation is (URL redacted). */
@@ -82,11 +87,13 @@ export interface QueueStatsReport {
   readonly queues: readonly QueueStatsEntry[];
 }
 
+/** One dead letter in a DeadLetterReport, with the store and queue kind it belongs to. */
 export interface DeadLetterEntry extends DeadLetter {
   readonly store: StoreName;
   readonly kind: QueueDefinition['kind'];
 }
 
+/** What listDeadLetters returns: the selected dead letters with their bodies. */
 export interface DeadLetterReport {
   readonly backend: Dialect;
   readonly location: string;
@@ -94,6 +101,7 @@ export interface DeadLetterReport {
   readonly deadLetters: readonly DeadLetterEntry[];
 }
 
+/** What requeueDeadLetters or purgeDeadLetters did: how many dead letters left, in all and per queue. */
 export interface DeadLetterActionReport {
   readonly backend: Dialect;
   readonly location: string;

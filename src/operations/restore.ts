@@ -36,6 +36,7 @@ import {
   verify,
 } from './transfer.ts';
 
+/** Options of restoreInstallation: the batch size, a progress listener and the pg_restore binary. */
 export interface RestoreOptions {
   readonly batchSize?: number;
   readonly onProgress?: ProgressListener;
@@ -43,6 +44,9 @@ export interface RestoreOptions {
   readonly pgRestore?: string;
 }
 
+/**
+ * What restoreInstallation restored, from which backup into where, with each table's verified row count and checksum.
+ */
 export interface RestoreReport {
   readonly from: string;
   readonly backend: Dialect;
@@ -54,6 +58,10 @@ export interface RestoreReport {
   readonly tables: readonly TableReport[];
 }
 
+/**
+ * Puts the backup in `fromDir` back into the empty installation `config` describes, of the same backend, verifies it
+ * and records the backend. Throws OperationError for a damaged or mismatching backup or a target that is not empty.
+ */
 export async function restoreInstallation(config: Config, fromDir: string, options: RestoreOptions = {}): Promise<RestoreReport> {
   const progress = options.onProgress ?? (() => {});
   const manifest = await readBackup(fromDir);

@@ -3,8 +3,10 @@
  * tests) reads this list, so adding a store is one entry here plus its schema files.
  */
 export const STORE_NAMES = ['scheduler', 'replicator', 'aggregator', 'egress_tracker'] as const;
+/** The name of one of the four stores, as in STORE_NAMES. */
 export type StoreName = (typeof STORE_NAMES)[number];
 
+/** One store's layout: where it lives on each backend, the triggers it must have, the queues it holds. */
 export interface StoreDefinition {
   readonly name: StoreName;
   /** Property name on the object returned by openDatabases. */
@@ -36,6 +38,7 @@ export interface QueueDefinition {
 
 const QUEUE_TRIGGERS = ['jobqueue_updated_timestamp'] as const;
 
+/** The four stores' layouts, in STORE_NAMES order. */
 export const STORES: readonly StoreDefinition[] = [
   {
     name: 'scheduler',
@@ -91,4 +94,5 @@ export const STORES: readonly StoreDefinition[] = [
 ];
 
 export const DIALECTS = ['sqlite', 'postgres'] as const;
+/** A backend piri-db runs on: `sqlite` or `postgres`. */
 export type Dialect = (typeof DIALECTS)[number];

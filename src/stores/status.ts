@@ -12,11 +12,13 @@ import { PiriDbError } from '../errors.ts';
 import { assertBackend, type InstallationRecord, recordedBackend } from './guard.ts';
 import { type Dialect, type StoreName, STORES } from './registry.ts';
 
+/** A table of a store and its row count. */
 export interface TableStatus {
   readonly name: string;
   readonly rows: number;
 }
 
+/** One store as installationStatus found it: where it lives, its applied and pending migrations, its tables. */
 export interface StoreStatus {
   readonly store: StoreName;
   /** The SQLite file, or the Postgres schema. */
@@ -27,6 +29,10 @@ export interface StoreStatus {
   readonly tables: readonly TableStatus[];
 }
 
+/**
+ * What installationStatus reports: the backend, where the installation lives (the Postgres URL redacted), the recorded
+ * backend, and each store.
+ */
 export interface InstallationStatus {
   readonly backend: Dialect;
   readonly dataDir: string;
@@ -36,6 +42,10 @@ export interface InstallationStatus {
   readonly stores: readonly StoreStatus[];
 }
 
+/**
+ * Reads what an installation holds without changing anything, so it is safe beside a running instance and on a database
+ * nobody has set up. Throws BackendMismatchError when the data dir belongs to the other backend.
+ */
 export async function installationStatus(config: Config): Promise<InstallationStatus> {
   assertBackend(config.dataDir, config.database.type);
   const base = { dataDir: config.dataDir, recorded: recordedBackend(config.dataDir) };
