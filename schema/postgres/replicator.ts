@@ -1,5 +1,15 @@
 import { pgSchema } from 'drizzle-orm/pg-core';
 import { plainQueueTables } from './jobqueue.ts';
 
+/** The PostgreSQL schema `replicator`, which holds the replicator store's tables. */
 export const replicatorSchema = pgSchema('replicator');
-export const { jobqueue, jobqueueDead } = plainQueueTables(replicatorSchema);
+// Named exports rather than destructuring: a destructured binding cannot carry its own doc comment.
+const plain = plainQueueTables(replicatorSchema);
+
+/**
+ * Plain queue messages (Piri's goqite table): one row per message not yet deleted; `timeout` is when it is next
+ * receivable, `received` counts its deliveries. Use QueueStore rather than writing it directly.
+ */
+export const jobqueue = plain.jobqueue;
+/** Dead-lettered plain queue messages, with the job name, reason and error they were moved with. */
+export const jobqueueDead = plain.jobqueueDead;

@@ -21,11 +21,17 @@ import {
 } from 'drizzle-orm/pg-core';
 import { bytea, int64, serial64, timestamptz } from './columns.ts';
 
+/** The PostgreSQL schema `scheduler`, which holds the scheduler store's tables. */
 export const schedulerSchema = pgSchema('scheduler');
 
 // ---------------------------------------------------------------------------------------------------------------
 // Task engine
 
+/**
+ * Pending tasks of the task engine (Piri's harmonytask): one row per task until it completes or is dropped;
+ * `session_id` is the engine session that owns it, NULL while unclaimed. Add tasks with TaskEngine.addTask, not by
+ * INSERT.
+ */
 export const task = schedulerSchema.table('task', {
   id: serial64('id').primaryKey(),
   initiatedBy: int64('initiated_by'),
@@ -38,6 +44,10 @@ export const task = schedulerSchema.table('task', {
   retries: int64('retries').notNull(),
 });
 
+/**
+ * One row per finished task attempt: when it was posted, worked and finished, whether it succeeded, and Piri's error
+ * text. pruneScheduler deletes old rows.
+ */
 export const taskHistory = schedulerSchema.table('task_history', {
   id: serial64('id').primaryKey(),
   taskId: int64('task_id').notNull(),
@@ -53,6 +63,7 @@ export const taskHistory = schedulerSchema.table('task_history', {
 // ---------------------------------------------------------------------------------------------------------------
 // Parked pieces
 
+/** Pieces held locally (spec §8.3), by piece CID and sizes, with whether their data is complete. */
 export const parkedPieces = schedulerSchema.table(
   'parked_pieces',
   {
@@ -81,6 +92,7 @@ export const parkedPieces = schedulerSchema.table(
   ],
 );
 
+/** Uses of a parked piece, with where its data is fetched from; deleting one cascades to its pdpPiecerefs rows. */
 export const parkedPieceRefs = schedulerSchema.table(
   'parked_piece_refs',
   {
@@ -102,6 +114,7 @@ export const parkedPieceRefs = schedulerSchema.table(
 // ---------------------------------------------------------------------------------------------------------------
 // PDP pieces
 
+/** Open upload slots: the hash and size the uploaded data must match and whom to notify when it arrives. */
 export const pdpPieceUploads = schedulerSchema.table(
   'pdp_piece_uploads',
   {
@@ -125,6 +138,10 @@ export const pdpPieceUploads = schedulerSchema.table(
   ],
 );
 
+/**
+ * A PDP service's references to parked pieces, counted by the proof sets that hold them (proofset_refcount, kept by
+ * triggers).
+ */
 export const pdpPiecerefs = schedulerSchema.table(
   'pdp_piecerefs',
   {
@@ -144,6 +161,7 @@ export const pdpPiecerefs = schedulerSchema.table(
   ],
 );
 
+/** The cache from a blob's multihash (raw bytes) to the piece CID and size it belongs to. */
 export const pdpPieceMhToCommp = schedulerSchema.table('pdp_piece_mh_to_commp', {
   mhash: bytea('mhash').primaryKey(),
   size: int64('size').notNull(),
@@ -153,6 +171,7 @@ export const pdpPieceMhToCommp = schedulerSchema.table('pdp_piece_mh_to_commp', 
 // ---------------------------------------------------------------------------------------------------------------
 // PDP proof sets
 
+/** Proof sets by on-chain id, with their proving-period state (epochs, the pending challenge request and its task). */
 export const pdpProofSets = schedulerSchema.table(
   'pdp_proof_sets',
   {
@@ -176,6 +195,7 @@ export const pdpProofSets = schedulerSchema.table(
   ],
 );
 
+/** Which proof sets a PDPProve task proves; the rows go with the task (ON DELETE CASCADE). */
 export const pdpProveTasks = schedulerSchema.table(
   'pdp_prove_tasks',
   {
@@ -200,6 +220,10 @@ export const pdpProveTasks = schedulerSchema.table(
 // ---------------------------------------------------------------------------------------------------------------
 // Chain messages and what waits on them
 
+/**
+ * Chain transactions being watched for confirmation, by signed hash: pending until the watcher records the block,
+ * receipt and success. Triggers mark the proof set creates and root adds that wait on it when it confirms.
+ */
 export const messageWaitsEth = schedulerSchema.table('message_waits_eth', {
   waiterMachineId: int64('waiter_machine_id'),
   signedTxHash: text('signed_tx_hash').primaryKey(),
@@ -211,6 +235,10 @@ export const messageWaitsEth = schedulerSchema.table('message_waits_eth', {
   txSuccess: boolean('tx_success'),
 });
 
+/**
+ * Proof set creation messages; `ok` is set by a trigger when the message confirms, then the proof set is created from
+ * it.
+ */
 export const pdpProofsetCreates = schedulerSchema.table(
   'pdp_proofset_creates',
   {
@@ -229,6 +257,7 @@ export const pdpProofsetCreates = schedulerSchema.table(
   ],
 );
 
+/** The roots of each proof set, one row per subroot, with the parked piece reference that holds its data. */
 export const pdpProofsetRoots = schedulerSchema.table(
   'pdp_proofset_roots',
   {
@@ -263,6 +292,10 @@ export const pdpProofsetRoots = schedulerSchema.table(
   ],
 );
 
+/**
+ * Roots being added to proof sets, one row per subroot, until their add message confirms (`add_message_ok`, set by a
+ * trigger) and they move to pdpProofsetRoots.
+ */
 export const pdpProofsetRootAdds = schedulerSchema.table(
   'pdp_proofset_root_adds',
   {
@@ -296,6 +329,7 @@ export const pdpProofsetRootAdds = schedulerSchema.table(
   ],
 );
 
+/** Provider registration messages of a PDP service, with whether they confirmed and the provider id once registered. */
 export const pdpProviderRegistrations = schedulerSchema.table(
   'pdp_provider_registrations',
   {
@@ -315,6 +349,10 @@ export const pdpProviderRegistrations = schedulerSchema.table(
   ],
 );
 
+/**
+ * Chain messages to send, one per SendTransaction task: the unsigned transaction, then its nonce, signed form and send
+ * result.
+ */
 export const messageSendsEth = schedulerSchema.table('message_sends_eth', {
   fromAddress: text('from_address').notNull(),
   toAddress: text('to_address').notNull(),
@@ -330,6 +368,7 @@ export const messageSendsEth = schedulerSchema.table('message_sends_eth', {
   sendError: text('send_error'),
 });
 
+/** The per-sender nonce lock: which SendTransaction task is choosing the sender's next nonce. */
 export const messageSendEthLocks = schedulerSchema.table('message_send_eth_locks', {
   fromAddress: text('from_address').primaryKey(),
   taskId: int64('task_id').notNull(),
@@ -339,6 +378,9 @@ export const messageSendEthLocks = schedulerSchema.table('message_send_eth_locks
 // ---------------------------------------------------------------------------------------------------------------
 // Admin payments (model-only tables)
 
+/**
+ * The settlement transaction last sent for each payment rail (an admin payment; Piri has the table in its model only).
+ */
 export const railSettlementWaits = schedulerSchema.table(
   'rail_settlement_waits',
   {
@@ -349,6 +391,7 @@ export const railSettlementWaits = schedulerSchema.table(
   (t) => [uniqueIndex('idx_rail_settlement_waits_signed_tx_hash').on(t.signedTxHash)],
 );
 
+/** Withdrawal transactions sent (an admin payment; Piri has the table in its model only). */
 export const withdrawalWaits = schedulerSchema.table(
   'withdrawal_waits',
   {
@@ -360,10 +403,13 @@ export const withdrawalWaits = schedulerSchema.table(
 );
 
 // ---------------------------------------------------------------------------------------------------------------
-// piri-db's own: task engine sessions (not in Piri). One row per running task engine; an engine beats
-// heartbeat_at, and another engine releases the tasks of a session only once its heartbeat is older than the
-// heartbeat timeout (src/scheduler/task-engine.ts). Piri instead released every other session's tasks at start.
+// piri-db's own (not in Piri)
 
+/**
+ * Task engine sessions: one row per running task engine, whose heartbeat_at it beats. Another engine releases a
+ * session's tasks only once that heartbeat is older than the heartbeat timeout; Piri instead released every other
+ * session's tasks at start.
+ */
 export const taskEngineSessions = schedulerSchema.table('task_engine_sessions', {
   sessionId: text('session_id').primaryKey(),
   startedAt: timestamptz('started_at').notNull(),

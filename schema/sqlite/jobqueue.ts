@@ -10,6 +10,10 @@ import { queueTime } from './columns.ts';
 const nowText = sql`(strftime('%Y-%m-%dT%H:%M:%fZ'))`;
 const nowSeconds = sql`(CAST(strftime('%s') AS INTEGER))`;
 
+/**
+ * Plain queue messages (Piri's goqite table): one row per message not yet deleted; `timeout` is when it is next
+ * receivable, `received` counts its deliveries. Use QueueStore rather than writing it directly.
+ */
 export const jobqueue = sqliteTable(
   'jobqueue',
   {
@@ -24,6 +28,7 @@ export const jobqueue = sqliteTable(
   (t) => [index('jobqueue_queue_created_idx').on(t.queue, t.created, t.id)],
 );
 
+/** Dead-lettered plain queue messages, with the job name, reason and error they were moved with. */
 export const jobqueueDead = sqliteTable(
   'jobqueue_dead',
   {
@@ -42,11 +47,13 @@ export const jobqueueDead = sqliteTable(
   (t) => [index('jobqueue_dead_queue_moved_at_idx').on(t.queue, t.movedAt)],
 );
 
+/** The dedup queues by name, with whether deduplication is on; informational, upserted by the queue on first use. */
 export const queues = sqliteTable('queues', {
   queue: text('queue').primaryKey(),
   dedupeEnabled: integer('dedupe_enabled').notNull().default(0),
 });
 
+/** The dedup queue's namespaces, one per (queue, job name); jobs, jobDone and jobDead refer to them. */
 export const jobNs = sqliteTable(
   'job_ns',
   {
@@ -59,6 +66,10 @@ export const jobNs = sqliteTable(
 
 // AUTOINCREMENT on purpose: Piri's rowid ids restart after the table drains, and a reused id collides in
 // job_dead (docs/differences-from-piri.md).
+/**
+ * Live dedup queue jobs, one per (namespace, payload key), with when they become available (avail_s, epoch seconds) and
+ * their attempts so far.
+ */
 export const jobs = sqliteTable(
   'jobs',
   {
@@ -77,6 +88,7 @@ export const jobs = sqliteTable(
   ],
 );
 
+/** Payload keys of dedup jobs that finished or were dead-lettered (status), which block repeats of the same payload. */
 export const jobDone = sqliteTable(
   'job_done',
   {
@@ -88,6 +100,7 @@ export const jobDone = sqliteTable(
   (t) => [primaryKey({ columns: [t.nsId, t.key] })],
 );
 
+/** Dead-lettered dedup jobs, with their body, attempts, reason and error. */
 export const jobDead = sqliteTable(
   'job_dead',
   {

@@ -19,6 +19,11 @@ import { datetime, json, numericBool, uuid } from './columns.ts';
 // ---------------------------------------------------------------------------------------------------------------
 // Task engine
 
+/**
+ * Pending tasks of the task engine (Piri's harmonytask): one row per task until it completes or is dropped;
+ * `session_id` is the engine session that owns it, NULL while unclaimed. Add tasks with TaskEngine.addTask, not by
+ * INSERT.
+ */
 export const task = sqliteTable('task', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   initiatedBy: integer('initiated_by'),
@@ -31,6 +36,10 @@ export const task = sqliteTable('task', {
   retries: integer('retries').notNull(),
 });
 
+/**
+ * One row per finished task attempt: when it was posted, worked and finished, whether it succeeded, and Piri's error
+ * text. pruneScheduler deletes old rows.
+ */
 export const taskHistory = sqliteTable('task_history', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   taskId: integer('task_id').notNull(),
@@ -46,6 +55,7 @@ export const taskHistory = sqliteTable('task_history', {
 // ---------------------------------------------------------------------------------------------------------------
 // Parked pieces
 
+/** Pieces held locally (spec §8.3), by piece CID and sizes, with whether their data is complete. */
 export const parkedPieces = sqliteTable(
   'parked_pieces',
   {
@@ -74,6 +84,7 @@ export const parkedPieces = sqliteTable(
   ],
 );
 
+/** Uses of a parked piece, with where its data is fetched from; deleting one cascades to its pdpPiecerefs rows. */
 export const parkedPieceRefs = sqliteTable(
   'parked_piece_refs',
   {
@@ -95,6 +106,7 @@ export const parkedPieceRefs = sqliteTable(
 // ---------------------------------------------------------------------------------------------------------------
 // PDP pieces
 
+/** Open upload slots: the hash and size the uploaded data must match and whom to notify when it arrives. */
 export const pdpPieceUploads = sqliteTable(
   'pdp_piece_uploads',
   {
@@ -118,6 +130,10 @@ export const pdpPieceUploads = sqliteTable(
   ],
 );
 
+/**
+ * A PDP service's references to parked pieces, counted by the proof sets that hold them (proofset_refcount, kept by
+ * triggers).
+ */
 export const pdpPiecerefs = sqliteTable(
   'pdp_piecerefs',
   {
@@ -137,6 +153,7 @@ export const pdpPiecerefs = sqliteTable(
   ],
 );
 
+/** The cache from a blob's multihash (raw bytes) to the piece CID and size it belongs to. */
 export const pdpPieceMhToCommp = sqliteTable('pdp_piece_mh_to_commp', {
   mhash: blob('mhash', { mode: 'buffer' }).primaryKey(),
   size: integer('size').notNull(),
@@ -146,6 +163,7 @@ export const pdpPieceMhToCommp = sqliteTable('pdp_piece_mh_to_commp', {
 // ---------------------------------------------------------------------------------------------------------------
 // PDP proof sets
 
+/** Proof sets by on-chain id, with their proving-period state (epochs, the pending challenge request and its task). */
 export const pdpProofSets = sqliteTable(
   'pdp_proof_sets',
   {
@@ -169,6 +187,7 @@ export const pdpProofSets = sqliteTable(
   ],
 );
 
+/** Which proof sets a PDPProve task proves; the rows go with the task (ON DELETE CASCADE). */
 export const pdpProveTasks = sqliteTable(
   'pdp_prove_tasks',
   {
@@ -193,6 +212,10 @@ export const pdpProveTasks = sqliteTable(
 // ---------------------------------------------------------------------------------------------------------------
 // Chain messages and what waits on them
 
+/**
+ * Chain transactions being watched for confirmation, by signed hash: pending until the watcher records the block,
+ * receipt and success. Triggers mark the proof set creates and root adds that wait on it when it confirms.
+ */
 export const messageWaitsEth = sqliteTable('message_waits_eth', {
   waiterMachineId: integer('waiter_machine_id'),
   signedTxHash: text('signed_tx_hash').primaryKey(),
@@ -204,6 +227,10 @@ export const messageWaitsEth = sqliteTable('message_waits_eth', {
   txSuccess: numericBool('tx_success'),
 });
 
+/**
+ * Proof set creation messages; `ok` is set by a trigger when the message confirms, then the proof set is created from
+ * it.
+ */
 export const pdpProofsetCreates = sqliteTable(
   'pdp_proofset_creates',
   {
@@ -222,6 +249,7 @@ export const pdpProofsetCreates = sqliteTable(
   ],
 );
 
+/** The roots of each proof set, one row per subroot, with the parked piece reference that holds its data. */
 export const pdpProofsetRoots = sqliteTable(
   'pdp_proofset_roots',
   {
@@ -256,6 +284,10 @@ export const pdpProofsetRoots = sqliteTable(
   ],
 );
 
+/**
+ * Roots being added to proof sets, one row per subroot, until their add message confirms (`add_message_ok`, set by a
+ * trigger) and they move to pdpProofsetRoots.
+ */
 export const pdpProofsetRootAdds = sqliteTable(
   'pdp_proofset_root_adds',
   {
@@ -289,6 +321,7 @@ export const pdpProofsetRootAdds = sqliteTable(
   ],
 );
 
+/** Provider registration messages of a PDP service, with whether they confirmed and the provider id once registered. */
 export const pdpProviderRegistrations = sqliteTable(
   'pdp_provider_registrations',
   {
@@ -308,6 +341,10 @@ export const pdpProviderRegistrations = sqliteTable(
   ],
 );
 
+/**
+ * Chain messages to send, one per SendTransaction task: the unsigned transaction, then its nonce, signed form and send
+ * result.
+ */
 export const messageSendsEth = sqliteTable('message_sends_eth', {
   fromAddress: text('from_address').notNull(),
   toAddress: text('to_address').notNull(),
@@ -323,6 +360,7 @@ export const messageSendsEth = sqliteTable('message_sends_eth', {
   sendError: text('send_error'),
 });
 
+/** The per-sender nonce lock: which SendTransaction task is choosing the sender's next nonce. */
 export const messageSendEthLocks = sqliteTable('message_send_eth_locks', {
   fromAddress: text('from_address').primaryKey(),
   taskId: integer('task_id').notNull(),
@@ -332,6 +370,9 @@ export const messageSendEthLocks = sqliteTable('message_send_eth_locks', {
 // ---------------------------------------------------------------------------------------------------------------
 // Admin payments (model-only tables)
 
+/**
+ * The settlement transaction last sent for each payment rail (an admin payment; Piri has the table in its model only).
+ */
 export const railSettlementWaits = sqliteTable(
   'rail_settlement_waits',
   {
@@ -342,6 +383,7 @@ export const railSettlementWaits = sqliteTable(
   (t) => [uniqueIndex('idx_rail_settlement_waits_signed_tx_hash').on(t.signedTxHash)],
 );
 
+/** Withdrawal transactions sent (an admin payment; Piri has the table in its model only). */
 export const withdrawalWaits = sqliteTable(
   'withdrawal_waits',
   {
@@ -353,10 +395,13 @@ export const withdrawalWaits = sqliteTable(
 );
 
 // ---------------------------------------------------------------------------------------------------------------
-// piri-db's own: task engine sessions (not in Piri). One row per running task engine; an engine beats
-// heartbeat_at, and another engine releases the tasks of a session only once its heartbeat is older than the
-// heartbeat timeout (src/scheduler/task-engine.ts). Piri instead released every other session's tasks at start.
+// piri-db's own (not in Piri)
 
+/**
+ * Task engine sessions: one row per running task engine, whose heartbeat_at it beats. Another engine releases a
+ * session's tasks only once that heartbeat is older than the heartbeat timeout; Piri instead released every other
+ * session's tasks at start.
+ */
 export const taskEngineSessions = sqliteTable('task_engine_sessions', {
   sessionId: text('session_id').primaryKey(),
   startedAt: datetime('started_at').notNull(),
