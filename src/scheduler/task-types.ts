@@ -4,7 +4,7 @@
  */
 import { isDeferral, TaskEngineError } from './errors.ts';
 
-/** Postgres declares task.name and task_history.name varchar(16) (characters, not bytes). */
+/** The longest task type name, in characters: Postgres declares task.name and task_history.name varchar(16). */
 export const MAX_TASK_NAME_LENGTH = 16;
 
 /** What a task type's `do` gets besides the task id: who it is and the signal that aborts it when the engine stops. */

@@ -222,7 +222,7 @@ export interface MessageSendLockOps {
 // ---------------------------------------------------------------------------------------------------------------
 // message_waits_eth
 
-/** A message_waits_eth row. */
+/** A message_waits_eth row: a watched transaction and, once confirmed, its block, receipt and success. */
 export interface MessageWaitRow {
   readonly signedTxHash: string;
   readonly waiterMachineId: number | null;
