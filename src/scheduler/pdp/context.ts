@@ -19,8 +19,6 @@ export const PDP_PROVING_PERIOD_TASK = 'PDPProvingPeriod';
 /** Piri's task type that proves the proof sets whose challenge is due (PdpProving.scheduleProves adds it). */
 export const PDP_PROVE_TASK = 'PDPProve';
 
-export type { SchedulerSource };
-
 /**
  * Options shared by the PDP flow objects: the clock their timestamps come from and the retry of their transactions on
  * lock errors.

@@ -2,7 +2,8 @@
  * The PDP flows of spec §8 over the scheduler store, dialect-free: each operation is one transaction of the
  * scheduler SQL layer (src/scheduler/sql/), so on SQLite it runs under the connection's mutex like everything else.
  */
-import { type PdpOptions, type SchedulerSource } from './context.ts';
+import type { SchedulerSource } from '../sql/index.ts';
+import type { PdpOptions } from './context.ts';
 import { PdpMessages } from './messages.ts';
 import { PdpPieces } from './pieces.ts';
 import { PdpProofSets } from './proof-sets.ts';
@@ -17,7 +18,6 @@ export {
   PdpContext,
   type PdpOptions,
   PIRI_SERVICE,
-  type SchedulerSource,
   SEND_TRANSACTION_TASK,
 } from './context.ts';
 export { PdpError, type PdpErrorCode } from './errors.ts';

@@ -23,8 +23,9 @@
  *   getWait/confirmationOf  WaitForConfirmation's read.
  */
 import type { AddTaskResult, TaskEngine } from '../task-engine.ts';
+import type { SchedulerSource } from '../sql/index.ts';
 import type { MessageSendRow, MessageWaitRow, WaitConfirmation } from '../sql/types.ts';
-import { PdpContext, type PdpOptions, SEND_TRANSACTION_TASK, type SchedulerSource } from './context.ts';
+import { PdpContext, type PdpOptions, SEND_TRANSACTION_TASK } from './context.ts';
 import { PdpError } from './errors.ts';
 
 /**

@@ -17,8 +17,9 @@
  *   deleteParkedPiece / deleteParkedPieceRef      with their FK cascades (§8.8).
  */
 import { randomUUID } from 'node:crypto';
+import type { SchedulerSource } from '../sql/index.ts';
 import type { CommpEntry, ParkedPieceRefRow, ParkedPieceRow, PieceRefRow, PieceUploadRow } from '../sql/types.ts';
-import { PdpContext, type PdpOptions, PIRI_SERVICE, type SchedulerSource } from './context.ts';
+import { PdpContext, type PdpOptions, PIRI_SERVICE } from './context.ts';
 
 /** A piece to park (PdpPieces.parkPiece): its CID and sizes, and where its data can be fetched. */
 export interface ParkPieceRequest {

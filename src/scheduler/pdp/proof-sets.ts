@@ -11,8 +11,9 @@
  *   createStatus / get / list   the status reads.
  *   delete               DELETE pdp_proof_sets (never done by Piri): prove tasks, roots and root_adds cascade.
  */
+import type { SchedulerSource } from '../sql/index.ts';
 import type { MessageWaitRow, ProofSetCreateRow, ProofSetRow } from '../sql/types.ts';
-import { PdpContext, type PdpOptions, PIRI_SERVICE, type SchedulerSource } from './context.ts';
+import { PdpContext, type PdpOptions, PIRI_SERVICE } from './context.ts';
 
 /**
  * What PdpProofSets.materialise did with a confirmed proof set creation; every outcome but `created` changed nothing

@@ -19,6 +19,7 @@
  *   railSettlementStatus / withdrawalStatus  the status read; the wait row is deleted once its tx is confirmed or
  *                                            its message_waits_eth row is missing. One transaction.
  */
+import type { SchedulerSource } from '../sql/index.ts';
 import type {
   MessageWaitRow,
   ProviderRegistrationRow,
@@ -26,7 +27,7 @@ import type {
   SchedulerTx,
   WithdrawalWaitRow,
 } from '../sql/types.ts';
-import { PdpContext, type PdpOptions, PIRI_SERVICE, type SchedulerSource } from './context.ts';
+import { PdpContext, type PdpOptions, PIRI_SERVICE } from './context.ts';
 
 /** The pre-send check of a settlement or withdrawal. */
 export type PaymentWaitCheck<R> =

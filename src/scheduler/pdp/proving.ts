@@ -18,16 +18,10 @@
  *   cleanupDeletedRoots                      Prove step 4, with Piri's id mix-up fixed (see the method).
  *   state                                    the proof set plus "currently proving" (its pdp_prove_tasks count).
  */
+import type { SchedulerSource } from '../sql/index.ts';
 import type { ProofSetRow, RootRow, SchedulerTx } from '../sql/types.ts';
 import type { AddTaskResult, TaskEngine } from '../task-engine.ts';
-import {
-  PDP_INIT_PP_TASK,
-  PDP_PROVE_TASK,
-  PDP_PROVING_PERIOD_TASK,
-  PdpContext,
-  type PdpOptions,
-  type SchedulerSource,
-} from './context.ts';
+import { PDP_INIT_PP_TASK, PDP_PROVE_TASK, PDP_PROVING_PERIOD_TASK, PdpContext, type PdpOptions } from './context.ts';
 import { PdpError } from './errors.ts';
 
 /** A PDPProve task PdpProving.scheduleProves added, and the proof set it proves. */

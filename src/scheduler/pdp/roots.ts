@@ -17,8 +17,9 @@
  *   repairRoot         the admin repair for a root on chain but missing here (§8.4 step 8).
  *   recordRemoval      RemoveRoot's pending wait (Piri ignored its insert error: ON CONFLICT DO NOTHING).
  */
+import type { SchedulerSource } from '../sql/index.ts';
 import type { RootMessage, RootRow, SubrootPiece } from '../sql/types.ts';
-import { PdpContext, type PdpOptions, PIRI_SERVICE, type SchedulerSource } from './context.ts';
+import { PdpContext, type PdpOptions, PIRI_SERVICE } from './context.ts';
 import { PdpError } from './errors.ts';
 
 /** One subroot of a root to add: its piece CID, padded size and parked piece reference. */
