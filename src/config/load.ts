@@ -21,6 +21,8 @@ export interface LoadConfigOptions {
     type?: string;
     postgres?: {
       url?: string;
+      /** A direct connection for LISTEN when `url` goes through a transaction-mode pooler (docs/configuration.md). */
+      directUrl?: string;
       maxOpenConns?: number | string;
       maxIdleConns?: number | string;
       /** Go duration text ("30m"), or a number of nanoseconds as Go reads an integer. */
@@ -36,6 +38,7 @@ const ENV_VARS: Readonly<Record<ConfigKey, readonly string[]>> = {
   'repo.data_dir': ['PIRI_REPO_DATA_DIR', 'PIRI_DATA_DIR'],
   'repo.database.type': ['PIRI_REPO_DATABASE_TYPE'],
   'repo.database.postgres.url': ['PIRI_REPO_DATABASE_POSTGRES_URL'],
+  'repo.database.postgres.direct_url': ['PIRI_REPO_DATABASE_POSTGRES_DIRECT_URL'],
   'repo.database.postgres.max_open_conns': ['PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS'],
   'repo.database.postgres.max_idle_conns': ['PIRI_REPO_DATABASE_POSTGRES_MAX_IDLE_CONNS'],
   'repo.database.postgres.conn_max_lifetime': ['PIRI_REPO_DATABASE_POSTGRES_CONN_MAX_LIFETIME'],
@@ -50,6 +53,7 @@ const OPTION_NAMES: ExplicitSourceNames = {
   'repo.data_dir': 'option dataDir',
   'repo.database.type': 'option database.type',
   'repo.database.postgres.url': 'option database.postgres.url',
+  'repo.database.postgres.direct_url': 'option database.postgres.directUrl',
   'repo.database.postgres.max_open_conns': 'option database.postgres.maxOpenConns',
   'repo.database.postgres.max_idle_conns': 'option database.postgres.maxIdleConns',
   'repo.database.postgres.conn_max_lifetime': 'option database.postgres.connMaxLifetime',
@@ -91,6 +95,7 @@ function fromOptions({ dataDir, database }: LoadConfigOptions, names: ExplicitSo
     'repo.data_dir': dataDir,
     'repo.database.type': database?.type,
     'repo.database.postgres.url': pg?.url,
+    'repo.database.postgres.direct_url': pg?.directUrl,
     'repo.database.postgres.max_open_conns': pg?.maxOpenConns,
     'repo.database.postgres.max_idle_conns': pg?.maxIdleConns,
     'repo.database.postgres.conn_max_lifetime': pg?.connMaxLifetime,

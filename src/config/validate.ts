@@ -6,6 +6,11 @@ import { redactSecrets, redactUrl, urlSecrets } from './redact.ts';
 
 export interface PostgresConfig {
   url: string;
+  /**
+   * A connection straight to the server, for what a transaction-mode pooler (PgBouncer) in front of `url` cannot
+   * carry: the wake-ups' LISTEN. Absent: LISTEN uses `url`.
+   */
+  directUrl?: string;
   maxOpenConns: number;
   maxIdleConns: number;
   connMaxLifetimeMs: number;
@@ -23,6 +28,7 @@ export type ConfigKey =
   | 'repo.data_dir'
   | 'repo.database.type'
   | 'repo.database.postgres.url'
+  | 'repo.database.postgres.direct_url'
   | 'repo.database.postgres.max_open_conns'
   | 'repo.database.postgres.max_idle_conns'
   | 'repo.database.postgres.conn_max_lifetime';
@@ -116,6 +122,9 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
   const url = text('repo.database.postgres.url', ACCEPTED.url) || undefined;
   const urlProblem = url === undefined ? undefined : postgresUrlProblem(url);
   if (urlProblem !== undefined) reject('repo.database.postgres.url', urlProblem, ACCEPTED.url);
+  const directUrl = text('repo.database.postgres.direct_url', ACCEPTED.url) || undefined;
+  const directUrlProblem = directUrl === undefined ? undefined : postgresUrlProblem(directUrl);
+  if (directUrlProblem !== undefined) reject('repo.database.postgres.direct_url', directUrlProblem, ACCEPTED.url);
   const pool = {
     maxOpenConns: poolSize('repo.database.postgres.max_open_conns'),
     maxIdleConns: poolSize('repo.database.postgres.max_idle_conns'),
@@ -133,7 +142,8 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
         `accepted: ${ACCEPTED.url}`,
     );
   }
-  const database = Object.freeze({ type: 'postgres' as const, postgres: Object.freeze({ url, ...pool }) });
+  const postgres = Object.freeze({ url, ...(directUrl === undefined ? {} : { directUrl }), ...pool });
+  const database = Object.freeze({ type: 'postgres' as const, postgres });
   return Object.freeze({ dataDir, database, ...file });
 }
 

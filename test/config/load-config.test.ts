@@ -150,6 +150,19 @@ describe('precedence: built-in < options.defaults < file < env < options', () =>
     });
   });
 
+  it('reads direct_url from each source, in the same order, and leaves it out when no source sets it', () => {
+    const toml = tomlFile('[repo.database]\ntype = "postgres"\n[repo.database.postgres]\nurl = "postgres://bouncer/db"\ndirect_url = "postgres://file@db/db"');
+    const env = { PIRI_REPO_DATABASE_POSTGRES_DIRECT_URL: 'postgres://env@db/db' };
+    const direct = (options: LoadConfigOptions) => {
+      const { database } = load(options);
+      return database.type === 'postgres' ? database.postgres.directUrl : 'sqlite';
+    };
+    expect(direct({ configFile: toml, env, database: { postgres: { directUrl: 'postgres://option@db/db' } } })).toBe('postgres://option@db/db');
+    expect(direct({ configFile: toml, env })).toBe('postgres://env@db/db');
+    expect(direct({ configFile: toml })).toBe('postgres://file@db/db');
+    expect(direct({ database: { type: 'postgres', postgres: { url: 'postgres://db/db' } } })).toBeUndefined();
+  });
+
   it('treats an empty environment variable as unset, as viper does', () => {
     const toml = tomlFile('[repo]\ndata_dir = "/from/file"\n[repo.database]\ntype = "postgres"\n[repo.database.postgres]\nurl = "postgres://db/x"');
     const config = load({
@@ -291,6 +304,9 @@ describe('invalid values: a ConfigError naming the key and the source', () => {
     [U, 'no // after the scheme', () => pg({ url: 'postgres:db/piri' }), /"postgres:db\/piri" from option database\.postgres\.url: not of the form postgres:\/\/host/],
     [U, 'wrong scheme even on sqlite', () => ({ database: { postgres: { url: 'http://db/x' } } }), /the scheme is http:/],
     [U, 'integer in file', () => file('[repo.database.postgres]\nurl = 5432'), /number 5432 from file .*: not a string/],
+    // repo.database.postgres.direct_url
+    ['repo.database.postgres.direct_url', 'wrong scheme from env', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_DIRECT_URL: 'http://db/x' } }), /"http:\/\/db\/x" from environment variable PIRI_REPO_DATABASE_POSTGRES_DIRECT_URL: the scheme is http:/],
+    ['repo.database.postgres.direct_url', 'not a URL (option)', () => pg({ url: 'postgres://db/x', directUrl: 'db:5432' }), /"db:5432" from option database\.postgres\.directUrl: the scheme is db:/],
     // max_open_conns
     [O, 'text from env', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: 'ten' } }), /"ten" from environment variable PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: not an integer; accepted: an integer from 1 to 1000; 0 or less means the default, 5/],
     [O, 'decimal text', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: '1.5' } }), /"1\.5" from environment/],
@@ -384,6 +400,7 @@ describe('a password never appears in a message', () => {
     ['unencoded @ and / in the password', () => pg({ url: `postgres://piri:${DECODED_PASSWORD}@db:x/piri` })],
     ['password as a parameter', () => pg({ url: `http://db/piri?user=piri&password=${PASSWORD}` })],
     ['URL from env, bad', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_URL: `postgresql//piri:${PASSWORD}@db` } })],
+    ['direct URL that does not parse', () => pg({ url: 'postgres://db/piri', directUrl: `postgres://piri:${PASSWORD}@db:port/piri` })],
     ['URL in the type', () => ({ env: { PIRI_REPO_DATABASE_TYPE: withPassword } })],
     ['URL in the pool size', () => pg({ url: withPassword, maxOpenConns: withPassword })],
     ['URL in the lifetime', () => pg({ url: withPassword, connMaxLifetime: `1:${PASSWORD}@db` })],

@@ -4,7 +4,7 @@ import { formatDuration } from '../../config/duration.ts';
 import type { CommandResult, FlagValues } from '../command.ts';
 import { configWithSources } from '../load-config.ts';
 
-/** The effective configuration, key by key, with the source that set each value; the URL's password masked. */
+/** The effective configuration, key by key, with the source that set each value; the URLs' passwords masked. */
 export async function run(flags: FlagValues): Promise<CommandResult> {
   const { config, sources } = configWithSources(flags);
   const pg = config.database.type === 'postgres' ? config.database.postgres : undefined;
@@ -12,6 +12,7 @@ export async function run(flags: FlagValues): Promise<CommandResult> {
     'repo.data_dir': config.dataDir,
     'repo.database.type': config.database.type,
     'repo.database.postgres.url': pg && redactUrl(pg.url),
+    'repo.database.postgres.direct_url': pg?.directUrl && redactUrl(pg.directUrl),
     'repo.database.postgres.max_open_conns': pg?.maxOpenConns,
     'repo.database.postgres.max_idle_conns': pg?.maxIdleConns,
     'repo.database.postgres.conn_max_lifetime': pg && formatDuration(pg.connMaxLifetimeMs),
