@@ -21,6 +21,7 @@ export const FLAG_KEYS = {
   'db-postgres-max-open-conns': 'repo.database.postgres.max_open_conns',
   'db-postgres-max-idle-conns': 'repo.database.postgres.max_idle_conns',
   'db-postgres-conn-max-lifetime': 'repo.database.postgres.conn_max_lifetime',
+  'db-postgres-prepared-statements': 'repo.database.postgres.prepared_statements',
 } as const satisfies Record<string, ConfigKey>;
 
 export type FlagName = keyof typeof FLAG_KEYS;
@@ -34,6 +35,7 @@ const HELP: Record<FlagName, [string, string]> = {
   'db-postgres-max-open-conns': ['<n>', 'pool size (env PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS)'],
   'db-postgres-max-idle-conns': ['<n>', 'idle connections kept (env PIRI_REPO_DATABASE_POSTGRES_MAX_IDLE_CONNS)'],
   'db-postgres-conn-max-lifetime': ['<duration>', 'e.g. 30m (env PIRI_REPO_DATABASE_POSTGRES_CONN_MAX_LIFETIME)'],
+  'db-postgres-prepared-statements': ['<bool>', 'false behind PgBouncer < 1.21 (env PIRI_REPO_DATABASE_POSTGRES_PREPARED_STATEMENTS)'],
 };
 
 /** Adds --config and the database flags to a command; `prefix` (copy's "from-") names another installation. */

@@ -38,6 +38,7 @@ export function configWithSources(
           maxOpenConns: flag('db-postgres-max-open-conns'),
           maxIdleConns: flag('db-postgres-max-idle-conns'),
           connMaxLifetime: flag('db-postgres-conn-max-lifetime'),
+          preparedStatements: flag('db-postgres-prepared-statements'),
         },
       },
     },

@@ -27,6 +27,8 @@ export interface LoadConfigOptions {
       maxIdleConns?: number | string;
       /** Go duration text ("30m"), or a number of nanoseconds as Go reads an integer. */
       connMaxLifetime?: string | number;
+      /** false behind a pooler that cannot carry named prepared statements (docs/configuration.md). */
+      preparedStatements?: boolean | string;
     };
   };
   /** Below every other source but the built-in defaults, e.g. the CLI's ./data. */
@@ -42,6 +44,7 @@ const ENV_VARS: Readonly<Record<ConfigKey, readonly string[]>> = {
   'repo.database.postgres.max_open_conns': ['PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS'],
   'repo.database.postgres.max_idle_conns': ['PIRI_REPO_DATABASE_POSTGRES_MAX_IDLE_CONNS'],
   'repo.database.postgres.conn_max_lifetime': ['PIRI_REPO_DATABASE_POSTGRES_CONN_MAX_LIFETIME'],
+  'repo.database.postgres.prepared_statements': ['PIRI_REPO_DATABASE_POSTGRES_PREPARED_STATEMENTS'],
 };
 const KEYS = Object.keys(ENV_VARS) as ConfigKey[];
 
@@ -57,6 +60,7 @@ const OPTION_NAMES: ExplicitSourceNames = {
   'repo.database.postgres.max_open_conns': 'option database.postgres.maxOpenConns',
   'repo.database.postgres.max_idle_conns': 'option database.postgres.maxIdleConns',
   'repo.database.postgres.conn_max_lifetime': 'option database.postgres.connMaxLifetime',
+  'repo.database.postgres.prepared_statements': 'option database.postgres.preparedStatements',
 };
 
 /** Reads every source, merges them and validates the result. Throws ConfigError; the Config is deep-frozen. */
@@ -99,6 +103,7 @@ function fromOptions({ dataDir, database }: LoadConfigOptions, names: ExplicitSo
     'repo.database.postgres.max_open_conns': pg?.maxOpenConns,
     'repo.database.postgres.max_idle_conns': pg?.maxIdleConns,
     'repo.database.postgres.conn_max_lifetime': pg?.connMaxLifetime,
+    'repo.database.postgres.prepared_statements': pg?.preparedStatements,
   };
   return given(KEYS.map((key) => [key, values[key], names[key]]));
 }

@@ -14,6 +14,11 @@ export interface PostgresConfig {
   maxOpenConns: number;
   maxIdleConns: number;
   connMaxLifetimeMs: number;
+  /**
+   * Whether statements run as named prepared statements (the default). False for a transaction-mode pooler that
+   * cannot carry them: PgBouncer before 1.21, or without max_prepared_statements.
+   */
+  preparedStatements: boolean;
 }
 export type DatabaseConfig = { type: 'sqlite' } | { type: 'postgres'; postgres: PostgresConfig };
 export interface Config {
@@ -31,7 +36,8 @@ export type ConfigKey =
   | 'repo.database.postgres.direct_url'
   | 'repo.database.postgres.max_open_conns'
   | 'repo.database.postgres.max_idle_conns'
-  | 'repo.database.postgres.conn_max_lifetime';
+  | 'repo.database.postgres.conn_max_lifetime'
+  | 'repo.database.postgres.prepared_statements';
 
 /** A value as its source gave it, and that source in words: "environment variable PIRI_REPO_DATA_DIR". */
 export interface RawValue {
@@ -63,7 +69,13 @@ const ACCEPTED = {
   lifetime:
     'a Go duration such as 30m, 1h30m, 90s or 500ms, or an integer number of nanoseconds, ' +
     `up to ${formatDuration(MAX_CONN_MAX_LIFETIME_MS)} (the longest a timer can wait); 0 or less means the default, 30m0s`,
+  bool: 'true or false (a TOML boolean, or text as Go reads a bool: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False)',
 } as const;
+
+const GO_BOOLS: Readonly<Record<string, boolean>> = Object.fromEntries([
+  ...['1', 't', 'T', 'TRUE', 'true', 'True'].map((text) => [text, true]),
+  ...['0', 'f', 'F', 'FALSE', 'false', 'False'].map((text) => [text, false]),
+]);
 
 /** Checks the merged values and builds the frozen Config. Every failure is a ConfigError naming the key. */
 export function validateConfig(raw: RawConfig, configFile?: string): Config {
@@ -89,6 +101,12 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
     const size = integer(value) ?? reject(key, integral(value) ? 'out of range' : 'not an integer', ACCEPTED.poolSize);
     if (size > MAX_POOL_SIZE) reject(key, `out of range (more than ${MAX_POOL_SIZE})`, ACCEPTED.poolSize);
     return size > 0 ? size : DEFAULT_POOL_SIZE;
+  };
+
+  const bool = (key: ConfigKey, fallback: boolean): boolean => {
+    const value = raw[key]?.value;
+    if (value === undefined || typeof value === 'boolean') return value ?? fallback;
+    return (typeof value === 'string' ? GO_BOOLS[value] : undefined) ?? reject(key, 'not a boolean', ACCEPTED.bool);
   };
 
   const connMaxLifetimeMs = (): number => {
@@ -129,6 +147,7 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
     maxOpenConns: poolSize('repo.database.postgres.max_open_conns'),
     maxIdleConns: poolSize('repo.database.postgres.max_idle_conns'),
     connMaxLifetimeMs: connMaxLifetimeMs(),
+    preparedStatements: bool('repo.database.postgres.prepared_statements', true),
   };
 
   const file = configFile === undefined ? {} : { configFile };

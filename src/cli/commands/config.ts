@@ -8,7 +8,7 @@ import { configWithSources } from '../load-config.ts';
 export async function run(flags: FlagValues): Promise<CommandResult> {
   const { config, sources } = configWithSources(flags);
   const pg = config.database.type === 'postgres' ? config.database.postgres : undefined;
-  const values: Record<ConfigKey, string | number | undefined> = {
+  const values: Record<ConfigKey, string | number | boolean | undefined> = {
     'repo.data_dir': config.dataDir,
     'repo.database.type': config.database.type,
     'repo.database.postgres.url': pg && redactUrl(pg.url),
@@ -16,6 +16,7 @@ export async function run(flags: FlagValues): Promise<CommandResult> {
     'repo.database.postgres.max_open_conns': pg?.maxOpenConns,
     'repo.database.postgres.max_idle_conns': pg?.maxIdleConns,
     'repo.database.postgres.conn_max_lifetime': pg && formatDuration(pg.connMaxLifetimeMs),
+    'repo.database.postgres.prepared_statements': pg?.preparedStatements,
   };
   // The postgres keys mean nothing on SQLite: shown only when they apply.
   const keys = (Object.keys(values) as ConfigKey[]).filter((key) => values[key] !== undefined);
