@@ -34,9 +34,11 @@ export function configWithSources(
         type: flag('db-type'),
         postgres: {
           url: flag('db-postgres-url'),
+          directUrl: flag('db-postgres-direct-url'),
           maxOpenConns: flag('db-postgres-max-open-conns'),
           maxIdleConns: flag('db-postgres-max-idle-conns'),
           connMaxLifetime: flag('db-postgres-conn-max-lifetime'),
+          preparedStatements: flag('db-postgres-prepared-statements'),
         },
       },
     },

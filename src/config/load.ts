@@ -25,10 +25,14 @@ export interface LoadConfigOptions {
     type?: string;
     postgres?: {
       url?: string;
+      /** A direct connection for LISTEN when `url` goes through a transaction-mode pooler (docs/configuration.md). */
+      directUrl?: string;
       maxOpenConns?: number | string;
       maxIdleConns?: number | string;
       /** Go duration text ("30m"), or a number of nanoseconds as Go reads an integer. */
       connMaxLifetime?: string | number;
+      /** false behind a pooler that cannot carry named prepared statements (docs/configuration.md). */
+      preparedStatements?: boolean | string;
     };
   };
   /** Below every other source but the built-in defaults, e.g. the CLI's ./data. */
@@ -40,9 +44,11 @@ const ENV_VARS: Readonly<Record<ConfigKey, readonly string[]>> = {
   'repo.data_dir': ['PIRI_REPO_DATA_DIR', 'PIRI_DATA_DIR'],
   'repo.database.type': ['PIRI_REPO_DATABASE_TYPE'],
   'repo.database.postgres.url': ['PIRI_REPO_DATABASE_POSTGRES_URL'],
+  'repo.database.postgres.direct_url': ['PIRI_REPO_DATABASE_POSTGRES_DIRECT_URL'],
   'repo.database.postgres.max_open_conns': ['PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS'],
   'repo.database.postgres.max_idle_conns': ['PIRI_REPO_DATABASE_POSTGRES_MAX_IDLE_CONNS'],
   'repo.database.postgres.conn_max_lifetime': ['PIRI_REPO_DATABASE_POSTGRES_CONN_MAX_LIFETIME'],
+  'repo.database.postgres.prepared_statements': ['PIRI_REPO_DATABASE_POSTGRES_PREPARED_STATEMENTS'],
 };
 const KEYS = Object.keys(ENV_VARS) as ConfigKey[];
 
@@ -54,9 +60,11 @@ const OPTION_NAMES: ExplicitSourceNames = {
   'repo.data_dir': 'option dataDir',
   'repo.database.type': 'option database.type',
   'repo.database.postgres.url': 'option database.postgres.url',
+  'repo.database.postgres.direct_url': 'option database.postgres.directUrl',
   'repo.database.postgres.max_open_conns': 'option database.postgres.maxOpenConns',
   'repo.database.postgres.max_idle_conns': 'option database.postgres.maxIdleConns',
   'repo.database.postgres.conn_max_lifetime': 'option database.postgres.connMaxLifetime',
+  'repo.database.postgres.prepared_statements': 'option database.postgres.preparedStatements',
 };
 
 /** Reads every source, merges them and validates the result. Throws ConfigError; the Config is deep-frozen. */
@@ -95,9 +103,11 @@ function fromOptions({ dataDir, database }: LoadConfigOptions, names: ExplicitSo
     'repo.data_dir': dataDir,
     'repo.database.type': database?.type,
     'repo.database.postgres.url': pg?.url,
+    'repo.database.postgres.direct_url': pg?.directUrl,
     'repo.database.postgres.max_open_conns': pg?.maxOpenConns,
     'repo.database.postgres.max_idle_conns': pg?.maxIdleConns,
     'repo.database.postgres.conn_max_lifetime': pg?.connMaxLifetime,
+    'repo.database.postgres.prepared_statements': pg?.preparedStatements,
   };
   return given(KEYS.map((key) => [key, values[key], names[key]]));
 }

@@ -10,9 +10,19 @@ import { redactSecrets, redactUrl, urlSecrets } from './redact.ts';
  */
 export interface PostgresConfig {
   url: string;
+  /**
+   * A connection straight to the server, for what a transaction-mode pooler (PgBouncer) in front of `url` cannot
+   * carry: the wake-ups' LISTEN. Absent: LISTEN uses `url`.
+   */
+  directUrl?: string;
   maxOpenConns: number;
   maxIdleConns: number;
   connMaxLifetimeMs: number;
+  /**
+   * Whether statements run as named prepared statements (the default). False for a transaction-mode pooler that
+   * cannot carry them: PgBouncer before 1.21, or without max_prepared_statements.
+   */
+  preparedStatements: boolean;
 }
 /** Which backend the installation runs on; only the postgres variant carries connection settings. */
 export type DatabaseConfig = { type: 'sqlite' } | { type: 'postgres'; postgres: PostgresConfig };
@@ -32,9 +42,11 @@ export type ConfigKey =
   | 'repo.data_dir'
   | 'repo.database.type'
   | 'repo.database.postgres.url'
+  | 'repo.database.postgres.direct_url'
   | 'repo.database.postgres.max_open_conns'
   | 'repo.database.postgres.max_idle_conns'
-  | 'repo.database.postgres.conn_max_lifetime';
+  | 'repo.database.postgres.conn_max_lifetime'
+  | 'repo.database.postgres.prepared_statements';
 
 /** A value as its source gave it, and that source in words: "environment variable PIRI_REPO_DATA_DIR". */
 export interface RawValue {
@@ -66,7 +78,13 @@ const ACCEPTED = {
   lifetime:
     'a Go duration such as 30m, 1h30m, 90s or 500ms, or an integer number of nanoseconds, ' +
     `up to ${formatDuration(MAX_CONN_MAX_LIFETIME_MS)} (the longest a timer can wait); 0 or less means the default, 30m0s`,
+  bool: 'true or false (a TOML boolean, or text as Go reads a bool: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False)',
 } as const;
+
+const GO_BOOLS: Readonly<Record<string, boolean>> = Object.fromEntries([
+  ...['1', 't', 'T', 'TRUE', 'true', 'True'].map((text) => [text, true]),
+  ...['0', 'f', 'F', 'FALSE', 'false', 'False'].map((text) => [text, false]),
+]);
 
 /** Checks the merged values and builds the frozen Config. Every failure is a ConfigError naming the key. */
 export function validateConfig(raw: RawConfig, configFile?: string): Config {
@@ -92,6 +110,12 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
     const size = integer(value) ?? reject(key, integral(value) ? 'out of range' : 'not an integer', ACCEPTED.poolSize);
     if (size > MAX_POOL_SIZE) reject(key, `out of range (more than ${MAX_POOL_SIZE})`, ACCEPTED.poolSize);
     return size > 0 ? size : DEFAULT_POOL_SIZE;
+  };
+
+  const bool = (key: ConfigKey, fallback: boolean): boolean => {
+    const value = raw[key]?.value;
+    if (value === undefined || typeof value === 'boolean') return value ?? fallback;
+    return (typeof value === 'string' ? GO_BOOLS[value] : undefined) ?? reject(key, 'not a boolean', ACCEPTED.bool);
   };
 
   const connMaxLifetimeMs = (): number => {
@@ -125,10 +149,14 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
   const url = text('repo.database.postgres.url', ACCEPTED.url) || undefined;
   const urlProblem = url === undefined ? undefined : postgresUrlProblem(url);
   if (urlProblem !== undefined) reject('repo.database.postgres.url', urlProblem, ACCEPTED.url);
+  const directUrl = text('repo.database.postgres.direct_url', ACCEPTED.url) || undefined;
+  const directUrlProblem = directUrl === undefined ? undefined : postgresUrlProblem(directUrl);
+  if (directUrlProblem !== undefined) reject('repo.database.postgres.direct_url', directUrlProblem, ACCEPTED.url);
   const pool = {
     maxOpenConns: poolSize('repo.database.postgres.max_open_conns'),
     maxIdleConns: poolSize('repo.database.postgres.max_idle_conns'),
     connMaxLifetimeMs: connMaxLifetimeMs(),
+    preparedStatements: bool('repo.database.postgres.prepared_statements', true),
   };
 
   const file = configFile === undefined ? {} : { configFile };
@@ -142,7 +170,8 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
         `accepted: ${ACCEPTED.url}`,
     );
   }
-  const database = Object.freeze({ type: 'postgres' as const, postgres: Object.freeze({ url, ...pool }) });
+  const postgres = Object.freeze({ url, ...(directUrl === undefined ? {} : { directUrl }), ...pool });
+  const database = Object.freeze({ type: 'postgres' as const, postgres });
   return Object.freeze({ dataDir, database, ...file });
 }
 

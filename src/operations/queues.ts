@@ -310,8 +310,9 @@ function storesOf(selected: readonly SelectedQueue[]): StoreDefinition[] {
 }
 
 /**
- * Read-only connections to `stores`, released by `resources`. Refuses a store that is not set up or has pending
- * migrations (the queue statements expect this build's tables): SOURCE_NOT_READY.
+ * Connections for reading `stores` (SQLite files opened read-only; on PostgreSQL only SELECTs run), released by
+ * `resources`. Refuses a store that is not set up or has pending migrations (the queue statements expect this
+ * build's tables): SOURCE_NOT_READY.
  */
 async function openReadOnly(config: Config, stores: readonly StoreDefinition[], resources: ReleaseStack): Promise<Map<StoreName, StoreConnection>> {
   const connections = new Map<StoreName, StoreConnection>();
@@ -329,8 +330,8 @@ async function openReadOnly(config: Config, stores: readonly StoreDefinition[], 
   const sql = await openOperationsPool(pg, 1);
   resources.push(() => sql.end({ timeout: 5 }));
   try {
-    // One session (max 1, never idle-closed): nothing this reader runs can write.
-    await sql`SET default_transaction_read_only = on`;
+    // No session SET (default_transaction_read_only was one): through a transaction-mode pooler (PgBouncer) it would
+    // stay on the server connection and make other clients' writes fail. The readers only ever run SELECTs.
     for (const store of stores) {
       const plan = await planPostgres(sql, store);
       if (plan.applied.length === 0) throw notSetUp(store, `schema ${store.pgSchema} has no migrations applied in ${redactUrl(pg.url)}`);

@@ -75,12 +75,16 @@ describe('config', () => {
     writeFileSync(file, '[repo.database.postgres]\nmax_open_conns = 9\n');
     const url = 'postgres://piri:Hunter2-Very-Secret@db.example:5432/piri';
     const env = { PIRI_REPO_DATABASE_POSTGRES_URL: url, PIRI_CONFIG: file };
-    const text = await runCli(['config', '--data-dir', dataDir, '--db-type', 'postgres'], env);
+    const direct = 'postgres://piri:Hunter2-Very-Secret@db-direct.example:5432/piri';
+    const text = await runCli(['config', '--data-dir', dataDir, '--db-type', 'postgres', '--db-postgres-direct-url', direct], env);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(new RegExp(`^repo\\.data_dir +${dataDir} +\\(flag --data-dir\\)$`, 'm'));
     expect(text.stdout).toMatch(/^repo\.database\.type +postgres +\(flag --db-type\)$/m);
     expect(text.stdout).toMatch(
       /^repo\.database\.postgres\.url +postgres:\/\/piri:\*\*\*@db\.example:5432\/piri +\(environment variable PIRI_REPO_DATABASE_POSTGRES_URL\)$/m,
+    );
+    expect(text.stdout).toMatch(
+      /^repo\.database\.postgres\.direct_url +postgres:\/\/piri:\*\*\*@db-direct\.example:5432\/piri +\(flag --db-postgres-direct-url\)$/m,
     );
     expect(text.stdout).toMatch(new RegExp(`^repo\\.database\\.postgres\\.max_open_conns +9 +\\(file ${file}\\)$`, 'm'));
     expect(text.stdout).toMatch(/^repo\.database\.postgres\.max_idle_conns +5 +\(default\)$/m);

@@ -41,10 +41,10 @@ describe('defaults', () => {
     expect('configFile' in config).toBe(false);
   });
 
-  it('gives Postgres a pool of 5 open, 5 idle, 30 minute lifetime', () => {
+  it('gives Postgres a pool of 5 open, 5 idle, 30 minute lifetime, prepared statements', () => {
     expect(load({ database: { type: 'postgres', postgres: { url: URL } } }).database).toEqual({
       type: 'postgres',
-      postgres: { url: URL, maxOpenConns: 5, maxIdleConns: 5, connMaxLifetimeMs: 30 * 60_000 },
+      postgres: { url: URL, maxOpenConns: 5, maxIdleConns: 5, connMaxLifetimeMs: 30 * 60_000, preparedStatements: true },
     });
   });
 
@@ -138,16 +138,42 @@ describe('precedence: built-in < options.defaults < file < env < options', () =>
 
     expect(load({ configFile: toml, env, database: options }).database).toEqual({
       type: 'postgres',
-      postgres: { url: 'postgres://option@db/option', maxOpenConns: 3, maxIdleConns: 3, connMaxLifetimeMs: 180_000 },
+      postgres: { url: 'postgres://option@db/option', maxOpenConns: 3, maxIdleConns: 3, connMaxLifetimeMs: 180_000, preparedStatements: true },
     });
     expect(load({ configFile: toml, env: { ...env, PIRI_REPO_DATABASE_TYPE: 'postgres' } }).database).toEqual({
       type: 'postgres',
-      postgres: { url: 'postgres://env@db/env', maxOpenConns: 2, maxIdleConns: 2, connMaxLifetimeMs: 120_000 },
+      postgres: { url: 'postgres://env@db/env', maxOpenConns: 2, maxIdleConns: 2, connMaxLifetimeMs: 120_000, preparedStatements: true },
     });
     expect(load({ configFile: toml, database: { type: 'postgres' } }).database).toEqual({
       type: 'postgres',
-      postgres: { url: 'postgres://file@db/file', maxOpenConns: 1, maxIdleConns: 1, connMaxLifetimeMs: 60_000 },
+      postgres: { url: 'postgres://file@db/file', maxOpenConns: 1, maxIdleConns: 1, connMaxLifetimeMs: 60_000, preparedStatements: true },
     });
+  });
+
+  it('reads direct_url from each source, in the same order, and leaves it out when no source sets it', () => {
+    const toml = tomlFile('[repo.database]\ntype = "postgres"\n[repo.database.postgres]\nurl = "postgres://bouncer/db"\ndirect_url = "postgres://file@db/db"');
+    const env = { PIRI_REPO_DATABASE_POSTGRES_DIRECT_URL: 'postgres://env@db/db' };
+    const direct = (options: LoadConfigOptions) => {
+      const { database } = load(options);
+      return database.type === 'postgres' ? database.postgres.directUrl : 'sqlite';
+    };
+    expect(direct({ configFile: toml, env, database: { postgres: { directUrl: 'postgres://option@db/db' } } })).toBe('postgres://option@db/db');
+    expect(direct({ configFile: toml, env })).toBe('postgres://env@db/db');
+    expect(direct({ configFile: toml })).toBe('postgres://file@db/db');
+    expect(direct({ database: { type: 'postgres', postgres: { url: 'postgres://db/db' } } })).toBeUndefined();
+  });
+
+  it('reads prepared_statements as Go reads a bool, true by default', () => {
+    const prepared = (options: LoadConfigOptions) => {
+      const { database } = load({ ...options, database: { type: 'postgres', postgres: { url: 'postgres://db/db', ...options.database?.postgres } } });
+      return database.type === 'postgres' && database.postgres.preparedStatements;
+    };
+    expect(prepared({})).toBe(true);
+    expect(prepared({ configFile: tomlFile('[repo.database.postgres]\nprepared_statements = false') })).toBe(false);
+    for (const text of ['0', 'f', 'F', 'FALSE', 'false', 'False']) {
+      expect(prepared({ env: { PIRI_REPO_DATABASE_POSTGRES_PREPARED_STATEMENTS: text } })).toBe(false);
+    }
+    expect(prepared({ env: { PIRI_REPO_DATABASE_POSTGRES_PREPARED_STATEMENTS: 'false' }, database: { postgres: { preparedStatements: true } } })).toBe(true);
   });
 
   it('treats an empty environment variable as unset, as viper does', () => {
@@ -215,6 +241,7 @@ retry_delay = "10s"
           maxOpenConns: 12,
           maxIdleConns: 3,
           connMaxLifetimeMs: 90 * 60_000,
+          preparedStatements: true,
         },
       },
       configFile: piriFile,
@@ -243,10 +270,10 @@ retry_delay = "10s"
 
   it('takes an integer conn_max_lifetime as nanoseconds, as Go does', () => {
     const file = tomlFile('[repo.database.postgres]\nconn_max_lifetime = 90_000_000_000');
-    expect(load({ configFile: file, ...pg({}) }).database).toMatchObject({ postgres: { connMaxLifetimeMs: 90_000 } });
+    expect(load({ configFile: file, ...pg({}) }).database).toMatchObject({ postgres: { connMaxLifetimeMs: 90_000, preparedStatements: true } });
     const env = { PIRI_REPO_DATABASE_POSTGRES_CONN_MAX_LIFETIME: '1500000000' };
-    expect(load({ env, ...pg({}) }).database).toMatchObject({ postgres: { connMaxLifetimeMs: 1500 } });
-    expect(load(pg({ connMaxLifetime: 2_000_000 })).database).toMatchObject({ postgres: { connMaxLifetimeMs: 2 } });
+    expect(load({ env, ...pg({}) }).database).toMatchObject({ postgres: { connMaxLifetimeMs: 1500, preparedStatements: true } });
+    expect(load(pg({ connMaxLifetime: 2_000_000 })).database).toMatchObject({ postgres: { connMaxLifetimeMs: 2, preparedStatements: true } });
   });
 
   it('accepts postgresql: URLs and an empty type as sqlite', () => {
@@ -291,6 +318,12 @@ describe('invalid values: a ConfigError naming the key and the source', () => {
     [U, 'no // after the scheme', () => pg({ url: 'postgres:db/piri' }), /"postgres:db\/piri" from option database\.postgres\.url: not of the form postgres:\/\/host/],
     [U, 'wrong scheme even on sqlite', () => ({ database: { postgres: { url: 'http://db/x' } } }), /the scheme is http:/],
     [U, 'integer in file', () => file('[repo.database.postgres]\nurl = 5432'), /number 5432 from file .*: not a string/],
+    // repo.database.postgres.direct_url
+    ['repo.database.postgres.direct_url', 'wrong scheme from env', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_DIRECT_URL: 'http://db/x' } }), /"http:\/\/db\/x" from environment variable PIRI_REPO_DATABASE_POSTGRES_DIRECT_URL: the scheme is http:/],
+    ['repo.database.postgres.direct_url', 'not a URL (option)', () => pg({ url: 'postgres://db/x', directUrl: 'db:5432' }), /"db:5432" from option database\.postgres\.directUrl: the scheme is db:/],
+    // prepared_statements
+    ['repo.database.postgres.prepared_statements', 'yes from env', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_PREPARED_STATEMENTS: 'yes' } }), /"yes" from environment variable PIRI_REPO_DATABASE_POSTGRES_PREPARED_STATEMENTS: not a boolean; accepted: true or false/],
+    ['repo.database.postgres.prepared_statements', 'integer in file', () => file('[repo.database.postgres]\nprepared_statements = 0'), /number 0 from file .*: not a boolean/],
     // max_open_conns
     [O, 'text from env', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: 'ten' } }), /"ten" from environment variable PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: not an integer; accepted: an integer from 1 to 1000; 0 or less means the default, 5/],
     [O, 'decimal text', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_MAX_OPEN_CONNS: '1.5' } }), /"1\.5" from environment/],
@@ -335,7 +368,7 @@ describe('invalid values: a ConfigError naming the key and the source', () => {
   it('accepts the largest value of each range', () => {
     const config = load(pg({ maxOpenConns: 1000, maxIdleConns: '1000', connMaxLifetime: '596h31m23s' }));
     expect(config.database).toMatchObject({
-      postgres: { maxOpenConns: 1000, maxIdleConns: 1000, connMaxLifetimeMs: 2_147_483_000 },
+      postgres: { maxOpenConns: 1000, maxIdleConns: 1000, connMaxLifetimeMs: 2_147_483_000, preparedStatements: true },
     });
   });
 
@@ -384,6 +417,7 @@ describe('a password never appears in a message', () => {
     ['unencoded @ and / in the password', () => pg({ url: `postgres://piri:${DECODED_PASSWORD}@db:x/piri` })],
     ['password as a parameter', () => pg({ url: `http://db/piri?user=piri&password=${PASSWORD}` })],
     ['URL from env, bad', () => ({ env: { PIRI_REPO_DATABASE_POSTGRES_URL: `postgresql//piri:${PASSWORD}@db` } })],
+    ['direct URL that does not parse', () => pg({ url: 'postgres://db/piri', directUrl: `postgres://piri:${PASSWORD}@db:port/piri` })],
     ['URL in the type', () => ({ env: { PIRI_REPO_DATABASE_TYPE: withPassword } })],
     ['URL in the pool size', () => pg({ url: withPassword, maxOpenConns: withPassword })],
     ['URL in the lifetime', () => pg({ url: withPassword, connMaxLifetime: `1:${PASSWORD}@db` })],

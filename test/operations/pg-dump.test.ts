@@ -5,7 +5,6 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { appMigrations, bootApp } from '../support/app-migrations.ts';
 import { spawnFixture } from '../support/child.ts';
 import { tempDir } from '../support/installations.ts';
 import { counts, dump, seed } from './support.ts';
+import { freePort } from '../support/ports.ts';
 
 const PASSWORD = 'pw-Dump-9137';
 const tool = await findPgTool('pg_dump');
@@ -29,17 +29,6 @@ const available = bin !== undefined && existsSync(`${bin}/initdb`) && existsSync
 function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   return { uid: Number(execFileSync('id', ['-u', 'postgres']).toString()), gid: Number(execFileSync('id', ['-g', 'postgres']).toString()) };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 describe.skipIf(!available)(`backup with pg_dump ${tool?.version ?? '(none)'} against PostgreSQL ${tool?.major ?? '?'}`, () => {

@@ -3,36 +3,17 @@
  * deletes), drain one Postgres queue of 20,000 jobs together. Every job must be handled exactly once, by exactly
  * one process, and the queue must end empty with no dead letters. Nothing asserts on how long anything took.
  */
-import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
 import { encode } from '../../src/queue/envelope.ts';
 import { openDatabases } from '../../src/stores/open.ts';
 import { type Child, spawnFixture } from '../support/child.ts';
+import { collect, type Handled } from '../support/queue-workers.ts';
 import { freshConfig, rawPostgres } from '../support/installations.ts';
 
 const JOBS = 20_000;
 const PROCESSES = 3;
 const WORKERS = 4;
 const SEND_BATCH = 1_000;
-
-/** One handled job as a worker process reports it. */
-interface Handled {
-  readonly seq: number;
-  readonly messageId: string;
-  readonly delivery: number;
-  readonly pid: number;
-}
-
-/** Every `handled` and `log` line a child writes (Child.next only keeps the first of an event). */
-function collect(child: Child, handled: Handled[], logs: unknown[]): void {
-  const pid = child.process.pid!;
-  createInterface({ input: child.process.stdout! }).on('line', (line) => {
-    const message = JSON.parse(line) as { event: string; jobs?: [number, string, number][] };
-    if (message.event === 'log') logs.push(message);
-    if (message.event !== 'handled') return;
-    for (const [seq, messageId, delivery] of message.jobs!) handled.push({ seq, messageId, delivery, pid });
-  });
-}
 
 describe('several worker processes draining one PostgreSQL queue', () => {
   it(`hands each of ${JOBS} jobs to exactly one of ${PROCESSES} processes x ${WORKERS} workers, and loses none`, async () => {

@@ -1,8 +1,11 @@
 /**
- * Applies pending migrations of every store under one SESSION advisory lock, held on a dedicated connection
- * for the whole run: the journal is read before any migration transaction starts, so a transaction-level lock
- * could not stop two booting processes from both seeing a migration as pending. Migrations run on that same
- * connection, so a pool of one cannot deadlock against itself.
+ * Applies pending migrations of every store in ONE transaction that first takes a transaction-level advisory lock
+ * (pg_advisory_xact_lock) and only then reads the journals: a second booting process waits for the lock, then reads
+ * the journals the first one committed, and finds nothing pending. Nothing here is session state, so it works the
+ * same through a transaction-mode pooler (PgBouncer), where consecutive transactions of one client may run on
+ * different server connections: a session lock taken on one could be "released" on another and stay held forever,
+ * and a SET would leak to whoever gets the connection next. The lock ends with the transaction, whatever happens
+ * to the client. One transaction also makes a boot all or nothing: a failing migration leaves no store half-migrated.
  *
  * Each store has its own journal, piri_db.migrations_<store>: drizzle's shared default journal silently
  * skips the migrations of stores migrated after the first. The journals live in a schema of piri-db's own, not in
@@ -10,11 +13,11 @@
  * schema restored over the application's journal). Earlier builds kept them as drizzle.__migrations_<store>; the
  * first boot of this build moves them (upgradeLegacyJournals), under the lock, and leaves the rest of `drizzle`.
  *
- * The session sets its own timeouts: a lock_timeout or statement_timeout set on the server, database or role would
- * otherwise end a boot that waits for another one's migrations, or a long migration. The wait for the lock is
- * bounded instead (lockWaitMs), and ends in a MigrationError naming who holds the lock.
+ * The transaction sets its own timeouts (SET LOCAL): a lock_timeout or statement_timeout set on the server, database
+ * or role would otherwise end a boot that waits for another one's migrations, or a long migration. The wait for the
+ * lock is bounded instead (lockWaitMs), and ends in a MigrationError naming who holds the lock.
  */
-import type { ReservedSql, Sql } from 'postgres';
+import type { Sql, TransactionSql } from 'postgres';
 import { formatDuration } from '../../config/duration.ts';
 import { MigrationError } from '../../errors.ts';
 import type { StoreDefinition } from '../../stores/registry.ts';
@@ -28,7 +31,7 @@ import {
 
 export const JOURNAL_SCHEMA = 'piri_db';
 const LEGACY_JOURNAL_SCHEMA = 'drizzle';
-/** pg_advisory_lock(key1, key2): 'piri' and 'migr' as int4. */
+/** pg_advisory_xact_lock(key1, key2): 'piri' and 'migr' as int4. */
 const LOCK_KEYS = [0x70697269, 0x6d696772] as const;
 /** How long a boot waits for another process's migrations by default. */
 export const DEFAULT_MIGRATION_LOCK_WAIT_MS = 10 * 60_000;
@@ -36,6 +39,9 @@ export const DEFAULT_MIGRATION_LOCK_WAIT_MS = 10 * 60_000;
 export const MAX_MIGRATION_LOCK_WAIT_MS = 2_147_483_647;
 /** SQLSTATE lock_not_available: lock_timeout ended the wait. */
 const LOCK_NOT_AVAILABLE = '55P03';
+
+/** The pool, or a transaction of it. */
+type Queryable = Sql | TransactionSql;
 
 export function journalTable(store: StoreDefinition): string {
   return `"${JOURNAL_SCHEMA}"."migrations_${store.name}"`;
@@ -46,7 +52,7 @@ function legacyJournalTable(store: StoreDefinition): string {
 }
 
 /** Until the first boot of this build has moved it, a store's journal is read where earlier builds wrote it. */
-export async function readPostgresJournal(sql: Sql, store: StoreDefinition): Promise<AppliedMigration[]> {
+export async function readPostgresJournal(sql: Queryable, store: StoreDefinition): Promise<AppliedMigration[]> {
   for (const table of [journalTable(store), legacyJournalTable(store)]) {
     if (!(await tableExists(sql, table))) continue;
     const rows = await sql.unsafe<{ hash: string; created_at: string }[]>(
@@ -57,42 +63,35 @@ export async function readPostgresJournal(sql: Sql, store: StoreDefinition): Pro
   return [];
 }
 
-async function tableExists(sql: Sql, table: string): Promise<boolean> {
+async function tableExists(sql: Queryable, table: string): Promise<boolean> {
   const [{ exists }] = (await sql`SELECT to_regclass(${table}) IS NOT NULL AS exists`) as unknown as [{ exists: boolean }];
   return exists;
 }
 
 /**
  * Moves each store's journal from drizzle.__migrations_<store> (earlier builds; those tables are piri-db's by name)
- * to piri_db, rows and all, one transaction per store, then drops the old table. The caller holds the migration
- * lock, so a concurrent boot finds the move done. The `drizzle` schema itself stays: it may be the application's.
+ * to piri_db, rows and all, then drops the old table. The caller's transaction holds the migration lock, so a
+ * concurrent boot finds the move done. The `drizzle` schema itself stays: it may be the application's.
  */
-async function upgradeLegacyJournals(conn: ReservedSql, stores: readonly StoreDefinition[]): Promise<void> {
+async function upgradeLegacyJournals(tx: TransactionSql, stores: readonly StoreDefinition[]): Promise<void> {
   for (const store of stores) {
-    if ((await tableExists(conn, journalTable(store))) || !(await tableExists(conn, legacyJournalTable(store)))) continue;
-    await conn.unsafe('BEGIN');
-    try {
-      await createJournal(conn, store);
-      await conn.unsafe(
-        `INSERT INTO ${journalTable(store)} (hash, created_at) SELECT hash, created_at FROM ${legacyJournalTable(store)} ORDER BY id`,
-      );
-      await conn.unsafe(`DROP TABLE ${legacyJournalTable(store)}`);
-      await conn.unsafe('COMMIT');
-    } catch (error) {
-      await conn.unsafe('ROLLBACK');
-      throw error;
-    }
+    if ((await tableExists(tx, journalTable(store))) || !(await tableExists(tx, legacyJournalTable(store)))) continue;
+    await createJournal(tx, store);
+    await tx.unsafe(
+      `INSERT INTO ${journalTable(store)} (hash, created_at) SELECT hash, created_at FROM ${legacyJournalTable(store)} ORDER BY id`,
+    );
+    await tx.unsafe(`DROP TABLE ${legacyJournalTable(store)}`);
   }
 }
 
-async function createJournal(conn: ReservedSql, store: StoreDefinition): Promise<void> {
+async function createJournal(conn: TransactionSql, store: StoreDefinition): Promise<void> {
   await conn.unsafe(`CREATE SCHEMA IF NOT EXISTS "${JOURNAL_SCHEMA}"`);
   await conn.unsafe(
     `CREATE TABLE IF NOT EXISTS ${journalTable(store)} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`,
   );
 }
 
-export async function planPostgres(sql: Sql, store: StoreDefinition): Promise<MigrationPlan> {
+export async function planPostgres(sql: Queryable, store: StoreDefinition): Promise<MigrationPlan> {
   return planMigrations('postgres', store, await readPostgresJournal(sql, store));
 }
 
@@ -101,43 +100,30 @@ export async function migratePostgres(
   stores: readonly StoreDefinition[],
   lockWaitMs = DEFAULT_MIGRATION_LOCK_WAIT_MS,
 ): Promise<void> {
-  const conn = await pool.reserve();
   try {
-    await conn`SET statement_timeout = 0`;
-    await lockMigrations(conn, lockWaitMs);
-    try {
-      await upgradeLegacyJournals(conn, stores);
+    await pool.begin(async (tx) => {
+      await tx.unsafe('SET LOCAL statement_timeout = 0');
+      await tx.unsafe(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockWaitMs))}`);
+      await tx`SELECT pg_advisory_xact_lock(${LOCK_KEYS[0]}, ${LOCK_KEYS[1]})`;
+      // Bounded is the wait for the lock; the migrations after it wait for their locks as long as they need.
+      await tx.unsafe('SET LOCAL lock_timeout = 0');
+      await upgradeLegacyJournals(tx, stores);
       // Every plan first: a database written by a newer build is refused before anything changes.
       const plans = [];
-      for (const store of stores) plans.push({ store, plan: await planPostgres(conn, store) });
-      for (const { store, plan } of plans) await applyPending(conn, store, plan);
-      for (const store of stores) assertTriggers(store, await postgresTriggers(conn, store));
-    } finally {
-      await conn`SELECT pg_advisory_unlock(${LOCK_KEYS[0]}, ${LOCK_KEYS[1]})`;
-    }
-  } finally {
-    // The connection goes back to the pool: the queries after boot run under the server's timeouts again.
-    await conn.unsafe('RESET statement_timeout; RESET lock_timeout');
-    conn.release();
-  }
-}
-
-/** Waits at most lockWaitMs for the lock; the migrations after it wait for their locks as long as they need. */
-async function lockMigrations(conn: ReservedSql, lockWaitMs: number): Promise<void> {
-  await conn.unsafe(`SET lock_timeout = ${Math.max(1, Math.round(lockWaitMs))}`);
-  try {
-    await conn`SELECT pg_advisory_lock(${LOCK_KEYS[0]}, ${LOCK_KEYS[1]})`;
+      for (const store of stores) plans.push({ store, plan: await planPostgres(tx, store) });
+      for (const { store, plan } of plans) await applyPending(tx, store, plan);
+      for (const store of stores) assertTriggers(store, await postgresTriggers(tx, store));
+    });
   } catch (error) {
     if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
     throw new MigrationError(
       'MIGRATION_LOCK_TIMEOUT',
-      `waited ${formatDuration(lockWaitMs)} for the migration lock, held by ${await lockHolder(conn)}; nothing ` +
+      `waited ${formatDuration(lockWaitMs)} for the migration lock, held by ${await lockHolder(pool)}; nothing ` +
         'was changed. If that process is migrating, let it finish and start again; if it hangs, stop it ' +
         '(SELECT pg_terminate_backend(<pid>)), which releases the lock',
       { cause: error },
     );
   }
-  await conn`SET lock_timeout = 0`;
 }
 
 interface LockHolderRow {
@@ -148,8 +134,8 @@ interface LockHolderRow {
 }
 
 /** Who holds the migration lock, in words, as far as pg_stat_activity shows this role. */
-async function lockHolder(conn: ReservedSql): Promise<string> {
-  const [holder] = await conn<LockHolderRow[]>`
+async function lockHolder(sql: Sql): Promise<string> {
+  const [holder] = await sql<LockHolderRow[]>`
     SELECT a.pid, a.application_name, host(a.client_addr) AS client_addr, a.backend_start
     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
     WHERE l.locktype = 'advisory' AND l.granted
@@ -163,26 +149,21 @@ async function lockHolder(conn: ReservedSql): Promise<string> {
   return `server process ${holder.pid}${details.length > 0 ? ` (${details.join(', ')})` : ''}`;
 }
 
-export async function applyPending(conn: ReservedSql, store: StoreDefinition, plan: MigrationPlan): Promise<void> {
+/** Runs `plan`'s pending migrations in the caller's transaction, each recorded in the store's journal. */
+export async function applyPending(tx: TransactionSql, store: StoreDefinition, plan: MigrationPlan): Promise<void> {
   if (plan.pending.length === 0) return;
-  await createJournal(conn, store);
+  await createJournal(tx, store);
   for (const migration of plan.pending) {
-    await conn.unsafe('BEGIN');
     try {
-      for (const statement of migration.statements) await conn.unsafe(statement);
-      await conn.unsafe(`INSERT INTO ${journalTable(store)} (hash, created_at) VALUES ($1, $2)`, [
-        migration.hash,
-        migration.createdAt,
-      ]);
-      await conn.unsafe('COMMIT');
+      for (const statement of migration.statements) await tx.unsafe(statement);
+      await tx.unsafe(`INSERT INTO ${journalTable(store)} (hash, created_at) VALUES ($1, $2)`, [migration.hash, migration.createdAt]);
     } catch (error) {
-      await conn.unsafe('ROLLBACK');
       throw migrationFailed(store, migration, error);
     }
   }
 }
 
-export async function postgresTriggers(sql: Sql, store: StoreDefinition): Promise<string[]> {
+export async function postgresTriggers(sql: Queryable, store: StoreDefinition): Promise<string[]> {
   const rows = await sql<{ tgname: string }[]>`
     SELECT t.tgname FROM pg_trigger t
     JOIN pg_class c ON c.oid = t.tgrelid

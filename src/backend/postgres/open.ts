@@ -21,6 +21,7 @@ export function openPostgresPool(config: PostgresConfig): Sql {
     max: config.maxOpenConns,
     idle_timeout: config.maxIdleConns >= config.maxOpenConns ? 0 : IDLE_CLOSE_SECONDS,
     max_lifetime: Math.max(1, Math.round(config.connMaxLifetimeMs / 1000)),
+    prepare: config.preparedStatements,
     onnotice: () => {},
     connection: { application_name: 'piri-db' },
   });

@@ -4,17 +4,19 @@ import { formatDuration } from '../../config/duration.ts';
 import type { CommandResult, FlagValues } from '../command.ts';
 import { configWithSources } from '../load-config.ts';
 
-/** The effective configuration, key by key, with the source that set each value; the URL's password masked. */
+/** The effective configuration, key by key, with the source that set each value; the URLs' passwords masked. */
 export async function run(flags: FlagValues): Promise<CommandResult> {
   const { config, sources } = configWithSources(flags);
   const pg = config.database.type === 'postgres' ? config.database.postgres : undefined;
-  const values: Record<ConfigKey, string | number | undefined> = {
+  const values: Record<ConfigKey, string | number | boolean | undefined> = {
     'repo.data_dir': config.dataDir,
     'repo.database.type': config.database.type,
     'repo.database.postgres.url': pg && redactUrl(pg.url),
+    'repo.database.postgres.direct_url': pg?.directUrl && redactUrl(pg.directUrl),
     'repo.database.postgres.max_open_conns': pg?.maxOpenConns,
     'repo.database.postgres.max_idle_conns': pg?.maxIdleConns,
     'repo.database.postgres.conn_max_lifetime': pg && formatDuration(pg.connMaxLifetimeMs),
+    'repo.database.postgres.prepared_statements': pg?.preparedStatements,
   };
   // The postgres keys mean nothing on SQLite: shown only when they apply.
   const keys = (Object.keys(values) as ConfigKey[]).filter((key) => values[key] !== undefined);

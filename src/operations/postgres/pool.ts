@@ -16,6 +16,7 @@ export async function openOperationsPool(config: PostgresConfig, max: number): P
   const sql = postgres(config.url, {
     max,
     idle_timeout: 0,
+    prepare: config.preparedStatements,
     onnotice: () => {},
     connection: { application_name: OPERATIONS_APPLICATION_NAME },
   });

@@ -71,15 +71,12 @@ export class PostgresTarget implements LoadTarget {
       return;
     }
     // An older backup: its migrations only; the application's next boot applies the rest.
-    const conn = await this.sql.reserve();
-    try {
+    await this.sql.begin(async (tx) => {
       for (const store of STORES) {
-        const { applied } = await planPostgres(conn, store);
-        await applyPending(conn, store, { applied, pending: (wanted.get(store.name) ?? []).slice(applied.length) });
+        const { applied } = await planPostgres(tx, store);
+        await applyPending(tx, store, { applied, pending: (wanted.get(store.name) ?? []).slice(applied.length) });
       }
-    } finally {
-      conn.release();
-    }
+    });
   }
 
   async load(table: TableSpec, batches: AsyncIterable<RawRow[]>, onRows: (rows: number) => void): Promise<number> {
