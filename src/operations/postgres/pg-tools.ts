@@ -29,14 +29,21 @@ export async function findPgTool(path: string): Promise<PgTool | undefined> {
   }
 }
 
-export async function pgDump(tool: PgTool, config: PostgresConfig, snapshotId: string, schemas: readonly string[], file: string): Promise<void> {
+/** What pg_dump takes: these schemas, without these tables (quoted, schema-qualified: patterns match them literally). */
+export interface DumpSelection {
+  readonly schemas: readonly string[];
+  readonly excludeTables: readonly string[];
+}
+
+export async function pgDump(tool: PgTool, config: PostgresConfig, snapshotId: string, selection: DumpSelection, file: string): Promise<void> {
   await runTool(tool, config, [
     '--format=custom',
     `--file=${file}`,
     `--snapshot=${snapshotId}`,
     '--no-owner',
     '--no-privileges',
-    ...schemas.map((s) => `--schema=${s}`),
+    ...selection.schemas.map((s) => `--schema=${s}`),
+    ...selection.excludeTables.map((t) => `--exclude-table=${t}`),
   ]);
 }
 

@@ -10,7 +10,8 @@ import { readSqliteJournal } from '../../backend/sqlite/migrate.ts';
 import type { AppliedMigration } from '../../backend/migrations.ts';
 import { PiriDbError } from '../../errors.ts';
 import { type StoreDefinition, type StoreName, STORES } from '../../stores/registry.ts';
-import type { TableSpec } from '../catalog.ts';
+import type { AppTableSpec, TableSpec } from '../catalog.ts';
+import { describeSqliteAppTable } from './app-table.ts';
 import type { SequenceMark, Snapshot } from '../endpoints.ts';
 import type { RawRow } from '../values.ts';
 import * as q from './sql.ts';
@@ -57,6 +58,10 @@ export class SqliteSnapshot implements Snapshot {
     return (this.#clients.get(store.name)?.prepare(q.TABLE_NAMES).pluck().all() as string[] | undefined) ?? [];
   }
 
+  async appTable(store: StoreDefinition, name: string): Promise<AppTableSpec> {
+    return describeSqliteAppTable(this.#client({ store: store.name }), store.name, name);
+  }
+
   async count(table: TableSpec): Promise<number> {
     return this.#client(table).prepare(q.countRows(table.name)).pluck().get() as number;
   }
@@ -93,7 +98,7 @@ export class SqliteSnapshot implements Snapshot {
     this.#closeAll();
   }
 
-  #client(table: TableSpec): Database.Database {
+  #client(table: Pick<TableSpec, 'store'>): Database.Database {
     const client = this.#clients.get(table.store);
     if (!client) throw new PiriDbError('OPEN_FAILED', `store ${table.store} has no file in ${this.location}`);
     return client;
