@@ -43,6 +43,7 @@ import { openPostgresSnapshot } from './postgres/snapshot.ts';
 import type { ProgressListener } from './progress.ts';
 import { backupSqliteStore, dropAppTables } from './sqlite/backup.ts';
 import { openSqliteSnapshot } from './sqlite/snapshot.ts';
+import { ownedSequences } from './postgres/app-table.ts';
 import { qualified } from './postgres/sql.ts';
 import { type AppTableName, type AppTableReport, appTablesToCarry, DEFAULT_BATCH_SIZE, sourceTables } from './transfer.ts';
 
@@ -139,8 +140,12 @@ async function backupPostgres(config: PostgresConfig, dir: string, options: Back
     if (tool) {
       const schemas = [...STORES.map((s) => s.pgSchema), JOURNAL_SCHEMA];
       // The application's tables never go into the archive: carried ones are dumped logically, with their definitions.
-      const appTables = contents.found.map((t) => qualified(STORES.find((s) => s.name === t.store)!.pgSchema, t.name));
-      await pgDump(tool, config, await snapshot.exportSnapshot(), { schemas, excludeTables: appTables }, join(dir, PG_DUMP_FILE));
+      const excludeTables: string[] = [];
+      for (const table of contents.found) {
+        const store = STORES.find((s) => s.name === table.store)!;
+        excludeTables.push(qualified(store.pgSchema, table.name), ...(await ownedSequences(snapshot.conn, store, table.name)).map((s) => s.name));
+      }
+      await pgDump(tool, config, await snapshot.exportSnapshot(), { schemas, excludeTables }, join(dir, PG_DUMP_FILE));
       pgDumpEntry = { ...(await fileEntry(dir, PG_DUMP_FILE)), pgDumpVersion: tool.version, serverVersion: server };
     }
     const stores = await describeStores(snapshot, contents, options, async (table, rows) => {

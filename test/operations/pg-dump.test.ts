@@ -129,6 +129,44 @@ describe.skipIf(!available)(`backup with pg_dump ${tool?.version ?? '(none)'} ag
     expect((await runDoctor(target)).ok).toBe(true);
   });
 
+  it("carries an application's table of a store schema beside the archive, or leaves it out, and leaves schema drizzle alone", async () => {
+    const onDatabase = async <T>(config: Config, body: (sql: postgres.Sql) => Promise<T>) => {
+      if (config.database.type !== 'postgres') throw new Error('unreachable');
+      const sql = postgres(config.database.postgres.url, { max: 1, onnotice: () => {} });
+      try {
+        return await body(sql);
+      } finally {
+        await sql.end();
+      }
+    };
+    const source = await installation();
+    await (await openDatabases(source)).close();
+    await bootApp(source, appMigrations('postgres', 1));
+    await onDatabase(source, async (sql) => {
+      await sql.unsafe('CREATE TABLE replicator.app_events (id serial PRIMARY KEY, kind text NOT NULL, at timestamptz DEFAULT now())');
+      await sql.unsafe(`INSERT INTO replicator.app_events (kind) VALUES ('a'), ('b')`);
+    });
+    const events = (config: Config) => onDatabase(config, (sql) => sql.unsafe('SELECT id, kind, at FROM replicator.app_events ORDER BY id').then((rows) => [...rows]));
+
+    const carried = await backupInstallation(source, join(tempDir(), 'backup'));
+    expect(carried.manifest.method).toBe('pg_dump');
+    expect(carried.appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'carried', rows: 2 }]);
+    const target = await installation();
+    const restored = await restoreInstallation(target, carried.dir);
+    expect(restored.appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'carried', rows: 2 }]);
+    expect(await events(target)).toEqual(await events(source));
+    const [next] = await onDatabase(target, (sql) => sql.unsafe(`INSERT INTO replicator.app_events (kind) VALUES ('c') RETURNING id`));
+    expect(next!.id).toBe(3);
+    expect((await runDoctor(target)).ok).toBe(true);
+
+    const skipped = await backupInstallation(source, join(tempDir(), 'backup'), { appTables: 'skip' });
+    expect(skipped.appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'skipped' }]);
+    const bare = await installation();
+    expect((await restoreInstallation(bare, skipped.dir)).appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'skipped' }]);
+    const tables = await onDatabase(bare, (sql) => sql.unsafe(`SELECT table_schema FROM information_schema.tables WHERE table_name IN ('app_events', '__drizzle_migrations')`));
+    expect(tables).toEqual([]);
+  });
+
   it('round-trips every kind of value exactly', async () => {
     const source = await installation();
     await seed(source);

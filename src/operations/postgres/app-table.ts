@@ -22,7 +22,8 @@ interface Column {
   readonly serial: boolean;
 }
 
-interface OwnedSequence {
+/** A sequence a serial column of the table owns: its name (schema-qualified, quoted as needed) and options. */
+export interface OwnedSequence {
   readonly name: string;
   readonly column: string;
   readonly options: string;
@@ -64,10 +65,15 @@ const PRIMARY_KEY = `
   SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
   WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)`;
 
+/** The sequences the table's serial columns own: pg_dump dumps them apart from the table. */
+export function ownedSequences(conn: ReservedSql, store: StoreDefinition, name: string): Promise<OwnedSequence[]> {
+  return conn.unsafe<OwnedSequence[]>(OWNED_SEQUENCES, [qualified(store.pgSchema, name)]);
+}
+
 export async function describePostgresAppTable(conn: ReservedSql, store: StoreDefinition, name: string): Promise<AppTableSpec> {
   const table = qualified(store.pgSchema, name);
   const columns = await conn.unsafe<Column[]>(COLUMNS, [table]);
-  const sequences = await conn.unsafe<OwnedSequence[]>(OWNED_SEQUENCES, [table]);
+  const sequences = await ownedSequences(conn, store, name);
   const constraints = await conn.unsafe<{ name: string; def: string; parent: string | null }[]>(CONSTRAINTS, [table]);
   const indexes = await conn.unsafe<{ def: string }[]>(INDEXES, [table]);
   const primaryKey = (await conn.unsafe<{ name: string }[]>(PRIMARY_KEY, [table])).map((r) => r.name);

@@ -29,7 +29,7 @@ export async function findPgTool(path: string): Promise<PgTool | undefined> {
   }
 }
 
-/** What pg_dump takes: these schemas, without these tables (quoted, schema-qualified: patterns match them literally). */
+/** What pg_dump takes: these schemas, without these tables and sequences (schema-qualified, quoted where a name needs it). */
 export interface DumpSelection {
   readonly schemas: readonly string[];
   readonly excludeTables: readonly string[];
