@@ -17,7 +17,7 @@ import { restoreInstallation } from '../../src/operations/restore.ts';
 import { openDatabases } from '../../src/stores/open.ts';
 import { appMigrations, bootApp } from '../support/app-migrations.ts';
 import { spawnFixture } from '../support/child.ts';
-import { tempDir } from '../support/installations.ts';
+import { tempDir, withSql } from '../support/installations.ts';
 import { counts, dump, seed } from './support.ts';
 
 const PASSWORD = 'pw-Dump-9137';
@@ -130,23 +130,14 @@ describe.skipIf(!available)(`backup with pg_dump ${tool?.version ?? '(none)'} ag
   });
 
   it("carries an application's table of a store schema beside the archive, or leaves it out, and leaves schema drizzle alone", async () => {
-    const onDatabase = async <T>(config: Config, body: (sql: postgres.Sql) => Promise<T>) => {
-      if (config.database.type !== 'postgres') throw new Error('unreachable');
-      const sql = postgres(config.database.postgres.url, { max: 1, onnotice: () => {} });
-      try {
-        return await body(sql);
-      } finally {
-        await sql.end();
-      }
-    };
     const source = await installation();
     await (await openDatabases(source)).close();
     await bootApp(source, appMigrations('postgres', 1));
-    await onDatabase(source, async (sql) => {
+    await withSql(source, async (sql) => {
       await sql.unsafe('CREATE TABLE replicator.app_events (id serial PRIMARY KEY, kind text NOT NULL, at timestamptz DEFAULT now())');
       await sql.unsafe(`INSERT INTO replicator.app_events (kind) VALUES ('a'), ('b')`);
     });
-    const events = (config: Config) => onDatabase(config, (sql) => sql.unsafe('SELECT id, kind, at FROM replicator.app_events ORDER BY id').then((rows) => [...rows]));
+    const events = (config: Config) => withSql(config, (sql) => sql.unsafe('SELECT id, kind, at FROM replicator.app_events ORDER BY id').then((rows) => [...rows]));
 
     const carried = await backupInstallation(source, join(tempDir(), 'backup'));
     expect(carried.manifest.method).toBe('pg_dump');
@@ -155,7 +146,7 @@ describe.skipIf(!available)(`backup with pg_dump ${tool?.version ?? '(none)'} ag
     const restored = await restoreInstallation(target, carried.dir);
     expect(restored.appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'carried', rows: 2 }]);
     expect(await events(target)).toEqual(await events(source));
-    const [next] = await onDatabase(target, (sql) => sql.unsafe(`INSERT INTO replicator.app_events (kind) VALUES ('c') RETURNING id`));
+    const [next] = await withSql(target, (sql) => sql.unsafe(`INSERT INTO replicator.app_events (kind) VALUES ('c') RETURNING id`));
     expect(next!.id).toBe(3);
     expect((await runDoctor(target)).ok).toBe(true);
 
@@ -163,7 +154,7 @@ describe.skipIf(!available)(`backup with pg_dump ${tool?.version ?? '(none)'} ag
     expect(skipped.appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'skipped' }]);
     const bare = await installation();
     expect((await restoreInstallation(bare, skipped.dir)).appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'skipped' }]);
-    const tables = await onDatabase(bare, (sql) => sql.unsafe(`SELECT table_schema FROM information_schema.tables WHERE table_name IN ('app_events', '__drizzle_migrations')`));
+    const tables = await withSql(bare, (sql) => sql.unsafe(`SELECT table_schema FROM information_schema.tables WHERE table_name IN ('app_events', '__drizzle_migrations')`));
     expect(tables).toEqual([]);
   });
 
