@@ -17,6 +17,7 @@ import { openDatabases } from '../../src/stores/open.ts';
 import type { Dialect } from '../../src/stores/registry.ts';
 import { APP_STORE, appMigrations, bootApp } from '../support/app-migrations.ts';
 import { forEachBackend, freshConfig, tempDir } from '../support/installations.ts';
+import { rewindToLegacyJournals } from '../support/legacy-journal.ts';
 
 const other = (backend: Dialect): Dialect => (backend === 'sqlite' ? 'postgres' : 'sqlite');
 
@@ -188,4 +189,17 @@ forEachBackend("the application's tables in a store", (backend) => {
     for (const table of APP_TABLES[backend]) expect(check?.detail).toContain(table);
     expect(report.checks.find((c) => c.store === 'scheduler' && c.check === 'app tables')?.detail).toBe('none');
   });
+});
+
+it("SQLite: a store whose journal an earlier build kept in the application's __drizzle_migrations is refused until migrated, then carried without piri-db's rows", async () => {
+  const source = await installationWithApp('sqlite');
+  await rewindToLegacyJournals(source);
+  const error = await refusal(backupInstallation(source, join(tempDir(), 'backup')));
+  expect(error?.code).toBe('SOURCE_NOT_READY');
+  expect(error?.message).toContain('run `piri-db migrate` on it once');
+  expect((await refusal(copyInstallation(source, await freshConfig('sqlite'))))?.code).toBe('SOURCE_NOT_READY');
+
+  await (await openDatabases(source)).close(); // what `piri-db migrate` does
+  const backup = await backupInstallation(source, join(tempDir(), 'backup'));
+  expect(backup.appTables).toEqual(carried('sqlite'));
 });
