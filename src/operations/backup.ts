@@ -11,6 +11,10 @@
  * version, pg_dump reads that very snapshot (--snapshot) into a custom-format archive of the four schemas
  * and the migration journals. Otherwise (pg_dump older or newer than the server, or none) the built-in
  * logical dump writes each table as NDJSON (dump.ts). Counts and checksums come from the same snapshot.
+ *
+ * Tables the application added to a store are carried (the default) or skipped. SQLite: the file copies hold
+ * them; skipped ones are dropped from the copies. Postgres: they never go into a pg_dump archive; carried ones
+ * are dumped logically whatever the method, with the statements that recreate them in the manifest.
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
