@@ -3,9 +3,10 @@
  *
  *   1. the backup: manifest present (a backup without one was interrupted), every file's sha256 as recorded
  *   2. the target: same backend as the backup, holds no row, no migration the backup does not have
- *   3. SQLite backups and logical dumps: migrate the target to the backup's migrations (not further: the rows
- *      have that shape; the next boot migrates on), load each table (parents first, triggers off), set the
- *      sequences. pg_dump archives: pg_restore in one transaction (schema, journal, rows, sequences).
+ *   3. migrate the target to the backup's migrations (not further: the rows have that shape; the next boot
+ *      migrates on). SQLite backups and logical dumps: load each table (parents first, triggers off), set the
+ *      sequences. pg_dump archives: pg_restore in one transaction (tables, journal, rows, sequences), replacing
+ *      the empty tables the migrations made.
  *   3b. the application's tables the backup carries, unless the operator skips them: recreated from their
  *      recorded definitions and loaded (pg_dump backups hold them as logical dumps beside the archive)
  *   4. verify per table row count and content checksum against the manifest, FK and trigger checks
@@ -26,7 +27,7 @@ import { DumpSnapshot } from './dump.ts';
 import type { Snapshot } from './endpoints.ts';
 import { describeInstallation, openTarget } from './installation.ts';
 import { allTables, appTableSpec, type BackupManifest, readBackup, recordedAppTables, tableSpec } from './manifest.ts';
-import { findPgTool, pgRestore } from './postgres/pg-tools.ts';
+import { findPgTool, type PgTool, pgRestore } from './postgres/pg-tools.ts';
 import type { ProgressListener } from './progress.ts';
 import { openSqliteSnapshot } from './sqlite/snapshot.ts';
 import {
@@ -106,23 +107,13 @@ export async function restoreInstallation(config: Config, fromDir: string, optio
         ? openSqliteSnapshot(new Map(manifest.stores.map((s) => [s.store, join(fromDir, s.database!.file)])), fromDir)
         : new DumpSnapshot(fromDir, manifest);
     resources.push(() => source.close());
-    if (manifest.method === 'pg_dump') {
-      if (config.database.type !== 'postgres' || !manifest.pgDump) throw new OperationError('BACKUP_INVALID', `${fromDir}: no pg_dump archive listed`);
-      const path = options.pgRestore ?? 'pg_restore';
-      const tool = await findPgTool(path);
-      const needed = Number(manifest.pgDump.pgDumpVersion.split('.')[0]);
-      if (!tool || tool.major < needed) {
-        throw new OperationError(
-          'OPERATION_FAILED',
-          `this backup is a pg_dump ${manifest.pgDump.pgDumpVersion} archive: restoring it needs pg_restore ${needed} or newer ` +
-            `(${tool ? `found ${tool.version}` : `none could be run: ${path}`})`,
-        );
-      }
+    const tool = manifest.method === 'pg_dump' ? await restoreTool(manifest, fromDir, options) : undefined;
+    progress({ kind: 'step', message: `migrating ${describeInstallation(config)} to the backup's migrations` });
+    await target.migrate(wanted);
+    if (tool && config.database.type === 'postgres') {
       progress({ kind: 'step', message: `pg_restore ${tool.version} into ${describeInstallation(config)}` });
-      await pgRestore(tool, config.database.postgres, join(fromDir, manifest.pgDump.file));
+      await pgRestore(tool, config.database.postgres, join(fromDir, manifest.pgDump!.file));
     } else {
-      progress({ kind: 'step', message: `migrating ${describeInstallation(config)} to the backup's migrations` });
-      await target.migrate(wanted);
       await transfer(source, target, tables, transferOptions);
     }
     // pg_dump archives hold piri-db's tables only: the application's come from their logical dumps, always.
@@ -154,4 +145,20 @@ export async function restoreInstallation(config: Config, fromDir: string, optio
       if (done) throw error;
     });
   }
+}
+
+/** The pg_restore for a pg_dump backup: one at least as new as the pg_dump that wrote the archive. */
+async function restoreTool(manifest: BackupManifest, fromDir: string, options: RestoreOptions): Promise<PgTool> {
+  if (manifest.backend !== 'postgres' || !manifest.pgDump) throw new OperationError('BACKUP_INVALID', `${fromDir}: no pg_dump archive listed`);
+  const path = options.pgRestore ?? 'pg_restore';
+  const tool = await findPgTool(path);
+  const needed = Number(manifest.pgDump.pgDumpVersion.split('.')[0]);
+  if (!tool || tool.major < needed) {
+    throw new OperationError(
+      'OPERATION_FAILED',
+      `this backup is a pg_dump ${manifest.pgDump.pgDumpVersion} archive: restoring it needs pg_restore ${needed} or newer ` +
+        `(${tool ? `found ${tool.version}` : `none could be run: ${path}`})`,
+    );
+  }
+  return tool;
 }

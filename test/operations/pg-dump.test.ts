@@ -13,6 +13,7 @@ import { type Config, loadConfig } from '../../src/config/load.ts';
 import { backupInstallation } from '../../src/operations/backup.ts';
 import { runDoctor } from '../../src/operations/doctor.ts';
 import { findPgTool } from '../../src/operations/postgres/pg-tools.ts';
+import { OperationError } from '../../src/errors.ts';
 import { restoreInstallation } from '../../src/operations/restore.ts';
 import { openDatabases } from '../../src/stores/open.ts';
 import { appMigrations, bootApp } from '../support/app-migrations.ts';
@@ -156,6 +157,29 @@ describe.skipIf(!available)(`backup with pg_dump ${tool?.version ?? '(none)'} ag
     expect((await restoreInstallation(bare, skipped.dir)).appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'skipped' }]);
     const tables = await withSql(bare, (sql) => sql.unsafe(`SELECT table_schema FROM information_schema.tables WHERE table_name IN ('app_events', '__drizzle_migrations')`));
     expect(tables).toEqual([]);
+  });
+
+  it("restores beside a table the application already made in a store schema of the target: a carry onto it is refused, a skip keeps it", async () => {
+    const appTable = (config: Config) => withSql(config, (sql) => sql.unsafe(`CREATE TABLE replicator.app_events (id serial PRIMARY KEY, kind text)`));
+    const source = await installation();
+    await (await openDatabases(source)).close();
+    await appTable(source);
+    await withSql(source, (sql) => sql.unsafe(`INSERT INTO replicator.app_events (kind) VALUES ('from the source')`));
+    const backup = await backupInstallation(source, join(tempDir(), 'backup'));
+    expect(backup.manifest.method).toBe('pg_dump');
+
+    const target = await installation();
+    await (await openDatabases(target)).close();
+    await appTable(target);
+    const clash = await restoreInstallation(target, backup.dir).catch((error: unknown) => error as OperationError);
+    expect(clash).toMatchObject({ code: 'TARGET_NOT_EMPTY' });
+    expect((clash as OperationError).message).toContain('replicator.app_events');
+    expect((clash as OperationError).message).toContain('--app-tables skip');
+
+    const restored = await restoreInstallation(target, backup.dir, { appTables: 'skip' });
+    expect(restored.appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'skipped' }]);
+    expect(await withSql(target, (sql) => sql.unsafe('SELECT count(*)::int AS n FROM replicator.app_events'))).toEqual([{ n: 0 }]);
+    expect((await runDoctor(target)).ok).toBe(true);
   });
 
   it('round-trips every kind of value exactly', async () => {
