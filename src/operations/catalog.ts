@@ -48,6 +48,7 @@ export interface AppTableSpec extends TableSpec {
   readonly definition: readonly string[];
 }
 
+/** Whether a table is one of the application's (it carries a definition) rather than piri-db's. */
 export const isAppTable = (table: TableSpec): table is AppTableSpec => 'definition' in table;
 
 /** Whether an operation carries the application's tables it finds along, or leaves them out. */
@@ -55,11 +56,11 @@ export type AppTablesMode = 'carry' | 'skip';
 
 /**
  * The tables of `present` (a store's tables, as a snapshot lists them: SQLite internals and piri-db's journal
- * already left out) that are not piri-db's: an application's.
+ * already left out) that are not piri-db's: an application's. In code-unit order, the order of every report.
  */
 export function appTableNames(store: StoreDefinition, present: readonly string[]): string[] {
   const known = new Set(storeTables(store).map((t) => t.name));
-  return present.filter((name) => !known.has(name));
+  return present.filter((name) => !known.has(name)).sort();
 }
 
 /** Writes a timestamp the way the SQLite schema's codec does (datetime or queue text format). */

@@ -160,12 +160,14 @@ export function appTableSpec(store: StoreName, table: ManifestAppTable): AppTabl
   return { ...tableSpec(store, table), definition: table.definition };
 }
 
-/** The application's tables as the backup recorded them: carried with their rows, or skipped. */
+/** The application's tables as the backup recorded them: carried with their rows, or skipped; by name per store. */
 export function recordedAppTables(manifest: BackupManifest): AppTableReport[] {
-  return manifest.stores.flatMap((s) => [
-    ...(s.appTables ?? []).map((t): AppTableReport => ({ store: s.store, table: t.name, action: 'carried', rows: t.rows })),
-    ...(s.skippedAppTables ?? []).map((table): AppTableReport => ({ store: s.store, table, action: 'skipped' })),
-  ]);
+  return manifest.stores.flatMap((s) =>
+    [
+      ...(s.appTables ?? []).map((t): AppTableReport => ({ store: s.store, table: t.name, action: 'carried', rows: t.rows })),
+      ...(s.skippedAppTables ?? []).map((table): AppTableReport => ({ store: s.store, table, action: 'skipped' })),
+    ].sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0)),
+  );
 }
 
 /** The store's tables of piri-db, then the application's it carries. */

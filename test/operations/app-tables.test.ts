@@ -26,7 +26,12 @@ async function onAppStore<T>(config: Config, body: (run: (statement: string) => 
   if (config.database.type === 'sqlite') {
     const db = new Database(sqliteStoreFile(config.dataDir, APP_STORE));
     try {
-      return await body(async (statement) => (db.prepare(statement).reader ? (db.prepare(statement).all() as Record<string, unknown>[]) : (db.exec(statement), [])));
+      return await body(async (text) => {
+        const statement = db.prepare(text);
+        if (statement.reader) return statement.all() as Record<string, unknown>[];
+        statement.run();
+        return [];
+      });
     } finally {
       db.close();
     }
@@ -40,9 +45,12 @@ async function onAppStore<T>(config: Config, body: (run: (statement: string) => 
 }
 
 const EVENTS_TABLE = {
-  sqlite: `CREATE TABLE app_events (id INTEGER PRIMARY KEY AUTOINCREMENT, kind text NOT NULL DEFAULT 'note', payload blob, at text)`,
-  postgres: `CREATE TABLE app_events (id serial PRIMARY KEY, kind varchar(20) NOT NULL DEFAULT 'note', payload bytea, at timestamptz, meta jsonb)`,
+  sqlite: `CREATE TABLE app_events (id INTEGER PRIMARY KEY AUTOINCREMENT, kind text NOT NULL DEFAULT 'note', payload blob, at text, parent integer REFERENCES app_events (id))`,
+  postgres: `CREATE TABLE app_events (id serial PRIMARY KEY, kind varchar(20) NOT NULL DEFAULT 'note', payload bytea, at timestamptz, meta jsonb, parent integer REFERENCES app_events (id))`,
 };
+
+/** Sorts before app_events by name, and references it: carried after it. */
+const TAGS_TABLE = 'CREATE TABLE app_event_tags (event integer NOT NULL REFERENCES app_events (id), tag text NOT NULL, PRIMARY KEY (event, tag))';
 
 /**
  * piri-db set up, then the application: its drizzle migrations (on SQLite into the store file: app_notes and
@@ -57,15 +65,20 @@ async function installationWithApp(backend: Dialect): Promise<Config> {
     await run(EVENTS_TABLE[backend]);
     await run('CREATE INDEX app_events_kind ON app_events (kind)');
     await run(`INSERT INTO app_events (kind, payload, at) VALUES ('a', NULL, '2024-01-01 00:00:00'), ('b', ${backend === 'sqlite' ? "x'00ff'" : "'\\x00ff'"}, NULL)`);
-    await run(`INSERT INTO app_events (payload) VALUES (NULL)`);
+    await run(`INSERT INTO app_events (payload, parent) VALUES (NULL, 1)`);
+    await run(TAGS_TABLE);
+    await run(`INSERT INTO app_event_tags (event, tag) VALUES (3, 'x'), (1, 'y')`);
     if (backend === 'sqlite') await run(`INSERT INTO app_notes (body) VALUES ('kept')`);
   });
   return config;
 }
 
 /** The application's tables in the store, as the operations must report them. */
-const APP_TABLES: Record<Dialect, string[]> = { sqlite: ['__drizzle_migrations', 'app_events', 'app_notes'], postgres: ['app_events'] };
-const ROWS: Record<string, number> = { __drizzle_migrations: 1, app_events: 3, app_notes: 1 };
+const APP_TABLES: Record<Dialect, string[]> = {
+  sqlite: ['__drizzle_migrations', 'app_event_tags', 'app_events', 'app_notes'],
+  postgres: ['app_event_tags', 'app_events'],
+};
+const ROWS: Record<string, number> = { __drizzle_migrations: 1, app_event_tags: 2, app_events: 3, app_notes: 1 };
 
 const carried = (backend: Dialect) =>
   APP_TABLES[backend].map((table) => ({ store: APP_STORE.name, table, action: 'carried', rows: ROWS[table] }));
@@ -73,7 +86,11 @@ const skipped = (backend: Dialect) => APP_TABLES[backend].map((table) => ({ stor
 
 const appEvents = (config: Config) =>
   onAppStore(config, (run) =>
-    run(config.database.type === 'sqlite' ? 'SELECT id, kind, hex(payload) AS payload, at FROM app_events ORDER BY id' : 'SELECT id, kind, payload, at, meta FROM app_events ORDER BY id'),
+    run(
+      config.database.type === 'sqlite'
+        ? 'SELECT id, kind, hex(payload) AS payload, at, parent, (SELECT group_concat(tag) FROM app_event_tags WHERE event = id) AS tags FROM app_events ORDER BY id'
+        : 'SELECT id, kind, payload, at, meta, parent, (SELECT string_agg(tag, \',\') FROM app_event_tags WHERE event = id) AS tags FROM app_events ORDER BY id',
+    ),
   );
 
 async function tableExists(config: Config, table: string): Promise<boolean> {
@@ -122,7 +139,9 @@ forEachBackend("the application's tables in a store", (backend) => {
     const backup = await backupInstallation(source, join(tempDir(), 'backup'));
     expect(backup.appTables).toEqual(carried(backend));
     const store = backup.manifest.stores.find((s) => s.store === APP_STORE.name)!;
-    expect(store.appTables?.map((t) => t.name)).toEqual(APP_TABLES[backend]);
+    const loadOrder = store.appTables!.map((t) => t.name);
+    expect([...loadOrder].sort()).toEqual(APP_TABLES[backend]);
+    expect(loadOrder.indexOf('app_events')).toBeLessThan(loadOrder.indexOf('app_event_tags'));
 
     const target = await freshConfig(backend);
     const restored = await restoreInstallation(target, backup.dir);

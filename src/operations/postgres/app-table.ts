@@ -70,6 +70,7 @@ export function ownedSequences(conn: ReservedSql, store: StoreDefinition, name: 
   return conn.unsafe<OwnedSequence[]>(OWNED_SEQUENCES, [qualified(store.pgSchema, name)]);
 }
 
+/** The application's table `name` of the store's schema, as read in `conn`'s transaction. */
 export async function describePostgresAppTable(conn: ReservedSql, store: StoreDefinition, name: string): Promise<AppTableSpec> {
   const table = qualified(store.pgSchema, name);
   const columns = await conn.unsafe<Column[]>(COLUMNS, [table]);
@@ -91,7 +92,7 @@ export async function describePostgresAppTable(conn: ReservedSql, store: StoreDe
     name,
     columns: loaded.map((c) => ({ name: c.name, kind: 'native', serial: c.serial })),
     primaryKey: primaryKey.length > 0 ? primaryKey : loaded.map((c) => c.name),
-    parents: constraints.flatMap((c) => (c.parent === null ? [] : [c.parent])),
+    parents: constraints.flatMap((c) => (c.parent === null || c.parent === name ? [] : [c.parent])),
     definition,
   };
 }

@@ -8,6 +8,7 @@ import type { StoreName } from '../../stores/registry.ts';
 import type { AppTableSpec } from '../catalog.ts';
 import * as q from './sql.ts';
 
+/** The application's table `name` of the store file `client` has open. */
 export function describeSqliteAppTable(client: Database.Database, store: StoreName, name: string): AppTableSpec {
   const definition = client.prepare(q.APP_TABLE_DEFINITION).pluck().all(name) as string[];
   const columns = client.prepare(q.APP_TABLE_COLUMNS).all(name) as { name: string; type: string; pk: number }[];
@@ -19,7 +20,7 @@ export function describeSqliteAppTable(client: Database.Database, store: StoreNa
     name,
     columns: columns.map((c) => ({ name: c.name, kind: 'native', serial: c.name === rowid })),
     primaryKey: primaryKey.length > 0 ? primaryKey : columns.map((c) => c.name),
-    parents: client.prepare(q.APP_TABLE_PARENTS).pluck().all(name) as string[],
+    parents: (client.prepare(q.APP_TABLE_PARENTS).pluck().all(name) as string[]).filter((parent) => parent !== name),
     definition,
   };
 }
