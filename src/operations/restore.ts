@@ -99,6 +99,7 @@ export async function restoreInstallation(config: Config, fromDir: string, optio
     await assertEmpty(target, 'restore');
     await assertTargetJournals(target, wanted);
     await assertNoAppTableClash(target, carried);
+    const tool = manifest.method === 'pg_dump' ? await restoreTool(manifest, fromDir, options) : undefined;
     // Every refusal is above: it is the only line an operator sees. Progress starts here.
     progress({ kind: 'step', message: `restoring the ${manifest.method} backup of ${manifest.createdAt} from ${fromDir}` });
 
@@ -107,7 +108,6 @@ export async function restoreInstallation(config: Config, fromDir: string, optio
         ? openSqliteSnapshot(new Map(manifest.stores.map((s) => [s.store, join(fromDir, s.database!.file)])), fromDir)
         : new DumpSnapshot(fromDir, manifest);
     resources.push(() => source.close());
-    const tool = manifest.method === 'pg_dump' ? await restoreTool(manifest, fromDir, options) : undefined;
     progress({ kind: 'step', message: `migrating ${describeInstallation(config)} to the backup's migrations` });
     await target.migrate(wanted);
     if (tool && config.database.type === 'postgres') {
