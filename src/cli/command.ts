@@ -1,4 +1,6 @@
 /** What a command prints, and the flags it was given (kebab-case, as typed: `flags['data-dir']`). */
+import type { AppTablesMode } from '../operations/catalog.ts';
+import type { AppTableReport } from '../operations/transfer.ts';
 import type { ConfigFlags } from './config-flags.ts';
 
 export type FlagValues = ConfigFlags;
@@ -36,4 +38,17 @@ export async function withProgress<T>(
   } finally {
     display.end();
   }
+}
+
+/** --app-tables as the operations take it (commander has checked the value); absent: the operation's default. */
+export function appTablesFlag(flags: FlagValues): { appTables?: AppTablesMode } {
+  const mode = flags['app-tables'];
+  return typeof mode === 'string' ? { appTables: mode as AppTablesMode } : {};
+}
+
+/** One line on the application's tables an operation found, and what it did with each. */
+export function describeAppTables(reports: readonly AppTableReport[]): string {
+  if (reports.length === 0) return "application's tables: none found";
+  const each = reports.map((r) => `${r.store}.${r.table} ${r.action}${r.rows === undefined ? '' : ` (${r.rows} row(s))`}`);
+  return `application's tables: ${each.join(', ')}`;
 }

@@ -2,7 +2,7 @@
  * The command tree: names, flags, help and an example per command. Each action imports its module only when
  * it runs, so `--version`, `help` and a mistyped command load nothing of drizzle or the database drivers.
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { type CommandResult, type FlagValues, UsageError } from './command.ts';
 import type { QueueSubcommand } from './commands/queue.ts';
 import { addConfigFlags } from './config-flags.ts';
@@ -51,14 +51,24 @@ export function buildProgram(version: string, report: (result: CommandResult) =>
     .option('--out <dir>', 'a new or empty directory for the backup')
     .option('--method <method>', 'auto, pg_dump or logical (PostgreSQL; default auto)')
     .option('--pg-dump <path>', 'the pg_dump to run')
+    .addOption(appTablesOption('back up'))
     .action(action(() => import('./commands/backup.ts')));
   command(program, 'restore', 'put a backup back into an empty installation of the same backend, verify, record it', 'piri-db restore --from /backups/piri-2026-01-01 --data-dir ./restored')
     .option('--from <dir>', 'a backup made by piri-db backup')
     .option('--pg-restore <path>', 'the pg_restore to run')
+    .addOption(appTablesOption('restore (those the backup carries)'))
     .action(action(() => import('./commands/restore.ts')));
   copyCommand(program).action(action(() => import('./commands/copy.ts')));
   queueCommands(program, command, action);
   return program;
+}
+
+/** --app-tables: a value other than carry or skip is a usage error naming the flag (exit 2). */
+function appTablesOption(verb: string): Option {
+  return new Option('--app-tables <mode>', `tables the application added to the stores: ${verb} them (carry, the default) or leave them out (skip)`).choices([
+    'carry',
+    'skip',
+  ]);
 }
 
 /** copy's source is named by --from-* flags and its target by --to-* flags, never by the plain ones. */
@@ -69,6 +79,7 @@ function copyCommand(program: Command): Command {
     .option('--to-db-postgres-url <url>', 'the target database (with --to-db-type postgres)')
     .option('--to-data-dir <dir>', "the target's data dir (default: the source's, switching it in place)")
     .option('--batch-size <n>', 'rows per insert')
+    .addOption(appTablesOption('copy (same backend only)'))
     .option('--json', 'print the report as JSON')
     .addHelpText(
       'after',

@@ -11,6 +11,10 @@
  * version, pg_dump reads that very snapshot (--snapshot) into a custom-format archive of the four schemas
  * and the migration journals. Otherwise (pg_dump older or newer than the server, or none) the built-in
  * logical dump writes each table as NDJSON (dump.ts). Counts and checksums come from the same snapshot.
+ *
+ * Tables the application added to a store are carried (the default) or skipped. SQLite: the file copies hold
+ * them; skipped ones are dropped from the copies. Postgres: they never go into a pg_dump archive; carried ones
+ * are dumped logically whatever the method, with the statements that recreate them in the manifest.
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -21,7 +25,7 @@ import type { Config, PostgresConfig } from '../config/load.ts';
 import { OperationError } from '../errors.ts';
 import { assertBackend } from '../stores/guard.ts';
 import { STORES } from '../stores/registry.ts';
-import type { TableSpec } from './catalog.ts';
+import { type AppTableSpec, type AppTablesMode, isAppTable, type TableSpec } from './catalog.ts';
 import { digestRows, TableDigester } from './digest.ts';
 import { writeTableDump } from './dump.ts';
 import type { Snapshot } from './endpoints.ts';
@@ -34,15 +38,18 @@ import {
   type ManifestStore,
   type ManifestTable,
   newManifest,
+  recordedAppTables,
   writeManifest,
 } from './manifest.ts';
 import { findPgTool, pgDump, type PgTool } from './postgres/pg-tools.ts';
 import { serverMajor } from './postgres/pool.ts';
 import { openPostgresSnapshot } from './postgres/snapshot.ts';
 import type { ProgressListener } from './progress.ts';
-import { backupSqliteStore } from './sqlite/backup.ts';
+import { backupSqliteStore, dropAppTables } from './sqlite/backup.ts';
 import { openSqliteSnapshot } from './sqlite/snapshot.ts';
-import { DEFAULT_BATCH_SIZE, sourceTables } from './transfer.ts';
+import { ownedSequences } from './postgres/app-table.ts';
+import { qualified } from './postgres/sql.ts';
+import { type AppTableName, type AppTableReport, appTablesToCarry, DEFAULT_BATCH_SIZE, sourceTables } from './transfer.ts';
 
 /**
  * How backupInstallation takes the backup: the method on Postgres, the pg_dump binary, the batch size and a progress
@@ -55,6 +62,11 @@ export interface BackupOptions {
   readonly pgDump?: string;
   readonly batchSize?: number;
   readonly onProgress?: ProgressListener;
+  /**
+   * Tables the application added to the stores: backed up with their rows (the default) or left out. See
+   * docs/operations.md, "Tables of the application".
+   */
+  readonly appTables?: AppTablesMode;
 }
 
 /** Where backupInstallation wrote the backup, its manifest, and how the data was taken. */
@@ -63,6 +75,8 @@ export interface BackupReport {
   readonly manifest: BackupManifest;
   /** How the data was taken, and why that way ("pg_dump 15.18 does not match server 18: logical dump"). */
   readonly methodNote: string;
+  /** Every table of the application found, carried (with the rows backed up) or skipped. */
+  readonly appTables: readonly AppTableReport[];
 }
 
 export const PG_DUMP_FILE = 'postgres.dump';
@@ -83,10 +97,12 @@ export async function backupInstallation(config: Config, outDir: string, options
       ? await backupPostgres(config.database.postgres, dir, options)
       : await backupSqlite(config.dataDir, dir, options);
   writeManifest(dir, report.manifest);
-  return report;
+  return { ...report, appTables: recordedAppTables(report.manifest) };
 }
 
-async function backupSqlite(dataDir: string, dir: string, options: BackupOptions): Promise<BackupReport> {
+type TakenBackup = Omit<BackupReport, 'appTables'>;
+
+async function backupSqlite(dataDir: string, dir: string, options: BackupOptions): Promise<TakenBackup> {
   const progress = options.onProgress ?? (() => {});
   const files = new Map(STORES.map((s) => [s.name, `${s.name}.db`]));
   const connections = STORES.map((store) => openSqliteStoreReadOnly(dataDir, store));
@@ -102,11 +118,19 @@ async function backupSqlite(dataDir: string, dir: string, options: BackupOptions
   } finally {
     for (const conn of connections) conn?.client.close();
   }
+  // The copies hold every table of the files; those of the application are dropped from them when skipped.
+  const skipped =
+    options.appTables === 'skip'
+      ? STORES.flatMap((store) => dropAppTables(join(dir, files.get(store.name)!), store).map((name) => ({ store: store.name, name })))
+      : [];
   // Counts and checksums from the backup files themselves: what a restore will be checked against.
   const snapshot = openSqliteSnapshot(new Map(STORES.map((s) => [s.name, join(dir, files.get(s.name)!)])), dir);
   let stores: ManifestStore[];
   try {
-    stores = await describeStores(snapshot, await inventory(snapshot), options, (table, rows) => digestRows('sqlite', table, rows));
+    const contents = await inventory(snapshot, 'carry');
+    stores = await describeStores(snapshot, { ...contents, found: [...contents.found, ...skipped] }, options, (table, rows) =>
+      digestRows('sqlite', table, rows),
+    );
   } finally {
     await snapshot.close();
   }
@@ -117,18 +141,24 @@ async function backupSqlite(dataDir: string, dir: string, options: BackupOptions
   return { dir, methodNote: 'SQLite online backup API', manifest: newManifest({ backend: 'sqlite', method, source: dataDir, stores }) };
 }
 
-async function backupPostgres(config: PostgresConfig, dir: string, options: BackupOptions): Promise<BackupReport> {
+async function backupPostgres(config: PostgresConfig, dir: string, options: BackupOptions): Promise<TakenBackup> {
   const progress = options.onProgress ?? (() => {});
   const snapshot = await openPostgresSnapshot(config);
   try {
-    const contents = await inventory(snapshot);
+    const contents = await inventory(snapshot, options.appTables ?? 'carry');
     const server = await serverMajor(snapshot.conn);
     const { method, tool, note } = await choosePostgresMethod(options, server);
     progress({ kind: 'step', message: note });
     let pgDumpEntry: BackupManifest['pgDump'];
     if (tool) {
       const schemas = [...STORES.map((s) => s.pgSchema), JOURNAL_SCHEMA];
-      await pgDump(tool, config, await snapshot.exportSnapshot(), schemas, join(dir, PG_DUMP_FILE));
+      // The application's tables never go into the archive: carried ones are dumped logically, with their definitions.
+      const excludeTables: string[] = [];
+      for (const table of contents.found) {
+        const store = STORES.find((s) => s.name === table.store)!;
+        excludeTables.push(qualified(store.pgSchema, table.name), ...(await ownedSequences(snapshot.conn, store, table.name)).map((s) => s.name));
+      }
+      await pgDump(tool, config, await snapshot.exportSnapshot(), { schemas, excludeTables }, join(dir, PG_DUMP_FILE));
       pgDumpEntry = { ...(await fileEntry(dir, PG_DUMP_FILE)), pgDumpVersion: tool.version, serverVersion: server };
     }
     const stores = await describeStores(snapshot, contents, options, async (table, rows) => {
@@ -139,7 +169,7 @@ async function backupPostgres(config: PostgresConfig, dir: string, options: Back
           yield batch;
         }
       }
-      if (tool) {
+      if (tool && !isAppTable(table)) {
         for await (const _ of tapped());
         return digester.digest();
       }
@@ -165,12 +195,15 @@ async function backupPostgres(config: PostgresConfig, dir: string, options: Back
 interface Inventory {
   readonly journals: readonly (readonly AppliedMigration[])[];
   readonly tables: readonly TableSpec[];
+  /** Every table of the application found; those not in `appTables` are skipped. */
+  readonly found: readonly AppTableName[];
+  /** The application's tables the backup carries. */
+  readonly appTables: readonly AppTableSpec[];
 }
 
 /** Each store's journal and tables; refuses a store that is not set up or was written by a newer build. */
-async function inventory(snapshot: Snapshot): Promise<Inventory> {
+async function inventory(snapshot: Snapshot, mode: AppTablesMode): Promise<Inventory> {
   const journals: (readonly AppliedMigration[])[] = [];
-  const tables: TableSpec[] = [];
   for (const store of STORES) {
     const journal = await snapshot.journal(store);
     if (journal === undefined || journal.length === 0) {
@@ -178,9 +211,10 @@ async function inventory(snapshot: Snapshot): Promise<Inventory> {
     }
     planMigrations(snapshot.dialect, store, journal);
     journals.push(journal);
-    tables.push(...(await sourceTables(snapshot, [store])));
   }
-  return { journals, tables };
+  const { tables, appTables: found } = await sourceTables(snapshot, STORES);
+  const appTables = await appTablesToCarry(snapshot, found, mode, snapshot.dialect);
+  return { journals, tables, found, appTables };
 }
 
 /**
@@ -189,12 +223,13 @@ async function inventory(snapshot: Snapshot): Promise<Inventory> {
  */
 async function describeStores(
   snapshot: Snapshot,
-  { journals, tables }: Inventory,
+  { journals, tables: own, found, appTables }: Inventory,
   options: BackupOptions,
   dumpTable: (table: TableSpec, rows: AsyncIterable<RawRow[]>) => Promise<Pick<ManifestTable, 'rows' | 'checksum' | 'data'>>,
 ): Promise<ManifestStore[]> {
   const progress = options.onProgress ?? (() => {});
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const tables = [...own, ...appTables];
   const totals = new Map<TableSpec, number>();
   for (const table of tables) totals.set(table, await snapshot.count(table));
   const overallTotal = [...totals.values()].reduce((a, b) => a + b, 0);
@@ -215,11 +250,16 @@ async function describeStores(
     const sequences = await snapshot.sequences(table);
     described.set(table, { name: table.name, ...dumped, columns: table.columns, primaryKey: table.primaryKey, parents: table.parents, sequences });
   }
-  return STORES.map((store, i) => ({
-    store: store.name,
-    migrations: describeJournal(snapshot.dialect, store, journals[i]!),
-    tables: tables.filter((t) => t.store === store.name).map((t) => described.get(t)!),
-  }));
+  return STORES.map((store, i) => {
+    const carried = appTables.filter((t) => t.store === store.name);
+    return {
+      store: store.name,
+      migrations: describeJournal(snapshot.dialect, store, journals[i]!),
+      tables: own.filter((t) => t.store === store.name).map((t) => described.get(t)!),
+      appTables: carried.map((t) => ({ ...described.get(t)!, definition: t.definition })),
+      skippedAppTables: found.filter((t) => t.store === store.name && !carried.some((c) => c.name === t.name)).map((t) => t.name),
+    };
+  });
 }
 
 async function choosePostgresMethod(

@@ -14,8 +14,12 @@ import { sqliteSchemas } from '../backend/sqlite/schemas.ts';
 import { type StoreDefinition, type StoreName, STORES } from '../stores/registry.ts';
 import { OperationError } from '../errors.ts';
 
-/** How a value is carried between dialects, hashed and dumped. */
-export type ValueKind = 'integer' | 'text' | 'bytes' | 'boolean' | 'json' | 'uuid' | 'timestamp';
+/**
+ * How a value is carried between dialects, hashed and dumped. `native`: a column of an application's table,
+ * whose meaning piri-db does not know; carried as its backend hands it over (Postgres: as text), within one
+ * backend only.
+ */
+export type ValueKind = 'integer' | 'text' | 'bytes' | 'boolean' | 'json' | 'uuid' | 'timestamp' | 'native';
 
 export interface ColumnSpec {
   readonly name: string;
@@ -32,6 +36,31 @@ export interface TableSpec {
   readonly primaryKey: readonly string[];
   /** Tables this one references, loaded before it. */
   readonly parents: readonly string[];
+}
+
+/**
+ * A table an application added to a store's SQLite file or Postgres schema (drizzle's `__drizzle_migrations` on
+ * SQLite, say): piri-db knows no schema file for it, only how to recreate it on the same backend. Its columns are
+ * all `native`; its primary key is the declared one, or every column.
+ */
+export interface AppTableSpec extends TableSpec {
+  /** Statements that recreate the table on its own backend (table first, then what hangs on it), in order. */
+  readonly definition: readonly string[];
+}
+
+/** Whether a table is one of the application's (it carries a definition) rather than piri-db's. */
+export const isAppTable = (table: TableSpec): table is AppTableSpec => 'definition' in table;
+
+/** Whether an operation carries the application's tables it finds along, or leaves them out. */
+export type AppTablesMode = 'carry' | 'skip';
+
+/**
+ * The tables of `present` (a store's tables, as a snapshot lists them: SQLite internals and piri-db's journal
+ * already left out) that are not piri-db's: an application's. In code-unit order, the order of every report.
+ */
+export function appTableNames(store: StoreDefinition, present: readonly string[]): string[] {
+  const known = new Set(storeTables(store).map((t) => t.name));
+  return present.filter((name) => !known.has(name)).sort();
 }
 
 /** Writes a timestamp the way the SQLite schema's codec does (datetime or queue text format). */
@@ -124,7 +153,7 @@ function kindOf(sqlType: string): ValueKind | undefined {
 }
 
 /** Stable topological order: declaration order, except that a table waits for the tables it references. */
-function parentsFirst<T extends { name: string; parents: readonly string[] }>(store: StoreDefinition, tables: readonly T[]): T[] {
+export function parentsFirst<T extends { name: string; parents: readonly string[] }>(store: StoreDefinition, tables: readonly T[]): T[] {
   const names = new Set(tables.map((t) => t.name));
   const done = new Set<string>();
   const ordered: T[] = [];

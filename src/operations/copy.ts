@@ -3,9 +3,11 @@
  *
  *   1. refuse early, before anything is opened for writing: the target data dir belongs to another
  *      installation; source and target are the same; (in place) piri is still running on the source
- *   2. open the source read-only, as one consistent snapshot; refuse a source that is not set up, has pending
- *      migrations or holds tables this build does not know
- *   3. open the target, refuse it unless it is empty, migrate it to this build's migrations
+ *   2. open the source read-only, as one consistent snapshot; refuse a source that is not set up or has pending
+ *      migrations. Tables the application added to a store are carried (same backend only: a definition does
+ *      not translate between backends, so carrying one across is refused) or skipped, as the operator chose
+ *   3. open the target, refuse it unless it is empty, migrate it to this build's migrations, recreate the
+ *      application's tables carried
  *   4. load every table (one transaction each, parents first, triggers off), carry the sequences
  *   5. verify: per table row count and content checksum against the source's, FK and trigger checks
  *   6. only then record the target's backend in its data dir's marker. In place (same data dir, the usual
@@ -23,8 +25,13 @@ import { type Dialect, STORES } from '../stores/registry.ts';
 import { ReleaseStack } from '../lifecycle.ts';
 import { describeInstallation, holdInstallation, openSnapshot, openTarget } from './installation.ts';
 import type { ProgressListener } from './progress.ts';
+import type { AppTablesMode } from './catalog.ts';
 import {
+  type AppTableReport,
+  appTableReports,
+  appTablesToCarry,
   assertEmpty,
+  assertNoAppTableClash,
   assertTargetJournals,
   currentJournals,
   migrationsToApply,
@@ -39,6 +46,11 @@ export interface CopyOptions {
   /** Rows per read and per insert batch (default 1000). */
   readonly batchSize?: number;
   readonly onProgress?: ProgressListener;
+  /**
+   * Tables the application added to the stores: carried with their rows (the default; same backend only) or
+   * left out. See docs/operations.md, "Tables of the application".
+   */
+  readonly appTables?: AppTablesMode;
 }
 
 /** What copyInstallation copied, from where to where, with each table's verified row count and checksum. */
@@ -49,8 +61,11 @@ export interface CopyReport {
   readonly inPlace: boolean;
   /** The marker file written. */
   readonly marker: string;
+  /** Rows of piri-db's tables. */
   readonly rows: number;
   readonly tables: readonly TableReport[];
+  /** Every table of the application found in the source, carried (with its rows) or skipped. */
+  readonly appTables: readonly AppTableReport[];
 }
 
 /**
@@ -86,20 +101,25 @@ export async function copyInstallation(from: Config, to: Config, options: CopyOp
     const source = await openSnapshot(from);
     resources.push(() => source.close());
     await currentJournals(source);
-    const tables = await sourceTables(source, STORES);
+    const { tables, appTables } = await sourceTables(source, STORES);
+    const carried = await appTablesToCarry(source, appTables, options.appTables ?? 'carry', to.database.type);
 
     const target = await openTarget(to);
     resources.push(() => target.close());
     await assertEmpty(target, 'copy');
     const wanted = migrationsToApply(to.database.type, 'all');
     await assertTargetJournals(target, wanted);
+    await assertNoAppTableClash(target, carried);
     // Every refusal is above: it is the only line an operator sees. Progress starts here.
-    progress({ kind: 'step', message: `copying a snapshot of ${describeInstallation(from)} (${tables.length} tables)` });
+    progress({ kind: 'step', message: `copying a snapshot of ${describeInstallation(from)} (${tables.length + carried.length} tables)` });
     progress({ kind: 'step', message: `migrating ${describeInstallation(to)}` });
     await target.migrate(wanted);
+    await target.createAppTables(carried);
 
-    const digests = await transfer(source, target, tables, options);
-    const reports = await verify(target, tables, digests, progress);
+    const all = [...tables, ...carried];
+    const digests = await transfer(source, target, all, options);
+    const reports = await verify(target, all, digests, progress);
+    const own = reports.slice(0, tables.length);
 
     const marker = writeMarker(to.dataDir, to.database.type, {
       copiedFrom: { backend: from.database.type, location: source.location, at: new Date().toISOString() },
@@ -111,8 +131,9 @@ export async function copyInstallation(from: Config, to: Config, options: CopyOp
       to: { backend: to.database.type, location: target.location, dataDir: to.dataDir },
       inPlace,
       marker,
-      rows: reports.reduce((sum, r) => sum + r.rows, 0),
-      tables: reports,
+      rows: own.reduce((sum, r) => sum + r.rows, 0),
+      tables: own,
+      appTables: appTableReports(appTables, reports.slice(tables.length)),
     };
   } finally {
     // Reverse order: the target and the snapshot close, then the source's hold is let go, after the marker.

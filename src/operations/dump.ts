@@ -8,9 +8,10 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AppliedMigration } from '../backend/migrations.ts';
 import { type StoreDefinition, type StoreName } from '../stores/registry.ts';
-import type { TableSpec } from './catalog.ts';
+import type { AppTableSpec, TableSpec } from './catalog.ts';
+import { OperationError } from '../errors.ts';
 import type { SequenceMark, Snapshot } from './endpoints.ts';
-import type { BackupManifest, ManifestTable } from './manifest.ts';
+import { allTables, appTableSpec, type BackupManifest, type ManifestTable } from './manifest.ts';
 import type { RawRow, RawValue } from './values.ts';
 
 /** Writes a table's rows to `dir/file`; returns the number of rows. */
@@ -53,7 +54,13 @@ export class DumpSnapshot implements Snapshot {
   }
 
   async tableNames(store: StoreDefinition): Promise<readonly string[]> {
-    return this.#store(store.name).tables.map((t) => t.name);
+    return allTables(this.#store(store.name)).map((t) => t.name);
+  }
+
+  async appTable(store: StoreDefinition, name: string): Promise<AppTableSpec> {
+    const table = this.#store(store.name).appTables?.find((t) => t.name === name);
+    if (!table) throw new OperationError('BACKUP_INVALID', `${this.dir} carries no table ${store.name}.${name} of the application`);
+    return appTableSpec(store.name, table);
   }
 
   async count(table: TableSpec): Promise<number> {
@@ -89,6 +96,6 @@ export class DumpSnapshot implements Snapshot {
   }
 
   #table(table: TableSpec): ManifestTable {
-    return this.#store(table.store).tables.find((t) => t.name === table.name)!;
+    return allTables(this.#store(table.store)).find((t) => t.name === table.name)!;
   }
 }

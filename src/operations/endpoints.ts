@@ -4,8 +4,9 @@
  * written against these interfaces and never branch on the dialect.
  */
 import type { AppliedMigration, Migration } from '../backend/migrations.ts';
+import { OperationError } from '../errors.ts';
 import type { Dialect, StoreDefinition, StoreName } from '../stores/registry.ts';
-import type { TableSpec } from './catalog.ts';
+import type { AppTableSpec, TableSpec } from './catalog.ts';
 import type { TableDigest } from './digest.ts';
 import type { RawRow } from './values.ts';
 
@@ -25,6 +26,8 @@ export interface Snapshot {
   journal(store: StoreDefinition): Promise<readonly AppliedMigration[] | undefined>;
   /** Tables present in the store, bookkeeping tables (journal, sqlite_sequence) left out. */
   tableNames(store: StoreDefinition): Promise<readonly string[]>;
+  /** An application's table of the store (one `tableNames` lists that is not piri-db's): how to recreate it. */
+  appTable(store: StoreDefinition, name: string): Promise<AppTableSpec>;
   count(table: TableSpec): Promise<number>;
   /** Every row, in primary-key order, columns in `table.columns` order, in batches. */
   rows(table: TableSpec, batchSize: number): AsyncIterable<RawRow[]>;
@@ -42,6 +45,13 @@ export interface LoadTarget {
   occupied(): Promise<readonly string[]>;
   /** The migrations already applied to a store (none when it does not exist yet). */
   journal(store: StoreDefinition): Promise<readonly AppliedMigration[]>;
+  /** Tables present in the store (none when it does not exist yet), bookkeeping tables left out. */
+  tableNames(store: StoreDefinition): Promise<readonly string[]>;
+  /**
+   * Recreates an application's tables from their definitions (same backend), after `migrate`, in order, all or
+   * none (SQLite: all or none per store file). A definition the target cannot run is refused naming the table.
+   */
+  createAppTables(tables: readonly AppTableSpec[]): Promise<void>;
   /** Brings every store to exactly these migrations (a store may already hold a prefix of them). */
   migrate(wanted: ReadonlyMap<StoreName, readonly Migration[]>): Promise<void>;
   /**
@@ -55,4 +65,15 @@ export interface LoadTarget {
   /** What is wrong with a loaded store: foreign-key violations, missing or disabled triggers, corruption. */
   problems(store: StoreDefinition): Promise<readonly string[]>;
   close(): Promise<void>;
+}
+
+/** An application's table whose definition a target could not run: named, with the way out. */
+export function appTableFailed(table: AppTableSpec, location: string, error: unknown): OperationError {
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new OperationError(
+    'OPERATION_FAILED',
+    `cannot recreate the application's table ${table.store}.${table.name} in ${location}: ${reason}; ` +
+      `run again with --app-tables skip (appTables: 'skip') and let the application create it`,
+    { cause: error },
+  );
 }

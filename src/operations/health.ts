@@ -4,6 +4,7 @@
  */
 import { type AppliedMigration, planMigrations } from '../backend/migrations.ts';
 import type { Dialect, QueueDefinition, StoreDefinition, StoreName } from '../stores/registry.ts';
+import { appTableNames } from './catalog.ts';
 
 /** The verdict of one doctor check; only `fail` makes the report not ok. */
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -53,6 +54,22 @@ export function migrationsCheck(dialect: Dialect, store: StoreDefinition, journa
   } catch (error) {
     return check(store.name, 'migrations', 'fail', (error as Error).message);
   }
+}
+
+/**
+ * Tables the application added to the store: not a problem, reported so an operator knows what backup, restore
+ * and copy will carry (or skip with --app-tables skip).
+ */
+export function appTablesCheck(store: StoreDefinition, present: readonly string[]): DoctorCheck {
+  const names = appTableNames(store, present);
+  return check(
+    store.name,
+    'app tables',
+    'ok',
+    names.length === 0
+      ? 'none'
+      : `${names.join(', ')}: the application's, not piri-db's; backup, restore and copy carry them (--app-tables skip leaves them out)`,
+  );
 }
 
 export function triggersCheck(store: StoreDefinition, present: readonly { name: string; enabled: boolean }[]): DoctorCheck {

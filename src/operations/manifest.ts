@@ -11,8 +11,9 @@ import { shippedMigrations } from '../backend/migrations.ts';
 import { OperationError } from '../errors.ts';
 import { PACKAGE_JSON } from '../package-root.ts';
 import { type Dialect, type StoreName, STORES } from '../stores/registry.ts';
-import type { ColumnSpec, TableSpec } from './catalog.ts';
+import type { AppTableSpec, ColumnSpec, TableSpec } from './catalog.ts';
 import type { SequenceMark } from './endpoints.ts';
+import type { AppTableReport } from './transfer.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 const FORMAT = 'piri-db-backup';
@@ -46,6 +47,11 @@ export interface ManifestTable {
   readonly data?: FileEntry;
 }
 
+/** An application's table the backup carries: as a table of piri-db's, with the statements that recreate it. */
+export interface ManifestAppTable extends ManifestTable {
+  readonly definition: readonly string[];
+}
+
 export interface ManifestStore {
   readonly store: StoreName;
   readonly migrations: readonly ManifestMigration[];
@@ -53,6 +59,13 @@ export interface ManifestStore {
   readonly database?: FileEntry;
   /** In load order. */
   readonly tables: readonly ManifestTable[];
+  /**
+   * Tables the application added to the store that the backup carries, in load order (absent in backups made
+   * before piri-db carried them). Postgres: always as logical dumps, pg_dump archives leave them out.
+   */
+  readonly appTables?: readonly ManifestAppTable[];
+  /** Tables the application added to the store that the backup left out (`appTables: 'skip'`). */
+  readonly skippedAppTables?: readonly string[];
 }
 
 /**
@@ -118,7 +131,7 @@ export async function readBackup(dir: string): Promise<BackupManifest> {
 export function filesOf(manifest: BackupManifest): FileEntry[] {
   return [
     ...(manifest.pgDump ? [manifest.pgDump] : []),
-    ...manifest.stores.flatMap((s) => [...(s.database ? [s.database] : []), ...s.tables.flatMap((t) => (t.data ? [t.data] : []))]),
+    ...manifest.stores.flatMap((s) => [...(s.database ? [s.database] : []), ...allTables(s).flatMap((t) => (t.data ? [t.data] : []))]),
   ];
 }
 
@@ -145,4 +158,24 @@ export function describeJournal(dialect: Dialect, store: (typeof STORES)[number]
 
 export function tableSpec(store: StoreName, table: ManifestTable): TableSpec {
   return { store, name: table.name, columns: table.columns, primaryKey: table.primaryKey, parents: table.parents };
+}
+
+/** An application's table of the backup, as it is recreated and loaded. */
+export function appTableSpec(store: StoreName, table: ManifestAppTable): AppTableSpec {
+  return { ...tableSpec(store, table), definition: table.definition };
+}
+
+/** The application's tables as the backup recorded them: carried with their rows, or skipped; by name per store. */
+export function recordedAppTables(manifest: BackupManifest): AppTableReport[] {
+  return manifest.stores.flatMap((s) =>
+    [
+      ...(s.appTables ?? []).map((t): AppTableReport => ({ store: s.store, table: t.name, action: 'carried', rows: t.rows })),
+      ...(s.skippedAppTables ?? []).map((table): AppTableReport => ({ store: s.store, table, action: 'skipped' })),
+    ].sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0)),
+  );
+}
+
+/** The store's tables of piri-db, then the application's it carries. */
+export function allTables(store: ManifestStore): readonly ManifestTable[] {
+  return [...store.tables, ...(store.appTables ?? [])];
 }

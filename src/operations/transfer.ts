@@ -6,7 +6,7 @@
 import { type AppliedMigration, type Migration, planMigrations, shippedMigrations } from '../backend/migrations.ts';
 import { MigrationError, OperationError } from '../errors.ts';
 import { type Dialect, type StoreDefinition, type StoreName, STORES } from '../stores/registry.ts';
-import { storeTables, type TableSpec } from './catalog.ts';
+import { type AppTableSpec, type AppTablesMode, appTableNames, parentsFirst, storeTables, type TableSpec } from './catalog.ts';
 import type { TableDigest } from './digest.ts';
 import { TableDigester } from './digest.ts';
 import type { LoadTarget, SequenceMark, Snapshot } from './endpoints.ts';
@@ -61,24 +61,89 @@ export async function currentJournals(source: Snapshot): Promise<Map<StoreName, 
   return journals;
 }
 
-/** This build's tables that the source holds; a table the build does not know is refused, never skipped. */
-export async function sourceTables(source: Snapshot, stores: readonly StoreDefinition[]): Promise<TableSpec[]> {
-  const tables: TableSpec[] = [];
-  for (const store of stores) {
-    const present = new Set(await source.tableNames(store));
-    const known = new Set(storeTables(store).map((t) => t.name));
-    const unknown = [...present].filter((name) => !known.has(name));
-    if (unknown.length > 0) {
-      throw new OperationError(
-        'SOURCE_NOT_READY',
-        `store ${store.name} in ${source.location} holds table(s) ${unknown.join(', ')} that this build of piri-db does not know; nothing was changed`,
-      );
-    }
-    tables.push(...storeTables(store).filter((t) => present.has(t.name)));
-  }
-  return tables;
+/** A table an application added to a store, by name. */
+export interface AppTableName {
+  readonly store: StoreName;
+  readonly name: string;
 }
 
+/** An application's table an operation found, and what it did with it. */
+export interface AppTableReport {
+  readonly store: StoreName;
+  readonly table: string;
+  readonly action: 'carried' | 'skipped';
+  /** Carried tables: the rows that arrived (a backup: the rows it holds). */
+  readonly rows?: number;
+}
+
+/** This build's tables that the source holds, and the tables an application added beside them. */
+export async function sourceTables(
+  source: Snapshot,
+  stores: readonly StoreDefinition[],
+): Promise<{ tables: TableSpec[]; appTables: AppTableName[] }> {
+  const tables: TableSpec[] = [];
+  const appTables: AppTableName[] = [];
+  for (const store of stores) {
+    const present = await source.tableNames(store);
+    appTables.push(...appTableNames(store, present).map((name) => ({ store: store.name, name })));
+    tables.push(...storeTables(store).filter((t) => present.includes(t.name)));
+  }
+  return { tables, appTables };
+}
+
+/**
+ * The application's tables an operation carries (none when it skips them), described by the source, parents
+ * first. A table definition cannot be translated faithfully between backends: carrying one to the other backend
+ * is refused, before anything is written, naming the tables and the way out.
+ */
+export async function appTablesToCarry(
+  source: Snapshot,
+  found: readonly AppTableName[],
+  mode: AppTablesMode,
+  targetDialect: Dialect,
+): Promise<AppTableSpec[]> {
+  if (mode === 'skip' || found.length === 0) return [];
+  if (targetDialect !== source.dialect) {
+    throw new OperationError(
+      'OPERATION_FAILED',
+      `${source.location} holds table(s) the application added (${found.map(tableKey).join(', ')}), and piri-db cannot carry a ` +
+        `table from ${source.dialect} to ${targetDialect}: its definition does not translate faithfully; nothing was changed. ` +
+        `Run again with --app-tables skip (appTables: 'skip') to leave them out, and let the application create them on the target`,
+    );
+  }
+  const described: AppTableSpec[] = [];
+  for (const store of STORES) {
+    const names = found.filter((t) => t.store === store.name);
+    const specs = await Promise.all(names.map((t) => source.appTable(store, t.name)));
+    described.push(...parentsFirst(store, specs));
+  }
+  return described;
+}
+
+/** What became of each application's table found: carried (with the rows that arrived) or skipped. */
+export function appTableReports(found: readonly AppTableName[], carried: readonly TableReport[]): AppTableReport[] {
+  return found.map((t) => {
+    const report = carried.find((c) => c.store === t.store && c.table === t.name);
+    return report
+      ? { store: t.store, table: t.name, action: 'carried', rows: report.rows }
+      : { store: t.store, table: t.name, action: 'skipped' };
+  });
+}
+
+/** Refuses to carry an application's table onto a table of the same name the target already has. */
+export async function assertNoAppTableClash(target: LoadTarget, carried: readonly AppTableSpec[]): Promise<void> {
+  const clashes: string[] = [];
+  for (const store of STORES) {
+    const present = new Set(await target.tableNames(store));
+    clashes.push(...carried.filter((t) => t.store === store.name && present.has(t.name)).map(tableKey));
+  }
+  if (clashes.length === 0) return;
+  throw new OperationError(
+    'TARGET_NOT_EMPTY',
+    `${target.location} already has the application's table(s) ${clashes.join(', ')}: carrying them would collide; ` +
+      `drop them there first, or run with --app-tables skip (appTables: 'skip') to leave them out`,
+  );
+}
 
 /** Refuses a target holding any row: copy and restore only ever fill an empty installation. */
 export async function assertEmpty(target: LoadTarget, verb: string): Promise<void> {

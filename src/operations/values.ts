@@ -137,19 +137,26 @@ export function rowConverter(from: Dialect, to: Dialect, table: TableSpec): (row
 // ---------------------------------------------------------------------------------------------------------------
 // Canonical form, for checksums
 
-const TAG: Record<ValueKind, number> = { integer: 1, text: 2, bytes: 3, boolean: 4, json: 5, uuid: 6, timestamp: 7 };
+const TAG: Record<Exclude<ValueKind, 'native'>, number> = { integer: 1, text: 2, bytes: 3, boolean: 4, json: 5, uuid: 6, timestamp: 7 };
 const TAG_NULL = 0;
-/** A SQLite value that does not fit its column's kind (SQLite does not enforce types): hashed as it is. */
+/**
+ * A value hashed as it is: of a `native` column (compared within one backend only), or a SQLite value that does
+ * not fit its column's kind (SQLite does not enforce types).
+ */
 const TAG_OTHER = 8;
+
+const asItIs = (raw: RawValue) => ({ tag: TAG_OTHER, bytes: `${typeof raw}:${Buffer.isBuffer(raw) ? raw.toString('hex') : String(raw)}` });
 
 /** The canonical form of a raw value: a tag and its bytes (a string stands for its UTF-8 bytes). */
 export function canonical(dialect: Dialect, kind: ValueKind, raw: RawValue): { tag: number; bytes: Buffer | string } {
+  if (raw === null) return { tag: TAG_NULL, bytes: '' };
+  if (kind === 'native') return asItIs(raw);
   let value: Logical;
   try {
     value = DECODE[dialect](kind, raw);
   } catch (error) {
     if (!(error instanceof ValueError)) throw error;
-    return { tag: TAG_OTHER, bytes: `${typeof raw}:${Buffer.isBuffer(raw) ? raw.toString('hex') : String(raw)}` };
+    return asItIs(raw);
   }
   if (value === null) return { tag: TAG_NULL, bytes: '' };
   const tag = TAG[kind];

@@ -4,7 +4,9 @@ import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/load.ts';
 import { backupInstallation } from '../../src/operations/backup.ts';
+import { openDatabases } from '../../src/stores/open.ts';
 import { seed } from '../operations/support.ts';
+import { appMigrations, bootApp } from '../support/app-migrations.ts';
 import { runCli } from '../support/child.ts';
 import { createDatabase, forEachBackend, freshConfig, tempDir } from '../support/installations.ts';
 
@@ -27,6 +29,30 @@ function oneLine(result: { code: number | null; stdout: string; stderr: string }
   expect(lines).toHaveLength(1);
   return lines[0]!;
 }
+
+it('--app-tables carry|skip on backup, restore and copy: reported in text and --json; any other value is a usage error naming the flag', async () => {
+  const source = await freshConfig('sqlite');
+  await (await openDatabases(source)).close();
+  await bootApp(source, appMigrations('sqlite', 1));
+  for (const command of [['backup', '--out', join(tempDir(), 'x')], ['restore', '--from', tempDir()], ['copy', '--to-db-type', 'sqlite']]) {
+    const wrong = await runCli([...command, '--app-tables', 'keep', ...flagsOf(source)]);
+    expect(oneLine(wrong, 2)).toMatch(/^piri-db: option '--app-tables <mode>' argument 'keep' is invalid\. Allowed choices are carry, skip\./);
+  }
+  const out = join(tempDir(), 'b');
+  const backup = await runCli(['backup', '--out', out, '--app-tables', 'skip', '--json', ...flagsOf(source)]);
+  expect(backup).toMatchObject({ code: 0 });
+  expect(JSON.parse(backup.stdout).appTables).toEqual([
+    { store: 'replicator', table: '__drizzle_migrations', action: 'skipped' },
+    { store: 'replicator', table: 'app_notes', action: 'skipped' },
+  ]);
+  const carried = await runCli(['backup', '--out', join(tempDir(), 'c'), ...flagsOf(source)]);
+  expect(carried.stdout).toContain("\napplication's tables: replicator.__drizzle_migrations carried (1 row(s)), replicator.app_notes carried (0 row(s))\n");
+  const restore = await runCli(['restore', '--from', out, ...flagsOf(await freshConfig('sqlite'))]);
+  expect(restore.stdout).toContain("\napplication's tables: replicator.__drizzle_migrations skipped, replicator.app_notes skipped\n");
+  const copy = await runCli(['copy', '--to-db-type', 'postgres', '--to-db-postgres-url', await createDatabase(), '--app-tables', 'skip', '--json', ...flagsOf(source).map((f) => f.replace(/^--/, '--from-'))]);
+  expect(copy).toMatchObject({ code: 0 });
+  expect(JSON.parse(copy.stdout).appTables.map((t: { action: string }) => t.action)).toEqual(['skipped', 'skipped']);
+});
 
 forEachBackend('piri-db doctor, backup, restore', (backend) => {
   it('doctor: one line per check, exit 0 when healthy, --json for scripts, exit 1 on a failing check', async () => {

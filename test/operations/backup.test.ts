@@ -1,6 +1,5 @@
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import postgres from 'postgres';
 import { expect, it } from 'vitest';
 import * as pgScheduler from '../../schema/postgres/scheduler.ts';
 import * as sqliteScheduler from '../../schema/sqlite/scheduler.ts';
@@ -15,21 +14,13 @@ import { restoreInstallation } from '../../src/operations/restore.ts';
 import { recordedBackend } from '../../src/stores/guard.ts';
 import { openDatabases } from '../../src/stores/open.ts';
 import { spawnFixture } from '../support/child.ts';
-import { forEachBackend, freshConfig, tempDir } from '../support/installations.ts';
+import { forEachBackend, freshConfig, tempDir, withSql } from '../support/installations.ts';
 import { counts, dump, seed } from './support.ts';
 
 const manifestCounts = (manifest: BackupManifest) =>
   Object.fromEntries(manifest.stores.flatMap((s) => s.tables.map((t) => [`${s.store}.${t.name}`, t.rows])));
 
-async function serverMajor(config: Config): Promise<number> {
-  if (config.database.type !== 'postgres') throw new Error('not postgres');
-  const sql = postgres(config.database.postgres.url, { max: 1, onnotice: () => {} });
-  try {
-    return await majorOf(sql);
-  } finally {
-    await sql.end();
-  }
-}
+const serverMajor = (config: Config): Promise<number> => withSql(config, majorOf);
 
 forEachBackend('backup and restore', (backend) => {
   it('restores every row, sequence and trigger into an empty installation, verified against the manifest', async () => {

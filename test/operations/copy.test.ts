@@ -1,6 +1,5 @@
 import { cpSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import * as pgAggregator from '../../schema/postgres/aggregator.ts';
 import * as pgScheduler from '../../schema/postgres/scheduler.ts';
@@ -14,20 +13,10 @@ import { recordedBackend } from '../../src/stores/guard.ts';
 import { openDatabases } from '../../src/stores/open.ts';
 import { type Dialect, STORES } from '../../src/stores/registry.ts';
 import { spawnFixture } from '../support/child.ts';
-import { forEachBackend, freshConfig, tempDir } from '../support/installations.ts';
+import { forEachBackend, freshConfig, tempDir, withSql } from '../support/installations.ts';
 import { counts, dump, seed, storeFiles } from './support.ts';
 
 const other = (backend: Dialect): Dialect => (backend === 'sqlite' ? 'postgres' : 'sqlite');
-
-async function withSql<T>(config: Config, body: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  if (config.database.type !== 'postgres') throw new Error('not postgres');
-  const sql = postgres(config.database.postgres.url, { max: 1, onnotice: () => {} });
-  try {
-    return await body(sql);
-  } finally {
-    await sql.end();
-  }
-}
 
 function withSqlite<T>(config: Config, store: (typeof STORES)[number]['name'], body: (db: Database.Database) => T): T {
   const db = new Database(sqliteStoreFile(config.dataDir, STORES.find((s) => s.name === store)!));

@@ -12,11 +12,12 @@ import { type Config, loadConfig } from '../../src/config/load.ts';
 import { backupInstallation } from '../../src/operations/backup.ts';
 import { runDoctor } from '../../src/operations/doctor.ts';
 import { findPgTool } from '../../src/operations/postgres/pg-tools.ts';
+import { OperationError } from '../../src/errors.ts';
 import { restoreInstallation } from '../../src/operations/restore.ts';
 import { openDatabases } from '../../src/stores/open.ts';
 import { appMigrations, bootApp } from '../support/app-migrations.ts';
 import { spawnFixture } from '../support/child.ts';
-import { tempDir } from '../support/installations.ts';
+import { tempDir, withSql } from '../support/installations.ts';
 import { counts, dump, seed } from './support.ts';
 import { freePort } from '../support/ports.ts';
 
@@ -115,6 +116,58 @@ describe.skipIf(!available)(`backup with pg_dump ${tool?.version ?? '(none)'} ag
     await bootApp(target, appMigrations('postgres', 2));
     await restoreInstallation(target, backup.dir);
     expect(await appJournal(target)).toEqual([1_700_000_000_000, 1_700_000_001_000]);
+    expect((await runDoctor(target)).ok).toBe(true);
+  });
+
+  it("carries an application's table of a store schema beside the archive, or leaves it out, and leaves schema drizzle alone", async () => {
+    const source = await installation();
+    await (await openDatabases(source)).close();
+    await bootApp(source, appMigrations('postgres', 1));
+    await withSql(source, async (sql) => {
+      await sql.unsafe('CREATE TABLE replicator.app_events (id serial PRIMARY KEY, kind text NOT NULL, at timestamptz DEFAULT now())');
+      await sql.unsafe(`INSERT INTO replicator.app_events (kind) VALUES ('a'), ('b')`);
+    });
+    const events = (config: Config) => withSql(config, (sql) => sql.unsafe('SELECT id, kind, at FROM replicator.app_events ORDER BY id').then((rows) => [...rows]));
+
+    const carried = await backupInstallation(source, join(tempDir(), 'backup'));
+    expect(carried.manifest.method).toBe('pg_dump');
+    expect(carried.appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'carried', rows: 2 }]);
+    const target = await installation();
+    const restored = await restoreInstallation(target, carried.dir);
+    expect(restored.appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'carried', rows: 2 }]);
+    expect(await events(target)).toEqual(await events(source));
+    const [next] = await withSql(target, (sql) => sql.unsafe(`INSERT INTO replicator.app_events (kind) VALUES ('c') RETURNING id`));
+    expect(next!.id).toBe(3);
+    expect((await runDoctor(target)).ok).toBe(true);
+
+    const skipped = await backupInstallation(source, join(tempDir(), 'backup'), { appTables: 'skip' });
+    expect(skipped.appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'skipped' }]);
+    const bare = await installation();
+    expect((await restoreInstallation(bare, skipped.dir)).appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'skipped' }]);
+    const tables = await withSql(bare, (sql) => sql.unsafe(`SELECT table_schema FROM information_schema.tables WHERE table_name IN ('app_events', '__drizzle_migrations')`));
+    expect(tables).toEqual([]);
+  });
+
+  it("restores beside a table the application already made in a store schema of the target: a carry onto it is refused, a skip keeps it", async () => {
+    const appTable = (config: Config) => withSql(config, (sql) => sql.unsafe(`CREATE TABLE replicator.app_events (id serial PRIMARY KEY, kind text)`));
+    const source = await installation();
+    await (await openDatabases(source)).close();
+    await appTable(source);
+    await withSql(source, (sql) => sql.unsafe(`INSERT INTO replicator.app_events (kind) VALUES ('from the source')`));
+    const backup = await backupInstallation(source, join(tempDir(), 'backup'));
+    expect(backup.manifest.method).toBe('pg_dump');
+
+    const target = await installation();
+    await (await openDatabases(target)).close();
+    await appTable(target);
+    const clash = await restoreInstallation(target, backup.dir).catch((error: unknown) => error as OperationError);
+    expect(clash).toMatchObject({ code: 'TARGET_NOT_EMPTY' });
+    expect((clash as OperationError).message).toContain('replicator.app_events');
+    expect((clash as OperationError).message).toContain('--app-tables skip');
+
+    const restored = await restoreInstallation(target, backup.dir, { appTables: 'skip' });
+    expect(restored.appTables).toEqual([{ store: 'replicator', table: 'app_events', action: 'skipped' }]);
+    expect(await withSql(target, (sql) => sql.unsafe('SELECT count(*)::int AS n FROM replicator.app_events'))).toEqual([{ n: 0 }]);
     expect((await runDoctor(target)).ok).toBe(true);
   });
 

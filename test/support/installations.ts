@@ -48,6 +48,17 @@ export function forEachBackend(title: string, body: (backend: Dialect) => void):
   describe.each(BACKENDS)(`${title} [%s]`, (backend) => body(backend));
 }
 
+/** Runs `body` on a connection of its own to a Postgres installation's database, closed afterwards. */
+export async function withSql<T>(config: Config, body: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  if (config.database.type !== 'postgres') throw new Error('not postgres');
+  const sql = postgres(config.database.postgres.url, { max: 1, onnotice: () => {} });
+  try {
+    return await body(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
 /** A raw connection to an installation's Postgres database, for introspection; closed after the file. */
 export function rawPostgres(url: string): postgres.Sql {
   const sql = postgres(url, { max: 2, onnotice: () => {} });

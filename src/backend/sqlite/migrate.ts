@@ -41,6 +41,14 @@ function legacyRows(conn: SqliteStoreFile): AppliedMigration[] {
 }
 
 /**
+ * piri-db's rows are still in the legacy journal, which an application's drizzle migrations may share: until a
+ * boot of this build moves them, that table is part application's, part piri-db's journal.
+ */
+export function keepsLegacyJournal(conn: SqliteStoreFile): boolean {
+  return !hasTable(conn, SQLITE_JOURNAL) && legacyRows(conn).length > 0;
+}
+
+/**
  * Creates the journal, moving piri-db's rows from the legacy one in the same transaction; the legacy table is
  * dropped only when nothing else is left in it. The caller holds the file's single writer connection.
  */

@@ -1,5 +1,5 @@
 import { type BackupReport, backupInstallation } from '../../operations/backup.ts';
-import { type CommandResult, type FlagValues, requiredString, UsageError, withProgress } from '../command.ts';
+import { appTablesFlag, type CommandResult, describeAppTables, type FlagValues, requiredString, UsageError, withProgress } from '../command.ts';
 import { configFromFlags } from '../load-config.ts';
 import { progressDisplay } from '../progress.ts';
 
@@ -18,6 +18,7 @@ export async function run(flags: FlagValues): Promise<CommandResult> {
     backupInstallation(config, out, {
       method: method as (typeof METHODS)[number],
       onProgress: display.listener,
+      ...appTablesFlag(flags),
       ...(typeof flags['pg-dump'] === 'string' ? { pgDump: flags['pg-dump'] } : {}),
     }),
   );
@@ -25,7 +26,7 @@ export async function run(flags: FlagValues): Promise<CommandResult> {
 }
 
 function summary(report: BackupReport) {
-  return { dir: report.dir, method: report.manifest.method, methodNote: report.methodNote, manifest: report.manifest };
+  return { dir: report.dir, method: report.manifest.method, methodNote: report.methodNote, appTables: report.appTables, manifest: report.manifest };
 }
 
 function describe(report: BackupReport): string {
@@ -36,6 +37,7 @@ function describe(report: BackupReport): string {
     const file = store.database ? `  ${store.database.file} sha256 ${store.database.sha256.slice(0, 16)}…` : '';
     lines.push(`  ${store.store.padEnd(14)} ${String(rows).padStart(9)} row(s) in ${store.tables.length} tables, ${store.migrations.length} migration(s)${file}`);
   }
+  lines.push(describeAppTables(report.appTables));
   lines.push(`verified: integrity and foreign keys of every file (SQLite); row counts and checksums recorded in ${report.dir}/manifest.json`);
   return lines.join('\n');
 }

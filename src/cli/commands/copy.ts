@@ -1,6 +1,6 @@
 import type { Config } from '../../config/load.ts';
 import { type CopyReport, copyInstallation } from '../../operations/copy.ts';
-import { type CommandResult, type FlagValues, positiveInteger, UsageError, withProgress } from '../command.ts';
+import { appTablesFlag, type CommandResult, describeAppTables, type FlagValues, positiveInteger, UsageError, withProgress } from '../command.ts';
 import { configFromFlags } from '../load-config.ts';
 import { progressDisplay } from '../progress.ts';
 
@@ -16,7 +16,7 @@ export async function run(flags: FlagValues): Promise<CommandResult> {
   const target = targetConfig(flags, source);
   const display = progressDisplay('copy');
   const report = await withProgress(display, () =>
-    copyInstallation(source, target, { onProgress: display.listener, ...(batchSize ? { batchSize } : {}) }),
+    copyInstallation(source, target, { onProgress: display.listener, ...appTablesFlag(flags), ...(batchSize ? { batchSize } : {}) }),
   );
   return { output: flags.json ? JSON.stringify(report, null, 2) : describe(report) };
 }
@@ -36,6 +36,7 @@ function describe(report: CopyReport): string {
   const tables = report.tables.filter((t) => t.rows > 0).length;
   const lines = [
     `copied ${report.rows} row(s) (${tables} of ${report.tables.length} tables hold rows) from ${report.from.backend} ${report.from.location} to ${report.to.backend} ${report.to.location}`,
+    describeAppTables(report.appTables),
     'verified: every table has the source row count and content checksum; foreign keys and triggers checked',
     `recorded ${report.to.backend} as the backend in ${report.marker}${report.inPlace ? ` (switched in place from ${report.from.backend})` : ''}`,
   ];

@@ -1,5 +1,5 @@
 import { type RestoreReport, restoreInstallation } from '../../operations/restore.ts';
-import { type CommandResult, type FlagValues, requiredString, withProgress } from '../command.ts';
+import { appTablesFlag, type CommandResult, describeAppTables, type FlagValues, requiredString, withProgress } from '../command.ts';
 import { configFromFlags } from '../load-config.ts';
 import { progressDisplay } from '../progress.ts';
 
@@ -11,6 +11,7 @@ export async function run(flags: FlagValues): Promise<CommandResult> {
   const report = await withProgress(display, () =>
     restoreInstallation(config, from, {
       onProgress: display.listener,
+      ...appTablesFlag(flags),
       ...(typeof flags['pg-restore'] === 'string' ? { pgRestore: flags['pg-restore'] } : {}),
     }),
   );
@@ -20,6 +21,7 @@ export async function run(flags: FlagValues): Promise<CommandResult> {
 function describe(report: RestoreReport): string {
   return [
     `restored ${report.rows} row(s) from ${report.from} (${report.method}, taken ${report.backupCreatedAt}) into ${report.backend} ${report.location}`,
+    describeAppTables(report.appTables),
     'verified: every table has the row count and content checksum of the manifest; foreign keys and triggers checked',
     `recorded ${report.backend} as the backend in ${report.marker}`,
   ].join('\n');

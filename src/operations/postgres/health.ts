@@ -9,6 +9,7 @@ import type { PostgresConfig } from '../../config/load.ts';
 import { redactUrl } from '../../config/redact.ts';
 import { type QueueDefinition, type StoreDefinition, STORES } from '../../stores/registry.ts';
 import {
+  appTablesCheck,
   check,
   type DoctorCheck,
   farBeyondWindowMs,
@@ -53,6 +54,12 @@ export async function postgresHealth(config: PostgresConfig, context: HealthCont
         ...(await guarded(store.name, 'triggers', async () => {
           const triggers = await sql.unsafe<{ name: string; enabled: string }[]>(q.USER_TRIGGERS, [store.pgSchema]);
           return [triggersCheck(store, triggers.map((t) => ({ name: t.name, enabled: t.enabled !== 'D' })))];
+        })),
+      );
+      checks.push(
+        ...(await guarded(store.name, 'app tables', async () => {
+          const tables = await sql.unsafe<{ table_name: string }[]>(q.TABLE_NAMES, [store.pgSchema]);
+          return [appTablesCheck(store, tables.map((t) => t.table_name))];
         })),
       );
       for (const queue of store.queues) {

@@ -3,6 +3,9 @@
  * users can read those): the tools get the URL without it and the password in PGPASSWORD.
  */
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { PostgresConfig } from '../../config/load.ts';
 import { redactSecrets, urlSecrets } from '../../config/redact.ts';
@@ -29,24 +32,44 @@ export async function findPgTool(path: string): Promise<PgTool | undefined> {
   }
 }
 
-export async function pgDump(tool: PgTool, config: PostgresConfig, snapshotId: string, schemas: readonly string[], file: string): Promise<void> {
+/** What pg_dump takes: these schemas, without these tables and sequences (schema-qualified, quoted where a name needs it). */
+export interface DumpSelection {
+  readonly schemas: readonly string[];
+  readonly excludeTables: readonly string[];
+}
+
+export async function pgDump(tool: PgTool, config: PostgresConfig, snapshotId: string, selection: DumpSelection, file: string): Promise<void> {
   await runTool(tool, config, [
     '--format=custom',
     `--file=${file}`,
     `--snapshot=${snapshotId}`,
     '--no-owner',
     '--no-privileges',
-    ...schemas.map((s) => `--schema=${s}`),
+    ...selection.schemas.map((s) => `--schema=${s}`),
+    ...selection.excludeTables.map((t) => `--exclude-table=${t}`),
   ]);
 }
 
 /**
- * Restores an archive into an installation found empty: --clean --if-exists drops the empty tables a boot may
- * have created, and the whole restore is one transaction (a failure leaves nothing behind).
+ * Restores an archive into an installation found empty and migrated to the archive's migrations: --clean
+ * --if-exists drops the empty tables the migrations created, and the whole restore is one transaction (a failure
+ * leaves nothing behind). The schemas themselves stay: the archive's entries for them are left out of the list
+ * restored, since a store schema may hold tables of the application, and DROP SCHEMA would refuse them.
  */
 export async function pgRestore(tool: PgTool, config: PostgresConfig, file: string): Promise<void> {
-  await runTool(tool, config, ['--clean', '--if-exists', '--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', file]);
+  const { stdout } = await run(tool.path, ['--list', file], { maxBuffer: 64 * 1024 * 1024 });
+  const dir = mkdtempSync(join(tmpdir(), 'piri-db-restore-'));
+  const list = join(dir, 'toc.list');
+  try {
+    writeFileSync(list, stdout.split('\n').filter((entry) => !SCHEMA_ENTRY.test(entry)).join('\n'));
+    await runTool(tool, config, ['--clean', '--if-exists', '--no-owner', '--no-privileges', '--single-transaction', '--exit-on-error', `--use-list=${list}`, file]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
+
+/** A table-of-contents line of `pg_restore --list` for a schema: `12; 2615 16385 SCHEMA - replicator owner`. */
+const SCHEMA_ENTRY = /^\d+; \d+ \d+ SCHEMA - /;
 
 async function runTool(tool: PgTool, config: PostgresConfig, args: string[]): Promise<void> {
   const url = new URL(config.url);

@@ -9,7 +9,8 @@ import { readPostgresJournal } from '../../backend/postgres/migrate.ts';
 import type { PostgresConfig } from '../../config/load.ts';
 import { redactUrl } from '../../config/redact.ts';
 import { type StoreDefinition, STORES } from '../../stores/registry.ts';
-import type { TableSpec } from '../catalog.ts';
+import type { AppTableSpec, TableSpec } from '../catalog.ts';
+import { describePostgresAppTable } from './app-table.ts';
 import type { SequenceMark, Snapshot } from '../endpoints.ts';
 import type { RawRow } from '../values.ts';
 import { openOperationsPool, statementFailed } from './pool.ts';
@@ -56,6 +57,10 @@ export class PostgresSnapshot implements Snapshot {
   async tableNames(store: StoreDefinition): Promise<readonly string[]> {
     const rows = await this.conn.unsafe<{ table_name: string }[]>(q.TABLE_NAMES, [store.pgSchema]);
     return rows.map((r) => r.table_name);
+  }
+
+  async appTable(store: StoreDefinition, name: string): Promise<AppTableSpec> {
+    return describePostgresAppTable(this.conn, store, name);
   }
 
   async count(table: TableSpec): Promise<number> {

@@ -14,17 +14,25 @@ const READ: Record<ValueKind, (column: string) => string> = {
   json: (c) => `${c}::text`,
   uuid: (c) => `${c}::text`,
   timestamp: (c) => `to_char(${c} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+  // Text is every type's lossless form, and what COPY reads back into the same type.
+  native: (c) => `${c}::text`,
 };
 
 /**
  * Text sorts by bytes ("C"), as SQLite's BINARY collation does, so both sides hash rows in one order. The
  * columns are qualified: a bare name would sort by the output column of that name, i.e. by its text form.
+ * An application's column sorts by its text form, in bytes: one order in any two databases.
  */
+const ORDER: Partial<Record<ValueKind, (column: string) => string>> = {
+  text: (c) => `${c} COLLATE "C"`,
+  native: (c) => `${c}::text COLLATE "C"`,
+};
+
 function orderBy(table: TableSpec): string {
   return table.primaryKey
     .map((name) => {
       const kind = table.columns.find((c) => c.name === name)!.kind;
-      return kind === 'text' ? `t.${quote(name)} COLLATE "C"` : `t.${quote(name)}`;
+      return (ORDER[kind] ?? String)(`t.${quote(name)}`);
     })
     .join(', ');
 }

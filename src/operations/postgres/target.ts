@@ -9,12 +9,12 @@ import type { Sql } from 'postgres';
 import { shippedMigrations, type AppliedMigration, type Migration } from '../../backend/migrations.ts';
 import { applyPending, JOURNAL_SCHEMA, migratePostgres, planPostgres, readPostgresJournal } from '../../backend/postgres/migrate.ts';
 import type { PostgresConfig } from '../../config/load.ts';
-import { redactUrl } from '../../config/redact.ts';
+import { redactSecrets, redactUrl, urlSecrets } from '../../config/redact.ts';
 import { OperationError } from '../../errors.ts';
 import { type StoreDefinition, type StoreName, STORES } from '../../stores/registry.ts';
-import type { TableSpec } from '../catalog.ts';
+import type { AppTableSpec, TableSpec } from '../catalog.ts';
 import { type TableDigest, TableDigester } from '../digest.ts';
-import type { LoadTarget, SequenceMark } from '../endpoints.ts';
+import { appTableFailed, type LoadTarget, type SequenceMark } from '../endpoints.ts';
 import type { RawRow } from '../values.ts';
 import { applicationSessions, openOperationsPool, statementFailed } from './pool.ts';
 import { schemaOf } from './snapshot.ts';
@@ -52,7 +52,7 @@ export class PostgresTarget implements LoadTarget {
   async occupied(): Promise<readonly string[]> {
     const found: string[] = [];
     for (const store of STORES) {
-      for (const { table_name: table } of await this.sql.unsafe<{ table_name: string }[]>(q.TABLE_NAMES, [store.pgSchema])) {
+      for (const table of await this.tableNames(store)) {
         const any = await this.sql.unsafe(q.anyRow(store.pgSchema, table));
         if (any.length > 0) found.push(`${store.name}.${table}`);
       }
@@ -62,6 +62,31 @@ export class PostgresTarget implements LoadTarget {
 
   async journal(store: StoreDefinition): Promise<readonly AppliedMigration[]> {
     return readPostgresJournal(this.sql, store);
+  }
+
+  async tableNames(store: StoreDefinition): Promise<readonly string[]> {
+    return (await this.sql.unsafe<{ table_name: string }[]>(q.TABLE_NAMES, [store.pgSchema])).map((r) => r.table_name);
+  }
+
+  async createAppTables(tables: readonly AppTableSpec[]): Promise<void> {
+    if (tables.length === 0) return;
+    const conn = await this.sql.reserve();
+    try {
+      await conn.unsafe('BEGIN');
+      for (const table of tables) {
+        try {
+          for (const statement of table.definition) await conn.unsafe(statement);
+        } catch (error) {
+          throw appTableFailed(table, this.location, new Error(redactSecrets(String((error as Error).message), urlSecrets(this.config.url))));
+        }
+      }
+      await conn.unsafe('COMMIT');
+    } catch (error) {
+      await conn.unsafe('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      conn.release();
+    }
   }
 
   async migrate(wanted: ReadonlyMap<StoreName, readonly Migration[]>): Promise<void> {

@@ -7,7 +7,10 @@
 import Database from 'better-sqlite3';
 import { OperationError } from '../../errors.ts';
 import type { SqliteStoreConnection } from '../../backend/types.ts';
+import type { StoreDefinition } from '../../stores/registry.ts';
+import { appTableNames } from '../catalog.ts';
 import { integrityProblems } from './target.ts';
+import * as q from './sql.ts';
 
 /** better-sqlite3 caps a step at 0x7fffffff pages: that is "everything at once". */
 const ALL_PAGES = 0x7fffffff;
@@ -25,6 +28,27 @@ export async function backupSqliteStore(source: SqliteStoreConnection, destinati
           'the store itself is probably damaged: run `piri-db doctor`',
       );
     }
+  } finally {
+    copy.close();
+  }
+}
+
+/**
+ * Drops the application's tables from a backup copy (with their indexes and triggers), overwriting their rows
+ * (secure_delete) so that nothing of them stays in the file. Returns their names.
+ */
+export function dropAppTables(file: string, store: StoreDefinition): string[] {
+  const copy = new Database(file);
+  try {
+    const names = appTableNames(store, copy.prepare(q.TABLE_NAMES).pluck().all() as string[]);
+    if (names.length === 0) return names;
+    copy.pragma('secure_delete = ON');
+    // Dropping a table that others of the application reference must not touch their rows or fail.
+    copy.pragma('foreign_keys = OFF');
+    copy.transaction(() => {
+      for (const name of names) copy.exec(`DROP TABLE ${q.quote(name)}`);
+    })();
+    return names;
   } finally {
     copy.close();
   }

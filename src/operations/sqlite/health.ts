@@ -12,6 +12,7 @@ import type { SqliteStoreConnection } from '../../backend/types.ts';
 import { type StoreDefinition, STORES } from '../../stores/registry.ts';
 import { sqliteTimeWriter, storeTables } from '../catalog.ts';
 import {
+  appTablesCheck,
   check,
   type DoctorCheck,
   farBeyondWindowMs,
@@ -68,6 +69,7 @@ async function storeChecks(conn: SqliteStoreConnection, store: StoreDefinition, 
       return [triggersCheck(store, names.map((name) => ({ name, enabled: true })))];
     })),
   );
+  checks.push(...(await guarded(store.name, 'app tables', () => [appTablesCheck(store, client.prepare(q.TABLE_NAMES).pluck().all() as string[])])));
   if (migrations.status === 'ok') checks.push(...(await guarded(store.name, 'table shapes', () => [shapesCheck(client, store)])));
   else checks.push(check(store.name, 'table shapes', 'warn', 'not checked while migrations are not current'));
   for (const queue of store.queues) {

@@ -6,11 +6,12 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS } from '../../backend/sqlite/open.ts';
-import { readSqliteJournal } from '../../backend/sqlite/migrate.ts';
+import { keepsLegacyJournal, readSqliteJournal } from '../../backend/sqlite/migrate.ts';
 import type { AppliedMigration } from '../../backend/migrations.ts';
-import { PiriDbError } from '../../errors.ts';
+import { OperationError, PiriDbError } from '../../errors.ts';
 import { type StoreDefinition, type StoreName, STORES } from '../../stores/registry.ts';
-import type { TableSpec } from '../catalog.ts';
+import type { AppTableSpec, TableSpec } from '../catalog.ts';
+import { describeSqliteAppTable } from './app-table.ts';
 import type { SequenceMark, Snapshot } from '../endpoints.ts';
 import type { RawRow } from '../values.ts';
 import * as q from './sql.ts';
@@ -47,14 +48,30 @@ export class SqliteSnapshot implements Snapshot {
     return this.#clients.get(store);
   }
 
+  /**
+   * Refuses a store whose journal is still where an earlier build kept it: that table (`__drizzle_migrations`)
+   * would be carried as the application's, piri-db's rows and all, and a target never moves them out.
+   */
   async journal(store: StoreDefinition): Promise<readonly AppliedMigration[] | undefined> {
     const client = this.#clients.get(store.name);
     if (!client) return undefined;
-    return readSqliteJournal({ dialect: 'sqlite', store, file: this.files.get(store.name)!, client });
+    const conn = { dialect: 'sqlite', store, file: this.files.get(store.name)!, client } as const;
+    if (keepsLegacyJournal(conn)) {
+      throw new OperationError(
+        'SOURCE_NOT_READY',
+        `store ${store.name} in ${this.location} keeps piri-db's migration journal where an earlier build did (in __drizzle_migrations, ` +
+          'which the application shares): run `piri-db migrate` on it once, which moves it, then run this again; nothing was changed',
+      );
+    }
+    return readSqliteJournal(conn);
   }
 
   async tableNames(store: StoreDefinition): Promise<readonly string[]> {
     return (this.#clients.get(store.name)?.prepare(q.TABLE_NAMES).pluck().all() as string[] | undefined) ?? [];
+  }
+
+  async appTable(store: StoreDefinition, name: string): Promise<AppTableSpec> {
+    return describeSqliteAppTable(this.#client({ store: store.name }), store.name, name);
   }
 
   async count(table: TableSpec): Promise<number> {
@@ -93,7 +110,7 @@ export class SqliteSnapshot implements Snapshot {
     this.#closeAll();
   }
 
-  #client(table: TableSpec): Database.Database {
+  #client(table: Pick<TableSpec, 'store'>): Database.Database {
     const client = this.#clients.get(table.store);
     if (!client) throw new PiriDbError('OPEN_FAILED', `store ${table.store} has no file in ${this.location}`);
     return client;

@@ -37,3 +37,10 @@ export const DEDUP_QUEUE_HEALTH = `
          count(*) FILTER (WHERE j.attempts > 0 AND j.avail_s > ?) AS stuck
   FROM jobs j JOIN job_ns n ON n.id = j.ns_id WHERE n.queue = ?`;
 export const TABLE_LIST = `SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`;
+
+// An application's table: its statements as SQLite keeps them (the table first; autoindexes have none), its
+// insertable columns (hidden 0: not generated), and the tables its foreign keys reference.
+export const APP_TABLE_DEFINITION = `SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL
+  ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, name`;
+export const APP_TABLE_COLUMNS = `SELECT name, type, pk FROM pragma_table_xinfo(?) WHERE hidden = 0 ORDER BY cid`;
+export const APP_TABLE_PARENTS = `SELECT DISTINCT "table" FROM pragma_foreign_key_list(?)`;

@@ -10,9 +10,9 @@ import { openSqliteStore, openSqliteStoreReadOnly } from '../../backend/sqlite/o
 import type { SqliteStoreConnection } from '../../backend/types.ts';
 import { acquireWriterLock, type WriterLock } from '../../backend/sqlite/writer-lock.ts';
 import { type StoreDefinition, type StoreName, STORES } from '../../stores/registry.ts';
-import type { TableSpec } from '../catalog.ts';
+import type { AppTableSpec, TableSpec } from '../catalog.ts';
 import { type TableDigest, TableDigester } from '../digest.ts';
-import type { LoadTarget, SequenceMark } from '../endpoints.ts';
+import { appTableFailed, type LoadTarget, type SequenceMark } from '../endpoints.ts';
 import type { RawRow } from '../values.ts';
 import * as q from './sql.ts';
 
@@ -44,6 +44,29 @@ export class SqliteTarget implements LoadTarget {
       });
     }
     return found;
+  }
+
+  async tableNames(store: StoreDefinition): Promise<readonly string[]> {
+    return withReadOnly(this.dataDir, store, (conn) => conn.client.prepare(q.TABLE_NAMES).pluck().all() as string[]) ?? [];
+  }
+
+  async createAppTables(tables: readonly AppTableSpec[]): Promise<void> {
+    for (const store of STORES) {
+      const own = tables.filter((t) => t.store === store.name);
+      if (own.length === 0) continue;
+      const { client } = this.#open(store);
+      client
+        .transaction(() => {
+          for (const table of own) {
+            try {
+              for (const statement of table.definition) client.exec(statement);
+            } catch (error) {
+              throw appTableFailed(table, this.location, error);
+            }
+          }
+        })
+        .immediate();
+    }
   }
 
   async journal(store: StoreDefinition): Promise<readonly AppliedMigration[]> {
