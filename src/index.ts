@@ -19,21 +19,7 @@ export type {
 } from './queue/types.ts';
 export { MAX_BODY_BYTES, MAX_NAME_BYTES } from './queue/arguments.ts';
 export type { Watch, Watcher } from './queue/wakeups/signals.ts';
-export {
-  createJobQueue,
-  DEFAULT_STOP_TIMEOUT_MS,
-  type EnqueueOptions,
-  type JobQueue,
-  type RegisterOptions,
-  type StopOptions,
-} from './queue/runtime/job-queue.ts';
-export type { FailureHandler, JobContext, JobHandler } from './queue/runtime/executor.ts';
-export type { JobEvent, JobQueueEventName, JobQueueEvents, JobQueueListener } from './queue/runtime/events.ts';
-export type { JobQueueOptions } from './queue/runtime/options.ts';
-export { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './queue/runtime/backoff.ts';
-export { isPermanentError, JobQueueStateError, PermanentError, StopTimeoutError } from './queue/runtime/errors.ts';
-export type { JobQueueLogger, LogFields } from './queue/runtime/logger.ts';
-export { DEFAULT_SHUTDOWN_BUDGET_MS, type ShutdownOptions, stopOnSignals } from './queue/runtime/shutdown.ts';
+export * from './queue/runtime/index.ts';
 export { decode as decodeEnvelope, encode as encodeEnvelope, EnvelopeError, type Envelope, type EnvelopeTrace } from './queue/envelope.ts';
 export { TaskDeferred, TaskEngineError, type TaskEngineErrorCode } from './scheduler/errors.ts';
 export type { LockRetryOptions } from './scheduler/lock-retry.ts';

@@ -26,8 +26,11 @@ const QUEUE = 'replication';
 const JOB = 'transfer-task';
 export const POSTGRES_POOL = 10;
 
-/** Where a piri-db system keeps its installation: a temp data dir, plus a Postgres database for that backend. */
-export type PiriLocation = QueueLocation;
+/**
+ * Where a piri-db system keeps its installation: a temp data dir, plus a Postgres database for that backend, and
+ * whether its statements are named prepared statements there (database.postgres.prepared_statements, default on).
+ */
+export type PiriLocation = QueueLocation & { readonly preparedStatements?: boolean };
 
 /** The tunables of the runtime a bench passes as JobQueueOptions (maxWorkers is the drain's consumer count). */
 export type RuntimeTuning = Pick<JobQueueOptions, 'prefetch' | 'completionBatchSize' | 'completionDelayMs' | 'pollIntervalMs'>;
@@ -50,7 +53,15 @@ function installation(location: PiriLocation) {
           : loadConfig({
               env: {},
               dataDir,
-              database: { type: 'postgres', postgres: { url: location.databaseUrl, maxOpenConns: POSTGRES_POOL, maxIdleConns: POSTGRES_POOL } },
+              database: {
+                type: 'postgres',
+                postgres: {
+                  url: location.databaseUrl,
+                  maxOpenConns: POSTGRES_POOL,
+                  maxIdleConns: POSTGRES_POOL,
+                  preparedStatements: location.preparedStatements ?? true,
+                },
+              },
             });
       const dbs = await openDatabases(config);
       opened = { dbs, queue: dbs.replicator.queue(QUEUE) };

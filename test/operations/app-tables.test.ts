@@ -15,7 +15,7 @@ import { runDoctor } from '../../src/operations/doctor.ts';
 import { restoreInstallation } from '../../src/operations/restore.ts';
 import { openDatabases } from '../../src/stores/open.ts';
 import type { Dialect } from '../../src/stores/registry.ts';
-import { APP_STORE, appMigrations, bootApp } from '../support/app-migrations.ts';
+import { APP_STORE, appMigrations, bootApp, runSqliteStatement } from '../support/app-migrations.ts';
 import { forEachBackend, freshConfig, tempDir } from '../support/installations.ts';
 import { rewindToLegacyJournals } from '../support/legacy-journal.ts';
 
@@ -26,12 +26,7 @@ async function onAppStore<T>(config: Config, body: (run: (statement: string) => 
   if (config.database.type === 'sqlite') {
     const db = new Database(sqliteStoreFile(config.dataDir, APP_STORE));
     try {
-      return await body(async (text) => {
-        const statement = db.prepare(text);
-        if (statement.reader) return statement.all() as Record<string, unknown>[];
-        statement.run();
-        return [];
-      });
+      return await body(async (text) => runSqliteStatement(db, text));
     } finally {
       db.close();
     }

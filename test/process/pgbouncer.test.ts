@@ -16,7 +16,7 @@ import { sleep, waitFor } from '../faults/support/wait.ts';
 import { type Child, spawnFixture } from '../support/child.ts';
 import { createDatabase, rawPostgres, tempDir } from '../support/installations.ts';
 import { type PgBouncer, startPgBouncer } from '../support/pgbouncer.ts';
-import { collect, type Handled } from '../support/queue-workers.ts';
+import { drained, startWorkers, stopWorkers } from '../support/queue-workers.ts';
 
 let bouncer: PgBouncer;
 beforeAll(async () => {
@@ -62,24 +62,10 @@ describe('PostgreSQL through PgBouncer (transaction pooling)', () => {
       for (let first = 0; first < JOBS; first += 1_000) {
         await queue.sendMany(Array.from({ length: 1_000 }, (_, i) => encode('transfer-task', Buffer.from(String(first + i)))));
       }
-      const handled: Handled[] = [];
-      const logs: { level: string; message: string }[] = [];
-      const options = JSON.stringify({ mode: 'record', maxWorkers: 4, pollIntervalMs: 20, startOn: 'signal' });
-      for (let i = 0; i < 2; i++) {
-        const child = spawnFixture('queue-worker.ts', config, options);
-        collect(child, handled, logs);
-        children.push(child);
-      }
-      await Promise.all(children.map((child) => child.next('ready')));
-      for (const child of children) child.process.kill('SIGUSR2');
-      for (;;) {
-        const [{ n }] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM replicator.jobqueue`;
-        if (n === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      for (const child of children) child.process.kill('SIGTERM');
-      await Promise.all(children.map((child) => child.next('stopped')));
-      for (const exit of await Promise.all(children.map((child) => child.exit))) expect(exit).toMatchObject({ code: 0, stderr: '' });
+      const { handled } = await startWorkers(children, config, 2, 4);
+      await drained(sql);
+      const { exits } = await stopWorkers(children);
+      for (const exit of exits) expect(exit).toMatchObject({ code: 0, stderr: '' });
 
       expect(handled).toHaveLength(JOBS);
       expect(new Set(handled.map((h) => h.seq)).size).toBe(JOBS);

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { encode } from '../../src/queue/envelope.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { type Child, spawnFixture } from '../support/child.ts';
-import { collect, type Handled } from '../support/queue-workers.ts';
+import type { Child } from '../support/child.ts';
+import { drained, startWorkers, stopWorkers } from '../support/queue-workers.ts';
 import { freshConfig, rawPostgres } from '../support/installations.ts';
 
 const JOBS = 20_000;
@@ -35,27 +35,9 @@ describe('several worker processes draining one PostgreSQL queue', () => {
       expect(new Set(ids).size).toBe(JOBS);
       expect(await queue.stats()).toMatchObject({ ready: JOBS, inFlight: 0, dead: 0 });
 
-      const handled: Handled[] = [];
-      const logs: unknown[] = [];
-      const options = JSON.stringify({ mode: 'record', maxWorkers: WORKERS, pollIntervalMs: 20, startOn: 'signal' });
-      for (let i = 0; i < PROCESSES; i++) {
-        const child = spawnFixture('queue-worker.ts', config, options);
-        collect(child, handled, logs);
-        children.push(child);
-      }
-      // Every process is open and registered before any claims, so they compete for the whole backlog.
-      await Promise.all(children.map((child) => child.next('ready')));
-      for (const child of children) child.process.kill('SIGUSR2');
-
-      // Drained: every message deleted, which the runtime does only after its handler resolved.
-      for (;;) {
-        const [{ n }] = await sql<[{ n: number }]>`SELECT count(*)::int AS n FROM replicator.jobqueue`;
-        if (n === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      for (const child of children) child.process.kill('SIGTERM');
-      const stopped = await Promise.all(children.map((child) => child.next('stopped')));
-      const exits = await Promise.all(children.map((child) => child.exit));
+      const { handled, logs } = await startWorkers(children, config, PROCESSES, WORKERS);
+      await drained(sql);
+      const { stopped, exits } = await stopWorkers(children);
       for (const exit of exits) expect(exit).toMatchObject({ code: 0, stderr: '' });
 
       // Each process's report is complete (its batches add up to its count), and every process took part.

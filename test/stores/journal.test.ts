@@ -15,7 +15,7 @@ import { restoreInstallation } from '../../src/operations/restore.ts';
 import { openDatabases } from '../../src/stores/open.ts';
 import { type Dialect, STORES } from '../../src/stores/registry.ts';
 import { forEachBackend, freshConfig, tempDir } from '../support/installations.ts';
-import { APP_STORE, appMigrations, bootApp } from '../support/app-migrations.ts';
+import { APP_STORE, appMigrations, bootApp, runSqliteStatement } from '../support/app-migrations.ts';
 import { rewindToLegacyJournals } from '../support/legacy-journal.ts';
 
 interface Row {
@@ -36,10 +36,7 @@ async function query(config: Config, text: string, store = APP_STORE): Promise<R
   const file = join(config.dataDir, store.sqlitePath);
   const db = new Database(file);
   try {
-    const statement = db.prepare(text);
-    if (statement.reader) return statement.all() as Record<string, unknown>[];
-    statement.run();
-    return [];
+    return runSqliteStatement(db, text);
   } finally {
     db.close();
   }

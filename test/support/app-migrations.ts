@@ -61,3 +61,10 @@ export async function bootApp(config: Config, migrationsFolder: string): Promise
   }
 }
 
+/** Runs one statement of an application on a SQLite connection: its rows for a query, none otherwise. */
+export function runSqliteStatement(db: Database.Database, text: string): Record<string, unknown>[] {
+  const statement = db.prepare(text);
+  if (statement.reader) return statement.all() as Record<string, unknown>[];
+  statement.run();
+  return [];
+}
