@@ -2,7 +2,8 @@
  * The scheduler store on Postgres: the 18 tables Piri's GORM AutoMigrate creates at runtime (piri-data-model.md
  * §6.2 and Appendix A; NOT schema/task.sql), in schema `scheduler`. Names, types, nullability, defaults, FK names
  * and ON DELETE behaviour are Piri's. The five trigger functions and triggers (§6.3) and the column comments
- * cannot be declared in drizzle: they are in the custom migration `drizzle/postgres/scheduler/*_triggers.sql`.
+ * cannot be declared in drizzle: they are in the custom migrations `drizzle/postgres/scheduler/*_triggers.sql` and
+ * `*_trigger_functions.sql` (the functions are named `piri_db_<Piri's name>`, out of reach of Piri's trigger script).
  *
  * Kept line-for-line alike with schema/sqlite/scheduler.ts; schema/row-types.check.ts proves the row types agree.
  * Composite primary keys are named `<table>_pkey`, the name Postgres gives GORM's unnamed PRIMARY KEY clause.

@@ -9,8 +9,11 @@
  * Deliberate difference from Piri's DDL: every primary-key column is NOT NULL. Piri's SQLite tables leave
  * non-integer and composite PK columns nullable (a SQLite legacy quirk; Postgres makes PK columns NOT NULL
  * anyway). Piri never stores NULL there, and one row type for both dialects needs the keys to be non-null.
- * drizzle-kit does not write FK constraint names into SQLite DDL; SQLite does not report them either
- * (PRAGMA foreign_key_list has no name), so only the snapshot carries them.
+ * drizzle-kit does not write FK constraint names into SQLite DDL, and writes `DEFAULT x NOT NULL` on tab-indented
+ * lines; Piri's GORM AutoMigrate then rebuilds the tables (cascade-deleting rows). The custom migration
+ * `drizzle/sqlite/scheduler/*_gorm_shape.sql` therefore rebuilds all 18 tables in GORM's own DDL, with these FK
+ * names; a later drizzle-kit migration touching one of them must be followed by such a rebuild
+ * (test/schema/beside-piri.test.ts checks it).
  */
 import { sql } from 'drizzle-orm';
 import { blob, foreignKey, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';

@@ -5,7 +5,8 @@
  * Deliberate deviations from Piri that piri-db makes, and that this model expects:
  *  - primary-key columns are NOT NULL on SQLite too (Piri leaves composite/text PK parts nullable there);
  *  - jobs.id and job_dead.id are AUTOINCREMENT on SQLite (Piri: plain rowid, ids reused after the queue drains);
- *  - on Postgres each store's trigger functions live in the store's own schema.
+ *  - on Postgres each store's trigger functions live in the store's own schema, and the scheduler's are named
+ *    piri_db_<Piri's name>, so that Piri's trigger script, which replaces its own five, leaves them alone.
  */
 import type { Dialect } from '../../src/stores/registry.ts';
 
@@ -356,16 +357,16 @@ const scheduler: StoreSpec = {
     }),
   },
   triggers: [
-    { name: 'pdp_proofset_root_insert', table: 'pdp_proofset_roots', timing: { sqlite: 'AFTER', postgres: 'AFTER' }, event: 'INSERT', pgFunction: 'increment_proofset_refcount' },
-    { name: 'pdp_proofset_root_delete', table: 'pdp_proofset_roots', timing: { sqlite: 'AFTER', postgres: 'AFTER' }, event: 'DELETE', pgFunction: 'decrement_proofset_refcount' },
-    { name: 'pdp_proofset_root_update', table: 'pdp_proofset_roots', timing: { sqlite: 'AFTER', postgres: 'AFTER' }, event: 'UPDATE', pgFunction: 'adjust_proofset_refcount_on_update' },
+    { name: 'pdp_proofset_root_insert', table: 'pdp_proofset_roots', timing: { sqlite: 'AFTER', postgres: 'AFTER' }, event: 'INSERT', pgFunction: 'piri_db_increment_proofset_refcount' },
+    { name: 'pdp_proofset_root_delete', table: 'pdp_proofset_roots', timing: { sqlite: 'AFTER', postgres: 'AFTER' }, event: 'DELETE', pgFunction: 'piri_db_decrement_proofset_refcount' },
+    { name: 'pdp_proofset_root_update', table: 'pdp_proofset_roots', timing: { sqlite: 'AFTER', postgres: 'AFTER' }, event: 'UPDATE', pgFunction: 'piri_db_adjust_proofset_refcount_on_update' },
     {
       name: 'pdp_proofset_create_message_status_change',
       table: 'message_waits_eth',
       timing: { sqlite: 'AFTER', postgres: 'AFTER' },
       event: 'UPDATE',
       updateOf: ['tx_status', 'tx_success'],
-      pgFunction: 'update_pdp_proofset_creates',
+      pgFunction: 'piri_db_update_pdp_proofset_creates',
     },
     {
       name: 'pdp_proofset_add_message_status_change',
@@ -373,7 +374,7 @@ const scheduler: StoreSpec = {
       timing: { sqlite: 'AFTER', postgres: 'AFTER' },
       event: 'UPDATE',
       updateOf: ['tx_status', 'tx_success'],
-      pgFunction: 'update_pdp_proofset_roots',
+      pgFunction: 'piri_db_update_pdp_proofset_roots',
     },
   ],
 };
