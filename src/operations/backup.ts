@@ -72,6 +72,21 @@ export const PG_DUMP_FILE = 'postgres.dump';
  * checksums. Throws OperationError when the directory is not empty or the source is not fully migrated.
  */
 export async function backupInstallation(config: Config, outDir: string, options: BackupOptions = {}): Promise<BackupReport> {
+  return writeBackup(config, outDir, options, 'journaled');
+}
+
+/**
+ * What a backup accepts: an installation piri-db set up (every store has a journal), or, for adopt, one Piri set up,
+ * whose stores have none yet. Its manifest then lists no migrations.
+ */
+type Journals = 'journaled' | 'unjournaled';
+
+/** backupInstallation of an installation Piri set up: adopt's backup before it changes anything. */
+export function backupPiriInstallation(config: Config, outDir: string, options: BackupOptions = {}): Promise<BackupReport> {
+  return writeBackup(config, outDir, options, 'unjournaled');
+}
+
+async function writeBackup(config: Config, outDir: string, options: BackupOptions, journals: Journals): Promise<BackupReport> {
   assertBackend(config.dataDir, config.database.type);
   const dir = resolve(outDir);
   if (existsSync(dir) && readdirSync(dir).length > 0) {
@@ -80,13 +95,13 @@ export async function backupInstallation(config: Config, outDir: string, options
   mkdirSync(dir, { recursive: true });
   const report =
     config.database.type === 'postgres'
-      ? await backupPostgres(config.database.postgres, dir, options)
-      : await backupSqlite(config.dataDir, dir, options);
+      ? await backupPostgres(config.database.postgres, dir, options, journals)
+      : await backupSqlite(config.dataDir, dir, options, journals);
   writeManifest(dir, report.manifest);
   return report;
 }
 
-async function backupSqlite(dataDir: string, dir: string, options: BackupOptions): Promise<BackupReport> {
+async function backupSqlite(dataDir: string, dir: string, options: BackupOptions, journals: Journals): Promise<BackupReport> {
   const progress = options.onProgress ?? (() => {});
   const files = new Map(STORES.map((s) => [s.name, `${s.name}.db`]));
   const connections = STORES.map((store) => openSqliteStoreReadOnly(dataDir, store));
@@ -106,7 +121,7 @@ async function backupSqlite(dataDir: string, dir: string, options: BackupOptions
   const snapshot = openSqliteSnapshot(new Map(STORES.map((s) => [s.name, join(dir, files.get(s.name)!)])), dir);
   let stores: ManifestStore[];
   try {
-    stores = await describeStores(snapshot, await inventory(snapshot), options, (table, rows) => digestRows('sqlite', table, rows));
+    stores = await describeStores(snapshot, await inventory(snapshot, journals), options, (table, rows) => digestRows('sqlite', table, rows));
   } finally {
     await snapshot.close();
   }
@@ -117,11 +132,11 @@ async function backupSqlite(dataDir: string, dir: string, options: BackupOptions
   return { dir, methodNote: 'SQLite online backup API', manifest: newManifest({ backend: 'sqlite', method, source: dataDir, stores }) };
 }
 
-async function backupPostgres(config: PostgresConfig, dir: string, options: BackupOptions): Promise<BackupReport> {
+async function backupPostgres(config: PostgresConfig, dir: string, options: BackupOptions, journals: Journals): Promise<BackupReport> {
   const progress = options.onProgress ?? (() => {});
   const snapshot = await openPostgresSnapshot(config);
   try {
-    const contents = await inventory(snapshot);
+    const contents = await inventory(snapshot, journals);
     const server = await serverMajor(snapshot.conn);
     const { method, tool, note } = await choosePostgresMethod(options, server);
     progress({ kind: 'step', message: note });
@@ -168,12 +183,12 @@ interface Inventory {
 }
 
 /** Each store's journal and tables; refuses a store that is not set up or was written by a newer build. */
-async function inventory(snapshot: Snapshot): Promise<Inventory> {
+async function inventory(snapshot: Snapshot, expected: Journals): Promise<Inventory> {
   const journals: (readonly AppliedMigration[])[] = [];
   const tables: TableSpec[] = [];
   for (const store of STORES) {
-    const journal = await snapshot.journal(store);
-    if (journal === undefined || journal.length === 0) {
+    const journal = expected === 'unjournaled' ? [] : await snapshot.journal(store);
+    if (journal === undefined || (journal.length === 0 && expected === 'journaled')) {
       throw new OperationError('SOURCE_NOT_READY', `store ${store.name} is not set up in ${snapshot.location}: nothing to back up`);
     }
     planMigrations(snapshot.dialect, store, journal);
