@@ -27,7 +27,7 @@ async function assertUntouched(config: Config): Promise<void> {
   expect(status.stores.every((s) => s.piri && s.appliedMigrations.length === 0)).toBe(true);
   expect(existsSync(join(config.dataDir, MARKER_FILE))).toBe(false);
   expect(readdirSync(config.dataDir).filter((f) => f.startsWith('piri-db-adopt-backup'))).toEqual([]);
-  const rows = new Map(status.stores.flatMap((s) => s.tables.map((t) => [`${s.store}.${t.name}`, t.rows] as const)));
+  const rows = new Map<string, number>(status.stores.flatMap((s) => s.tables.map((t) => [`${s.store}.${t.name}`, t.rows] as const)));
   for (const [table, n] of piriRowCounts(config.database.type)) expect(rows.get(table), table).toBe(n);
 }
 
@@ -126,7 +126,7 @@ forEachBackend('adopt a Piri v0.2.4 installation', (backend) => {
     expect(existsSync(join(backupDir, 'manifest.json'))).toBe(true);
     expect(report.doctor?.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(report.marker).toBe(join(config.dataDir, MARKER_FILE));
-    const adopted = new Map(report.stores.flatMap((s) => s.tables.map((t) => [`${s.store}.${t.table}`, t] as const)));
+    const adopted = new Map<string, unknown>(report.stores.flatMap((s) => s.tables.map((t) => [`${s.store}.${t.table}`, t] as const)));
     for (const [table, n] of piriRowCounts(backend)) expect(adopted.get(table), table).toEqual({ table: table.split('.')[1], rowsBefore: n, rowsAfter: n });
     expect(report.stores.every((s) => s.changes.includes('apply 0001_' + (s.store === 'scheduler' ? 'triggers' : 'queue_triggers')))).toBe(true);
 

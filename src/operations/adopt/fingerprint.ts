@@ -66,12 +66,12 @@ export function mismatch(store: StoreDefinition, reference: Shape, actual: Shape
 export function assertPiriShape(location: string, mismatches: readonly ShapeMismatch[]): void {
   if (mismatches.length === 0) return;
   const lines = mismatches.flatMap((m) => [
-    ...m.missing.map((f) => `  ${m.store}: missing ${f}`),
-    ...m.unexpected.map((f) => `  ${m.store}: not in Piri ${PIRI_VERSION}: ${f}`),
+    ...m.missing.map((f) => `${m.store}: missing ${f}`),
+    ...m.unexpected.map((f) => `${m.store}: not in Piri ${PIRI_VERSION}: ${f}`),
   ]);
   throw new OperationError(
     'SOURCE_NOT_READY',
     `${location} does not have the schema of Piri ${PIRI_VERSION}, the only one piri-db can adopt; nothing was changed. ` +
-      `Differences:\n${lines.join('\n')}`,
+      `Differences: ${lines.join('; ')}`,
   );
 }
