@@ -80,9 +80,9 @@ export async function adoptInstallation(config: Config, options: AdoptOptions = 
   const location = describeInstallation(config);
   progress({ kind: 'step', message: `recognising ${location}` });
   const status = await installationStatus(config);
-  assertPiriInstallation(status, location);
+  const stores = storesToAdopt(status, location);
   const backupDir = resolve(options.backupDir ?? join(config.dataDir, `piri-db-adopt-backup-${stamp(options.clock ?? systemClock)}`));
-  const context: Context = { config, location, status, backupDir, progress, dryRun: options.dryRun === true };
+  const context: Context = { config, location, status, stores, backupDir, progress, dryRun: options.dryRun === true };
   const adopted = config.database.type === 'sqlite' ? await adoptSqlite(context) : await adoptOnPostgres(context, config.database.postgres);
   const base = { backend: config.database.type, location, piriVersion: PIRI_VERSION, dryRun: context.dryRun, backupDir, stores: adopted };
   if (context.dryRun) return base;
@@ -101,12 +101,18 @@ interface Context {
   readonly config: Config;
   readonly location: string;
   readonly status: InstallationStatus;
+  /** The stores Piri set up, in STORES order. */
+  readonly stores: readonly StoreDefinition[];
   readonly backupDir: string;
   readonly progress: ProgressListener;
   readonly dryRun: boolean;
 }
 
-function assertPiriInstallation(status: InstallationStatus, location: string): void {
+/**
+ * The stores to adopt: those Piri set up. Stores already adopted (a journal of piri-db's) are left as they are, so
+ * an adoption killed between two SQLite stores' transactions finishes when run again.
+ */
+function storesToAdopt(status: InstallationStatus, location: string): StoreDefinition[] {
   if (!status.piriInstallation) {
     const adopted = status.stores.some((s) => s.appliedMigrations.length > 0);
     throw new OperationError(
@@ -116,15 +122,15 @@ function assertPiriInstallation(status: InstallationStatus, location: string): v
         : `${location} holds no Piri installation: nothing to adopt`,
     );
   }
-  const others = status.stores.filter((s) => !s.piri);
-  if (others.length > 0) {
+  const missing = status.stores.filter((s) => !s.exists || s.tables.length === 0);
+  if (missing.length > 0) {
     throw new OperationError(
       'SOURCE_NOT_READY',
-      `${location} is not a whole Piri installation: ${others
-        .map((s) => `store ${s.store} (${s.location}) ${s.exists ? 'has a piri-db migration journal' : 'does not exist (Piri creates it when it starts)'}`)
-        .join('; ')}; nothing was changed`,
+      `${location} is not a whole Piri installation: ${missing.map((s) => `store ${s.store} (${s.location}) does not exist`).join('; ')} ` +
+        '(Piri creates every store when it starts); nothing was changed',
     );
   }
+  return STORES.filter((store) => status.stores.some((s) => s.store === store.name && s.piri));
 }
 
 /** The dry run's changes: what the apply step reports, in the same order, from the plan. */
@@ -147,7 +153,7 @@ async function adoptSqlite(context: Context): Promise<StoreAdoption[]> {
   progress({ kind: 'step', message: `comparing with the schema of Piri ${PIRI_VERSION}` });
   const mismatches: ShapeMismatch[] = [];
   const plans: { store: StoreDefinition; steps: MigrationSteps; dry: StoreAdoption }[] = [];
-  for (const store of STORES) {
+  for (const store of context.stores) {
     const conn = openSqliteFileReadOnly(config.dataDir, store)!;
     try {
       const shape = sqliteShape(conn.client);
@@ -177,15 +183,15 @@ async function adoptSqlite(context: Context): Promise<StoreAdoption[]> {
       if (!(error instanceof DataDirLockedError)) throw error;
       throw new OperationError('SOURCE_NOT_READY', `${error.message}; nothing was changed`);
     }
-    const files: AloneFile[] = [];
+    const files = new Map<StoreDefinition, AloneFile>();
     for (const store of STORES) {
       const file = provedAlone(config.dataDir, store);
-      files.push(file);
+      files.set(store, file);
       resources.push(() => file.release());
     }
     await backup(context);
-    for (const file of files) file.hold();
-    return plans.map(({ store, steps }, i) => adoptSqliteStore(files[i]!.client, store, steps, progress));
+    for (const file of files.values()) file.hold();
+    return plans.map(({ store, steps }) => adoptSqliteStore(files.get(store)!.client, store, steps, progress));
   } finally {
     await resources.release();
   }
@@ -203,7 +209,7 @@ async function adoptOnPostgres(context: Context, pg: PostgresConfig): Promise<St
     progress({ kind: 'step', message: `comparing with the schema of Piri ${PIRI_VERSION}` });
     const mismatches: ShapeMismatch[] = [];
     const plans: { store: StoreDefinition; steps: MigrationSteps }[] = [];
-    for (const store of STORES) {
+    for (const store of context.stores) {
       const shape = await postgresShape(sql, store.pgSchema);
       const different = mismatch(store, await postgresReference(sql, store), shape);
       if (different) mismatches.push(different);
