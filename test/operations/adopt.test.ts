@@ -69,6 +69,13 @@ forEachBackend('adopt a Piri v0.2.4 installation', (backend) => {
     expect(doctor.checks.some((c) => c.detail.includes('piri-db migrate'))).toBe(false);
   });
 
+  it('a boot on it is refused, pointing to adopt, and adopt still works afterwards', async () => {
+    const config = await piri();
+    await expect(openDatabases(config)).rejects.toThrow(/holds a Piri installation piri-db has not adopted .*: run `piri-db adopt`/);
+    const report = await adoptInstallation(config, { backupDir: join(tempDir(), 'backup') });
+    expect(report.doctor?.ok).toBe(true);
+  });
+
   it('refuses a schema that is not Piri v0.2.4, listing the differences, and changes nothing', async () => {
     const config = await piri({ store: 'replicator', sql: 'ALTER TABLE jobqueue ADD COLUMN priority INTEGER' });
     const refusal = adoptInstallation(config);

@@ -72,9 +72,9 @@ function ensureJournal(conn: SqliteStoreConnection): void {
     .immediate();
 }
 
-/** The journal table, in drizzle's shape (id, hash, created_at). */
+/** The journal table, in drizzle's shape (id, hash, created_at); a boot that failed may have left it empty. */
 export function createSqliteJournal(client: Database.Database): void {
-  client.exec(`CREATE TABLE ${SQLITE_JOURNAL} (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
+  client.exec(`CREATE TABLE IF NOT EXISTS ${SQLITE_JOURNAL} (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
 }
 
 /** Records a migration as applied, whether it ran or its effect was found in place (adopt's baseline). */

@@ -12,6 +12,7 @@ import {
   createSqliteJournal,
   recordSqliteMigration,
   runSqliteMigration,
+  SQLITE_JOURNAL,
   sqliteTriggers,
 } from '../../backend/sqlite/migrate.ts';
 import { assertTriggers } from '../../backend/migrations.ts';
@@ -30,7 +31,11 @@ export function adoptSqliteStore(
 ): StoreAdoption {
   const changes = changeLog();
   const counts = (tables: readonly string[]) => tableCounts(tables, (t) => client.prepare(`SELECT count(*) FROM "${t}"`).pluck().get() as number);
-  const tables = (client.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).pluck().all() as string[]);
+  // Piri's tables; a boot that failed on them may have left piri-db's journal behind, empty.
+  const tables = client
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ?`)
+    .pluck()
+    .all(SQLITE_JOURNAL) as string[];
   client.pragma('foreign_keys = OFF');
   try {
     return client
