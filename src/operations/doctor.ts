@@ -64,7 +64,7 @@ export async function runDoctor(config: Config, options: DoctorOptions = {}): Pr
     // `migrate` would try to create the tables again.
     checks.push(
       ...piri.map((store) =>
-        check(store, 'setup', 'fail', `set up by Piri, not adopted by piri-db yet (tables, no migration journal): run \`piri-db adopt\` to take it over`),
+        check(store, 'setup', 'fail', `set up by Piri, not adopted by piri-db yet (Piri's tables, no piri-db migration journal): run \`piri-db adopt\` to take it over`),
       ),
     );
     return { backend, location: describeInstallation(config), ok: false, checks };

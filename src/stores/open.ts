@@ -102,7 +102,8 @@ export async function openDatabases(config: Config, options: OpenOptions = {}): 
 }
 
 /**
- * A first migration that fails because its tables exist may be a Piri installation piri-db has not adopted: then
+ * A first migration that fails because its tables exist may be a Piri installation piri-db has not adopted (status.ts
+ * recognises one by Piri's tables): then
  * the error says so, and what to run. Looked into only after a failure, so a boot pays nothing for it.
  */
 async function explainPiriInstallation(config: Config, error: unknown): Promise<unknown> {
@@ -112,7 +113,7 @@ async function explainPiriInstallation(config: Config, error: unknown): Promise<
   return new MigrationError(
     'MIGRATION_FAILED',
     `${config.database.type === 'sqlite' ? `data dir ${config.dataDir}` : 'the database'} holds a Piri installation piri-db has not ` +
-      'adopted (tables, no piri-db migration journal): run `piri-db adopt` to take it over; nothing was changed',
+      "adopted (Piri's tables, no piri-db migration journal): run `piri-db adopt` to take it over; the failed migration was rolled back",
     { cause: error },
   );
 }

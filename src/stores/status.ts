@@ -8,6 +8,7 @@ import { openSqliteFileReadOnly, sqliteStoreFile } from '../backend/sqlite/file.
 import { shippedMigrations, type MigrationPlan } from '../backend/migrations.ts';
 import type { Config } from '../config/load.ts';
 import { redactUrl } from '../config/redact.ts';
+import { piriTables } from '../operations/adopt/piri-schema.ts';
 import { PiriDbError } from '../errors.ts';
 import { assertBackend, type InstallationRecord, recordedBackend } from './guard.ts';
 import { type Dialect, type StoreName, STORES } from './registry.ts';
@@ -28,8 +29,8 @@ export interface StoreStatus {
   readonly pendingMigrations: readonly string[];
   readonly tables: readonly TableStatus[];
   /**
-   * Tables and no migration journal: set up by Piri, not by piri-db. `piri-db adopt` takes it over; `migrate` would
-   * try to create the tables again.
+   * Every table Piri creates in this store, and no migration journal: set up by Piri, not by piri-db. `piri-db adopt`
+   * takes it over; `migrate` would try to create the tables again.
    */
   readonly piri: boolean;
 }
@@ -129,7 +130,7 @@ function describe(store: StoreName, location: string, plan: MigrationPlan, table
     appliedMigrations: plan.applied.map((m) => m.tag),
     pendingMigrations: plan.pending.map((m) => m.tag),
     tables,
-    piri: plan.applied.length === 0 && tables.length > 0,
+    piri: plan.applied.length === 0 && piriTables(store).every((name) => tables.some((t) => t.name === name)),
   };
 }
 

@@ -272,3 +272,8 @@ export const PIRI_SCHEMA: Readonly<Record<Dialect, Readonly<Record<StoreName, re
     egress_tracker: QUEUE_POSTGRES,
   },
 };
+
+/** The tables Piri creates in a store (every one of them, together, when it starts): how its installations are recognised. */
+export function piriTables(store: StoreName): readonly string[] {
+  return PIRI_SCHEMA.sqlite[store].flatMap((statement) => [...statement.matchAll(/CREATE TABLE (?:IF NOT EXISTS )?[`"]?(\w+)/g)].map((m) => m[1]!));
+}
