@@ -93,6 +93,13 @@ export { copyInstallation, type CopyOptions, type CopyReport } from './operation
 export { backupInstallation, type BackupOptions, type BackupReport } from './operations/backup.ts';
 export { restoreInstallation, type RestoreOptions, type RestoreReport } from './operations/restore.ts';
 export {
+  adoptInstallation,
+  type AdoptedTable,
+  type AdoptOptions,
+  type AdoptReport,
+  type StoreAdoption,
+} from './operations/adopt/index.ts';
+export {
   type DeadLetterActionReport,
   type DeadLetterEntry,
   type DeadLetterReport,

@@ -6,8 +6,11 @@ export function formatStatus(status: InstallationStatus): string {
     `data dir  ${status.dataDir}`,
     `recorded  ${status.recorded ? `${status.recorded.backend} (${status.recorded.source === 'marker' ? 'piri-db.json' : 'from its SQLite files'})` : 'not yet (set up on first boot)'}`,
   ];
+  if (status.piriInstallation) {
+    lines.push('piri      a Piri installation, not yet adopted: run `piri-db adopt` to take it over (not `piri-db migrate`)');
+  }
   for (const store of status.stores) {
-    lines.push('', `${store.store}  ${store.location}${store.exists ? '' : '  (not created yet)'}`);
+    lines.push('', `${store.store}  ${store.location}${store.exists ? '' : '  (not created yet)'}${store.piri ? '  (set up by Piri)' : ''}`);
     lines.push(
       `  migrations  ${store.appliedMigrations.length} applied, ${store.pendingMigrations.length} pending` +
         (store.pendingMigrations.length > 0 ? ` (${store.pendingMigrations.join(', ')})` : ''),

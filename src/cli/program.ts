@@ -59,6 +59,10 @@ export function buildProgram(version: string, report: (result: CommandResult) =>
     .addOption(appTablesOption('restore (those the backup carries)'))
     .action(action(() => import('./commands/restore.ts')));
   copyCommand(program).action(action(() => import('./commands/copy.ts')));
+  command(program, 'adopt', 'take over a Piri v0.2.4 installation in place: check it, back it up, migrate it keeping every row, run doctor', 'piri-db adopt --data-dir ~/.storacha --dry-run')
+    .option('--dry-run', 'check and print the plan; change nothing, write no backup')
+    .option('--backup-dir <dir>', 'a new or empty directory for the backup (default: <data dir>/piri-db-adopt-backup-<UTC time>)')
+    .action(action(() => import('./commands/adopt.ts')));
   queueCommands(program, command, action);
   return program;
 }

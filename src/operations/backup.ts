@@ -86,6 +86,21 @@ export const PG_DUMP_FILE = 'postgres.dump';
  * checksums. Throws OperationError when the directory is not empty or the source is not fully migrated.
  */
 export async function backupInstallation(config: Config, outDir: string, options: BackupOptions = {}): Promise<BackupReport> {
+  return writeBackup(config, outDir, options, 'journaled');
+}
+
+/**
+ * What a backup accepts: an installation piri-db set up (every store has a journal), or, for adopt, one Piri set up,
+ * whose stores have none yet. Its manifest then lists no migrations.
+ */
+type Journals = 'journaled' | 'unjournaled';
+
+/** backupInstallation of an installation Piri set up: adopt's backup before it changes anything. */
+export function backupPiriInstallation(config: Config, outDir: string, options: BackupOptions = {}): Promise<BackupReport> {
+  return writeBackup(config, outDir, options, 'unjournaled');
+}
+
+async function writeBackup(config: Config, outDir: string, options: BackupOptions, journals: Journals): Promise<BackupReport> {
   assertBackend(config.dataDir, config.database.type);
   const dir = resolve(outDir);
   if (existsSync(dir) && readdirSync(dir).length > 0) {
@@ -94,15 +109,15 @@ export async function backupInstallation(config: Config, outDir: string, options
   mkdirSync(dir, { recursive: true });
   const report =
     config.database.type === 'postgres'
-      ? await backupPostgres(config.database.postgres, dir, options)
-      : await backupSqlite(config.dataDir, dir, options);
+      ? await backupPostgres(config.database.postgres, dir, options, journals)
+      : await backupSqlite(config.dataDir, dir, options, journals);
   writeManifest(dir, report.manifest);
   return { ...report, appTables: recordedAppTables(report.manifest) };
 }
 
 type TakenBackup = Omit<BackupReport, 'appTables'>;
 
-async function backupSqlite(dataDir: string, dir: string, options: BackupOptions): Promise<TakenBackup> {
+async function backupSqlite(dataDir: string, dir: string, options: BackupOptions, journals: Journals): Promise<TakenBackup> {
   const progress = options.onProgress ?? (() => {});
   const files = new Map(STORES.map((s) => [s.name, `${s.name}.db`]));
   const connections = STORES.map((store) => openSqliteStoreReadOnly(dataDir, store));
@@ -127,7 +142,7 @@ async function backupSqlite(dataDir: string, dir: string, options: BackupOptions
   const snapshot = openSqliteSnapshot(new Map(STORES.map((s) => [s.name, join(dir, files.get(s.name)!)])), dir);
   let stores: ManifestStore[];
   try {
-    const contents = await inventory(snapshot, 'carry');
+    const contents = await inventory(snapshot, 'carry', journals);
     stores = await describeStores(snapshot, { ...contents, found: [...contents.found, ...skipped] }, options, (table, rows) =>
       digestRows('sqlite', table, rows),
     );
@@ -141,11 +156,11 @@ async function backupSqlite(dataDir: string, dir: string, options: BackupOptions
   return { dir, methodNote: 'SQLite online backup API', manifest: newManifest({ backend: 'sqlite', method, source: dataDir, stores }) };
 }
 
-async function backupPostgres(config: PostgresConfig, dir: string, options: BackupOptions): Promise<TakenBackup> {
+async function backupPostgres(config: PostgresConfig, dir: string, options: BackupOptions, journals: Journals): Promise<TakenBackup> {
   const progress = options.onProgress ?? (() => {});
   const snapshot = await openPostgresSnapshot(config);
   try {
-    const contents = await inventory(snapshot, options.appTables ?? 'carry');
+    const contents = await inventory(snapshot, options.appTables ?? 'carry', journals);
     const server = await serverMajor(snapshot.conn);
     const { method, tool, note } = await choosePostgresMethod(options, server);
     progress({ kind: 'step', message: note });
@@ -202,11 +217,11 @@ interface Inventory {
 }
 
 /** Each store's journal and tables; refuses a store that is not set up or was written by a newer build. */
-async function inventory(snapshot: Snapshot, mode: AppTablesMode): Promise<Inventory> {
+async function inventory(snapshot: Snapshot, mode: AppTablesMode, expected: Journals): Promise<Inventory> {
   const journals: (readonly AppliedMigration[])[] = [];
   for (const store of STORES) {
-    const journal = await snapshot.journal(store);
-    if (journal === undefined || journal.length === 0) {
+    const journal = expected === 'unjournaled' ? [] : await snapshot.journal(store);
+    if (journal === undefined || (journal.length === 0 && expected === 'journaled')) {
       throw new OperationError('SOURCE_NOT_READY', `store ${store.name} is not set up in ${snapshot.location}: nothing to back up`);
     }
     planMigrations(snapshot.dialect, store, journal);

@@ -8,7 +8,8 @@ import { systemClock } from '../clock.ts';
 import type { Config } from '../config/load.ts';
 import { BackendMismatchError } from '../errors.ts';
 import { assertBackend, recordedBackend } from '../stores/guard.ts';
-import type { Dialect } from '../stores/registry.ts';
+import type { Dialect, StoreName } from '../stores/registry.ts';
+import { installationStatus } from '../stores/status.ts';
 import { check, DEFAULT_WAL_WARN_BYTES, type DoctorCheck, type HealthContext } from './health.ts';
 import { describeInstallation } from './installation.ts';
 import { postgresHealth } from './postgres/health.ts';
@@ -57,10 +58,26 @@ export async function runDoctor(config: Config, options: DoctorOptions = {}): Pr
     checks.push(check(undefined, 'backend', 'fail', error.message));
     return { backend, location: describeInstallation(config), ok: false, checks };
   }
+  const piri = await piriStores(config);
+  if (piri.length > 0) {
+    // Its stores have Piri's tables and no journal: every piri-db check would fail for that one reason, and
+    // `migrate` would try to create the tables again.
+    checks.push(
+      ...piri.map((store) =>
+        check(store, 'setup', 'fail', `set up by Piri, not adopted by piri-db yet (Piri's tables, no piri-db migration journal): run \`piri-db adopt\` to take it over`),
+      ),
+    );
+    return { backend, location: describeInstallation(config), ok: false, checks };
+  }
   checks.push(
     ...(config.database.type === 'postgres'
       ? await postgresHealth(config.database.postgres, context)
       : await sqliteHealth(config.dataDir, context)),
   );
   return { backend, location: describeInstallation(config), ok: checks.every((c) => c.status !== 'fail'), checks };
+}
+
+/** The stores Piri set up and piri-db has not adopted (status.ts says how it tells). */
+async function piriStores(config: Config): Promise<StoreName[]> {
+  return (await installationStatus(config)).stores.filter((s) => s.piri).map((s) => s.store);
 }

@@ -16,11 +16,12 @@ import type { StoreConnection } from '../backend/types.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import type { Config, PostgresConfig } from '../config/load.ts';
 import { connectionFailed } from '../backend/postgres/errors.ts';
-import { ConfigError, PiriDbError } from '../errors.ts';
+import { ConfigError, MigrationError, PiriDbError } from '../errors.ts';
 import { ReleaseStack } from '../lifecycle.ts';
 import { type StoreQueues, storeQueues } from '../queue/store-queues.ts';
 import { installationSignals } from '../queue/wakeups/index.ts';
 import { assertBackend, recordBackend } from './guard.ts';
+import { installationStatus } from './status.ts';
 import { type Dialect, type StoreDefinition, type StoreName, STORES } from './registry.ts';
 
 /**
@@ -96,8 +97,25 @@ export async function openDatabases(config: Config, options: OpenOptions = {}): 
     return assemble(config, connections, resources, options.clock ?? systemClock);
   } catch (error) {
     await resources.release().catch(() => {});
-    throw error;
+    throw await explainPiriInstallation(config, error);
   }
+}
+
+/**
+ * A first migration that fails because its tables exist may be a Piri installation piri-db has not adopted (status.ts
+ * recognises one by Piri's tables): then
+ * the error says so, and what to run. Looked into only after a failure, so a boot pays nothing for it.
+ */
+async function explainPiriInstallation(config: Config, error: unknown): Promise<unknown> {
+  if (!(error instanceof MigrationError) || error.code !== 'MIGRATION_FAILED') return error;
+  const status = await installationStatus(config).catch(() => undefined);
+  if (!status?.piriInstallation) return error;
+  return new MigrationError(
+    'MIGRATION_FAILED',
+    `${config.database.type === 'sqlite' ? `data dir ${config.dataDir}` : 'the database'} holds a Piri installation piri-db has not ` +
+      "adopted (Piri's tables, no piri-db migration journal): run `piri-db adopt` to take it over; the failed migration was rolled back",
+    { cause: error },
+  );
 }
 
 function openSqlite(dataDir: string, resources: ReleaseStack): StoreConnection[] {

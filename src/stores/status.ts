@@ -8,6 +8,7 @@ import { openSqliteFileReadOnly, sqliteStoreFile } from '../backend/sqlite/file.
 import { shippedMigrations, type MigrationPlan } from '../backend/migrations.ts';
 import type { Config } from '../config/load.ts';
 import { redactUrl } from '../config/redact.ts';
+import { piriTables } from '../operations/adopt/piri-schema.ts';
 import { PiriDbError } from '../errors.ts';
 import { assertBackend, type InstallationRecord, recordedBackend } from './guard.ts';
 import { type Dialect, type StoreName, STORES } from './registry.ts';
@@ -27,6 +28,11 @@ export interface StoreStatus {
   readonly appliedMigrations: readonly string[];
   readonly pendingMigrations: readonly string[];
   readonly tables: readonly TableStatus[];
+  /**
+   * Every table Piri creates in this store, and no migration journal: set up by Piri, not by piri-db. `piri-db adopt`
+   * takes it over; `migrate` would try to create the tables again.
+   */
+  readonly piri: boolean;
 }
 
 /**
@@ -40,6 +46,8 @@ export interface InstallationStatus {
   readonly postgresUrl?: string;
   readonly recorded?: InstallationRecord;
   readonly stores: readonly StoreStatus[];
+  /** Some store was set up by Piri (StoreStatus.piri): run `piri-db adopt`, not `piri-db migrate`. */
+  readonly piriInstallation: boolean;
 }
 
 /**
@@ -49,7 +57,7 @@ export interface InstallationStatus {
 export async function installationStatus(config: Config): Promise<InstallationStatus> {
   assertBackend(config.dataDir, config.database.type);
   const base = { dataDir: config.dataDir, recorded: recordedBackend(config.dataDir) };
-  if (config.database.type === 'sqlite') return { ...base, backend: 'sqlite', stores: sqliteStatus(config.dataDir) };
+  if (config.database.type === 'sqlite') return withPiri({ ...base, backend: 'sqlite', stores: sqliteStatus(config.dataDir) });
   const pg = config.database.postgres;
   // Loaded only here: status of a SQLite installation (`piri-db status`) starts without postgres-js.
   const [{ openPostgresPool }, { connectionFailed }] = await Promise.all([
@@ -58,12 +66,16 @@ export async function installationStatus(config: Config): Promise<InstallationSt
   ]);
   const pool = openPostgresPool({ ...pg, maxOpenConns: 1 });
   try {
-    return { ...base, backend: 'postgres', postgresUrl: redactUrl(pg.url), stores: await postgresStatus(pool) };
+    return withPiri({ ...base, backend: 'postgres', postgresUrl: redactUrl(pg.url), stores: await postgresStatus(pool) });
   } catch (error) {
     throw error instanceof PiriDbError ? error : connectionFailed(pg, error);
   } finally {
     await pool.end({ timeout: 5 });
   }
+}
+
+function withPiri(status: Omit<InstallationStatus, 'piriInstallation'>): InstallationStatus {
+  return { ...status, piriInstallation: status.stores.some((s) => s.piri) };
 }
 
 function sqliteStatus(dataDir: string): StoreStatus[] {
@@ -118,9 +130,10 @@ function describe(store: StoreName, location: string, plan: MigrationPlan, table
     appliedMigrations: plan.applied.map((m) => m.tag),
     pendingMigrations: plan.pending.map((m) => m.tag),
     tables,
+    piri: plan.applied.length === 0 && piriTables(store).every((name) => tables.some((t) => t.name === name)),
   };
 }
 
 function notCreated(store: StoreName, location: string, pending: string[]): StoreStatus {
-  return { store, location, exists: false, appliedMigrations: [], pendingMigrations: pending, tables: [] };
+  return { store, location, exists: false, appliedMigrations: [], pendingMigrations: pending, tables: [], piri: false };
 }

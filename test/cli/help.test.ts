@@ -15,7 +15,7 @@ describe.concurrent('piri-db help, version and usage errors', () => {
     for (const args of [['help'], ['--help']]) {
       const result = await runCli(args);
       expect(result.code).toBe(0);
-      for (const command of ['start', 'migrate', 'status', 'config', 'doctor', 'backup', 'restore', 'copy', 'queue']) {
+      for (const command of ['start', 'migrate', 'status', 'config', 'doctor', 'backup', 'restore', 'copy', 'adopt', 'queue']) {
         expect(result.stdout).toMatch(new RegExp(`\\n  ${command} `));
       }
       expect(result.stdout).toContain('Exit codes: 0 done, 1 failed');

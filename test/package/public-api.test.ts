@@ -59,6 +59,7 @@ const ROOT_EXPORTS = [
   'copyInstallation', 'CopyOptions', 'CopyReport',
   'backupInstallation', 'BackupOptions', 'BackupReport', 'BackupManifest', 'BackupMethod',
   'restoreInstallation', 'RestoreOptions', 'RestoreReport',
+  'adoptInstallation', 'AdoptOptions', 'AdoptReport', 'AdoptedTable', 'StoreAdoption',
   'queueStats', 'listDeadLetters', 'requeueDeadLetters', 'purgeDeadLetters',
   'QueueSelection', 'DeadLetterSelection', 'PurgeSelection', 'QueueOperationOptions',
   'QueueStatsReport', 'QueueStatsEntry', 'DeadLetterReport', 'DeadLetterEntry', 'DeadLetterActionReport',

@@ -84,11 +84,16 @@ async function upgradeLegacyJournals(tx: TransactionSql, stores: readonly StoreD
   }
 }
 
-async function createJournal(conn: TransactionSql, store: StoreDefinition): Promise<void> {
+export async function createJournal(conn: TransactionSql, store: StoreDefinition): Promise<void> {
   await conn.unsafe(`CREATE SCHEMA IF NOT EXISTS "${JOURNAL_SCHEMA}"`);
   await conn.unsafe(
     `CREATE TABLE IF NOT EXISTS ${journalTable(store)} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`,
   );
+}
+
+/** The migration lock, until the transaction ends: whatever migrates waits for it (boots, adopt). */
+export async function takeMigrationLock(tx: TransactionSql): Promise<void> {
+  await tx`SELECT pg_advisory_xact_lock(${LOCK_KEYS[0]}, ${LOCK_KEYS[1]})`;
 }
 
 export async function planPostgres(sql: Queryable, store: StoreDefinition): Promise<MigrationPlan> {
@@ -104,7 +109,7 @@ export async function migratePostgres(
     await pool.begin(async (tx) => {
       await tx.unsafe('SET LOCAL statement_timeout = 0');
       await tx.unsafe(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockWaitMs))}`);
-      await tx`SELECT pg_advisory_xact_lock(${LOCK_KEYS[0]}, ${LOCK_KEYS[1]})`;
+      await takeMigrationLock(tx);
       // Bounded is the wait for the lock; the migrations after it wait for their locks as long as they need.
       await tx.unsafe('SET LOCAL lock_timeout = 0');
       await upgradeLegacyJournals(tx, stores);

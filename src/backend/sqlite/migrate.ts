@@ -9,7 +9,16 @@
  * an application running drizzle's own migrator in the same file also uses; the first boot of this build moves
  * piri-db's rows out of it (ensureJournal) and leaves the application's.
  */
-import { assertTriggers, migrationFailed, planMigrations, shippedMigrations, type AppliedMigration, type MigrationPlan } from '../migrations.ts';
+import type Database from 'better-sqlite3';
+import {
+  assertTriggers,
+  migrationFailed,
+  planMigrations,
+  shippedMigrations,
+  type AppliedMigration,
+  type Migration,
+  type MigrationPlan,
+} from '../migrations.ts';
 import type { SqliteStoreConnection } from '../types.ts';
 import type { SqliteStoreFile } from './file.ts';
 
@@ -57,7 +66,7 @@ function ensureJournal(conn: SqliteStoreConnection): void {
   const { client } = conn;
   client
     .transaction(() => {
-      client.exec(`CREATE TABLE ${SQLITE_JOURNAL} (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
+      createSqliteJournal(client);
       const moved = legacyRows(conn);
       if (moved.length === 0) return;
       const insert = client.prepare(`INSERT INTO ${SQLITE_JOURNAL} (hash, created_at) VALUES (?, ?)`);
@@ -69,6 +78,22 @@ function ensureJournal(conn: SqliteStoreConnection): void {
       if (client.prepare(`SELECT count(*) FROM ${LEGACY_JOURNAL}`).pluck().get() === 0) client.exec(`DROP TABLE ${LEGACY_JOURNAL}`);
     })
     .immediate();
+}
+
+/** The journal table, in drizzle's shape (id, hash, created_at); a boot that failed may have left it empty. */
+export function createSqliteJournal(client: Database.Database): void {
+  client.exec(`CREATE TABLE IF NOT EXISTS ${SQLITE_JOURNAL} (id INTEGER PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
+}
+
+/** Records a migration as applied, whether it ran or its effect was found in place (adopt's baseline). */
+export function recordSqliteMigration(client: Database.Database, migration: Migration): void {
+  client.prepare(`INSERT INTO ${SQLITE_JOURNAL} (hash, created_at) VALUES (?, ?)`).run(migration.hash, migration.createdAt);
+}
+
+/** Runs a migration's statements and records it, in the caller's transaction. */
+export function runSqliteMigration(client: Database.Database, migration: Migration): void {
+  for (const statement of migration.statements) client.exec(statement);
+  recordSqliteMigration(client, migration);
 }
 
 function hasTable(conn: SqliteStoreFile, name: string): boolean {
@@ -83,17 +108,12 @@ export function planSqlite(conn: SqliteStoreFile): MigrationPlan {
 export function migrateSqlite(conn: SqliteStoreConnection, plan: MigrationPlan): void {
   const { client, store } = conn;
   ensureJournal(conn);
-  const record = client.prepare(`INSERT INTO ${SQLITE_JOURNAL} (hash, created_at) VALUES (?, ?)`);
   client.pragma('foreign_keys = OFF');
   try {
     for (const migration of plan.pending) {
       const apply = client.transaction(() => {
-        for (const statement of migration.statements) client.exec(statement);
-        const violations = client.pragma('foreign_key_check') as unknown[];
-        if (violations.length > 0) {
-          throw new Error(`foreign_key_check found ${violations.length} violation(s): ${JSON.stringify(violations.slice(0, 3))}`);
-        }
-        record.run(migration.hash, migration.createdAt);
+        runSqliteMigration(client, migration);
+        assertForeignKeys(client);
       });
       try {
         apply.immediate();
@@ -107,7 +127,15 @@ export function migrateSqlite(conn: SqliteStoreConnection, plan: MigrationPlan):
   assertTriggers(store, sqliteTriggers(conn));
 }
 
-export function sqliteTriggers(conn: SqliteStoreConnection): string[] {
+/** Foreign keys are off while migrating (see the top): a migration must leave no row pointing at nothing. */
+export function assertForeignKeys(client: Database.Database): void {
+  const violations = client.pragma('foreign_key_check') as unknown[];
+  if (violations.length > 0) {
+    throw new Error(`foreign_key_check found ${violations.length} violation(s): ${JSON.stringify(violations.slice(0, 3))}`);
+  }
+}
+
+export function sqliteTriggers(conn: Pick<SqliteStoreFile, 'client'>): string[] {
   return (conn.client.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger'`).all() as { name: string }[]).map(
     (r) => r.name,
   );
