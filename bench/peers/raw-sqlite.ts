@@ -10,25 +10,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sqliteStoreFile } from '../../src/backend/sqlite/open.ts';
 import { newMessageId } from '../../src/queue/message-id.ts';
+import { PIRI_SCHEMA } from '../../src/operations/adopt/piri-schema.ts';
 import type { QueueSystem } from '../support/workload.ts';
 import { createPiriDbTables, MAX_RECEIVE, QUEUE_NAME, type RawStatements, REPLICATOR, VISIBILITY_MS } from './piri-queue-params.ts';
-
-/** Piri's jobqueue table on SQLite, with its index and its `updated` trigger. */
-const PIRI_SCHEMA = `
-  CREATE TABLE jobqueue (
-    id TEXT PRIMARY KEY DEFAULT ('m_' || lower(hex(randomblob(16)))),
-    created TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')),
-    updated TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')),
-    queue TEXT NOT NULL,
-    body BLOB NOT NULL,
-    timeout TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ')),
-    received INTEGER NOT NULL DEFAULT 0
-  ) STRICT;
-  CREATE INDEX jobqueue_queue_created_idx ON jobqueue (queue, created);
-  CREATE TRIGGER jobqueue_updated_timestamp AFTER UPDATE ON jobqueue BEGIN
-    UPDATE jobqueue SET updated = strftime('%Y-%m-%dT%H:%M:%fZ') WHERE id = old.id;
-  END;
-`;
 
 interface ClaimedRow {
   id: string;
@@ -55,7 +39,8 @@ export function rawSqlite(statements: RawStatements): QueueSystem {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
-      if (statements === 'piri') db.exec(PIRI_SCHEMA);
+      // Piri's queue tables as Piri makes them (the DDL adopt fingerprints installations against).
+      if (statements === 'piri') for (const statement of PIRI_SCHEMA.sqlite.replicator) db.exec(statement);
       prepared = prepare(db, statements);
     },
     async sendOne(payload) {
