@@ -57,7 +57,8 @@ describe('several processes booting one fresh PostgreSQL at once', () => {
     expect(await sql`SELECT tablename FROM pg_tables WHERE schemaname = 'drizzle'`).toHaveLength(0);
   });
 
-  // The waits for the migration lock inherited these (1 and 2 boots of 6 succeeded); the session now sets its own.
+  // The waits for the migration lock inherited these (1 and 2 boots of 6 succeeded); the migration transaction now
+  // sets its own (SET LOCAL).
   // The test holds the lock until every boot waits for it (or has given up), so each wait outlasts the timeout.
   it.each(["lock_timeout = '100ms'", "statement_timeout = '250ms'"])(
     'all succeed under a database default of %s',
