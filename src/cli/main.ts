@@ -5,6 +5,13 @@
  */
 import { PACKAGE_JSON } from '../package-root.ts';
 
+// A reader that has read enough (`piri-db queue dead list | head`) closes the pipe: that ends the output, not in a
+// crash with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
+
 const args = process.argv.slice(2);
 // Scripts ask for the version most, and loading commander alone costs a third of node's own start: answered
 // before it loads (commander answers `--version` too, for help and for the flag among others).

@@ -11,6 +11,12 @@ describe.concurrent('piri-db help, version and usage errors', () => {
     expect(await runCli(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
   });
 
+  it('ends quietly with exit 0 when the reader of its output has gone (EPIPE)', async ({ expect }) => {
+    for (const args of [['help'], ['--version']]) {
+      expect(await runCli(args, {}, { closedStdout: true })).toEqual({ code: 0, stdout: '', stderr: '' });
+    }
+  });
+
   it('help and --help list every command and the exit codes', async ({ expect }) => {
     for (const args of [['help'], ['--help']]) {
       const result = await runCli(args);

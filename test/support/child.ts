@@ -54,7 +54,11 @@ export function spawnFixture(fixture: string, config: Config, ...args: string[])
 }
 
 /** Runs the CLI's TypeScript source under tsx (the packaged bin, which runs dist/, is covered by test/package/). */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  { closedStdout = false }: { /** The reader has gone before the CLI writes (`| head` that has read enough). */ closedStdout?: boolean } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
       cwd: ROOT,
@@ -63,6 +67,7 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
     });
     let stdout = '';
     let stderr = '';
+    if (closedStdout) child.stdout.destroy();
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
