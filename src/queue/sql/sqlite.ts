@@ -27,8 +27,8 @@ import type {
 const SEND_CHUNK = 100;
 
 export function plainQueueSql({ client }: SqliteStoreConnection): Synchronous<PlainQueueSql> {
-  // Positional parameters: the hottest statement, run once per message of a sendMany, binds faster without a
-  // parameter object. (id, created, updated, queue, body, timeout).
+  // Positional parameters: the hottest statement, run for every send and for the rows of a sendMany that do not
+  // fill a chunk, binds faster without a parameter object. (id, created, updated, queue, body, timeout).
   const insert = client.prepare<[string, string, string, string, Buffer, string]>(
     `INSERT INTO jobqueue (id, created, updated, queue, body, timeout) VALUES (?, ?, ?, ?, ?, ?)`,
   );
