@@ -25,6 +25,22 @@ export function newMessageId(nowMs: number): string {
   return `m_${hex(lastMs, 12)}${hex(counter, 8)}${randomHex()}`;
 }
 
+/**
+ * `count` ids as `count` calls of newMessageId would make them, for sendMany: the clock's hex is written once for
+ * the batch (all its ids share the ms) instead of once an id.
+ */
+export function newMessageIds(nowMs: number, count: number): string[] {
+  const ids = new Array<string>(count);
+  if (count === 0) return ids;
+  ids[0] = newMessageId(nowMs);
+  const prefix = `m_${hex(lastMs, 12)}`;
+  for (let i = 1; i < count; i++) {
+    counter += 1;
+    ids[i] = prefix + hex(counter, 8) + randomHex();
+  }
+  return ids;
+}
+
 function randomHex(): string {
   if (poolOffset === pool.length) {
     randomFillSync(pool);

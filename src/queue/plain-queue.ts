@@ -20,7 +20,7 @@ import {
 } from './arguments.ts';
 import { decode } from './envelope.ts';
 import { SWEEP_ERROR, SWEEP_REASON, toDeadLetter } from './dead-letters.ts';
-import { newMessageId } from './message-id.ts';
+import { newMessageId, newMessageIds } from './message-id.ts';
 import type { DeadSelection, PlainQueueSql } from './sql/types.ts';
 import type { QueueWake, Watch, Watcher } from './wakeups/signals.ts';
 import type {
@@ -65,7 +65,7 @@ export class PlainQueue implements QueueStore {
     const now = this.#now();
     const visibleAt = deadlineMs(now, checkSendOptions(options), 'options.delayMs');
     if (buffers.length === 0) return [];
-    const ids = buffers.map(() => newMessageId(now));
+    const ids = newMessageIds(now, buffers.length);
     await this.#sql.sendMany({ queue: this.name, ids, bodies: buffers, now, visibleAt });
     this.#wake.announce(visibleAt);
     return ids;

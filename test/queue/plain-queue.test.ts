@@ -71,6 +71,17 @@ forEachBackend('plain queue', (backend) => {
       expect(await q.sendMany([])).toEqual([]);
     });
 
+    it('sendMany of several hundred bodies (more than one statement holds on SQLite) keeps ids, bodies and order', async () => {
+      const q = open();
+      const bodies = Array.from({ length: 250 }, (_, i) => Buffer.from(`body ${i}`));
+      const ids = await q.sendMany(bodies);
+      for (const id of ids) expect(id).toMatch(/^m_[0-9a-f]{32}$/);
+      expect([...ids].sort()).toEqual(ids);
+      const received = await q.receiveMany(1_000);
+      expect(received.map((m) => m.id)).toEqual(ids);
+      expect(received.map((m) => text(m.body))).toEqual(bodies.map((b) => b.toString('utf8')));
+    });
+
     it('sendMany writes nothing when one body is invalid, and names it', async () => {
       const q = open();
       await expect(q.sendMany([Buffer.from('ok'), 'no' as unknown as Buffer])).rejects.toThrow('bodies[1] must be a Uint8Array');
