@@ -17,6 +17,8 @@ export class Completions {
   readonly #delayMs: number;
   readonly #onError: (error: unknown, ids: readonly string[]) => void;
   #pending: string[] = [];
+  /** Beside #pending: what resolves each id's add() once its batch has been written. */
+  #written: (() => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
   #writing: Promise<void> | undefined;
 
@@ -27,11 +29,16 @@ export class Completions {
     this.#onError = onError;
   }
 
-  /** Records a successful job; its message is deleted with the next batch. */
-  add(id: string): void {
+  /**
+   * Records a successful job; its message is deleted with the next batch. Resolves once that batch has been written:
+   * committed, or failed and reported. Never rejects.
+   */
+  add(id: string): Promise<void> {
+    const written = new Promise<void>((resolve) => this.#written.push(resolve));
     this.#pending.push(id);
     if (this.#pending.length >= this.#batchSize) this.#write();
     else this.#timer ??= setTimeout(() => this.#write(), this.#delayMs);
+    return written;
   }
 
   /** Writes everything recorded so far and resolves once it has committed (or failed and been reported). */
@@ -46,7 +53,9 @@ export class Completions {
     // A write in flight takes what is pending when it finishes (the `finally` below).
     if (this.#writing !== undefined || this.#pending.length === 0) return;
     const ids = this.#pending.splice(0, this.#batchSize);
+    const written = this.#written.splice(0, ids.length);
     this.#writing = this.#delete(ids).finally(() => {
+      for (const resolve of written) resolve();
       this.#writing = undefined;
       this.#write();
     });

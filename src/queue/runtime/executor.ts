@@ -109,6 +109,14 @@ export class Executor {
     this.#held.delete(lease);
     // Given up on by stop(): its message stays claimed until the window passes, then is delivered again.
     if (this.#abort.signal.aborted) return lease.release();
+    if (outcome === undefined) {
+      // Succeeded: the claim is renewed until the delete holding its id has been written, so that a delete that
+      // waits (for its group commit, or through a server restart) cannot let the window lapse and the job be
+      // delivered again meanwhile. The worker slot is free at once.
+      lease.completing();
+      void this.#track(this.#completions.add(message.id).then(() => lease.release()));
+      return;
+    }
     // The renewal must be stopped (and one in flight landed) before the outcome: a late renewal would overwrite a
     // retry's backoff deadline.
     await this.#track(lease.release().then(outcome));
@@ -128,6 +136,11 @@ export class Executor {
     if (release) await this.#giveBack(given.map(([, message]) => message));
     await Promise.all(this.#writes);
     return given.length;
+  }
+
+  /** Resolves once every outcome write under way, and the lease a completion holds until its delete, is done. */
+  async settled(): Promise<void> {
+    await Promise.all(this.#writes);
   }
 
   /** For stop() with release: messages claimed ahead that no worker has started are given back at once. */
@@ -151,8 +164,11 @@ export class Executor {
     }
   }
 
-  /** Decodes and runs the message (handler, and onFailure when the failure ends the job); returns its outcome's write. */
-  async #execute(message: ReceivedMessage): Promise<() => void | Promise<void>> {
+  /**
+   * Decodes and runs the message (handler, and onFailure when the failure ends the job); returns its outcome's write,
+   * or undefined when the job succeeded (its write is the completion, which run() makes).
+   */
+  async #execute(message: ReceivedMessage): Promise<(() => Promise<void>) | undefined> {
     let payload: Buffer;
     let jobName: string;
     let trace: EnvelopeTrace | undefined;
@@ -182,7 +198,7 @@ export class Executor {
       const durationMs = performance.now() - started;
       telemetry.processed(durationMs);
       events.emit('succeeded', { queue, jobName, messageId: message.id, delivery: message.received, durationMs });
-      return () => this.#completions.add(message.id);
+      return undefined;
     } catch (failure) {
       const durationMs = performance.now() - started;
       telemetry.processed(durationMs, failure);

@@ -162,6 +162,8 @@ export function createJobQueue(store: QueueStore, options?: JobQueueOptions): Jo
       const abandoned = (await pool.drain(timeoutMs, release)) ? 0 : await executor.abandon(release);
       await sweeper?.stop();
       await completions.flush();
+      // The claims of completed jobs are renewed until their deletes are written: let the last renewals land.
+      await executor.settled();
       stopObserving?.();
       events.emit('stopped', { queue: name, abandoned });
       if (abandoned > 0) throw new StopTimeoutError(name, abandoned, timeoutMs, release);

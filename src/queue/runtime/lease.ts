@@ -8,6 +8,8 @@
 import type { QueueStore } from '../types.ts';
 
 export interface Lease {
+  /** The message is about to be deleted: a renewal that finds it gone is expected, not a lost claim. */
+  completing(): void;
   /**
    * Stops renewing and waits for a renewal already sent, so that a write that follows (the retry's backoff deadline
    * in particular) cannot be overwritten by a renewal that lands after it. Idempotent.
@@ -23,12 +25,13 @@ export function holdLease(
   onLost: () => void,
 ): Lease {
   let renewal: Promise<void> | undefined;
+  let completing = false;
   const renew = async () => {
     try {
-      // Gone (dead-lettered or purged by an operator): nothing left to hold.
+      // Gone (dead-lettered or purged by an operator, or deleted by its own completion): nothing left to hold.
       if (!(await store.extend(messageId, store.settings.visibilityTimeoutMs))) {
         clearInterval(timer);
-        onLost();
+        if (!completing) onLost();
       }
     } catch (error) {
       onError(error);
@@ -41,6 +44,9 @@ export function holdLease(
     });
   }, intervalMs);
   return {
+    completing() {
+      completing = true;
+    },
     async release() {
       clearInterval(timer);
       await renewal;
