@@ -2,6 +2,7 @@
 export { loadConfig, type Config, type DatabaseConfig, type LoadConfigOptions, type PostgresConfig } from './config/load.ts';
 export { openDatabases, type Databases, type DatabasesOn, type OpenOptions, type Store, type StoreDatabase } from './stores/open.ts';
 export { ManualClock, systemClock, type Clock } from './clock.ts';
+export type { Services } from './services.ts';
 export type { DedupQueueOverrides, QueueOverrides } from './queue/settings.ts';
 export type {
   Claim,

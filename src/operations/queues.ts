@@ -366,8 +366,8 @@ function assertMigrated(store: StoreDefinition, plan: MigrationPlan): void {
 function readOnlyQueue(connection: StoreConnection, queue: QueueDefinition, clock: Clock, signals: QueueSignals): QueueStore {
   const wake = queueWake(signals, connection.store.name, queue.name);
   if (queue.kind === 'plain') {
-    return new PlainQueue(plainQueueSql(connection, signals), clock, wake, queue.name, plainQueueSettings(connection.store, queue.name));
+    return new PlainQueue(plainQueueSql(connection, signals), { clock }, wake, queue.name, plainQueueSettings(connection.store, queue.name));
   }
   const sql = { ...dedupQueueSql(connection, signals), registerQueue: async () => {} };
-  return new DedupQueue(sql, clock, wake, queue.name, dedupQueueSettings(connection.store, queue.name));
+  return new DedupQueue(sql, { clock }, wake, queue.name, dedupQueueSettings(connection.store, queue.name));
 }

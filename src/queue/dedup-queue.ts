@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import type { Services } from '../services.ts';
 import {
   checkBodies,
   checkBody,
@@ -45,6 +46,7 @@ import type {
 export class DedupQueue implements QueueStore<DedupQueueSettings> {
   readonly name: string;
   readonly settings: DedupQueueSettings;
+  readonly services: Services;
   readonly #sql: DedupQueueSql;
   readonly #clock: Clock;
   /** job_ns ids by job name: rows that are never deleted, looked up once per process. */
@@ -53,9 +55,10 @@ export class DedupQueue implements QueueStore<DedupQueueSettings> {
 
   readonly #wake: QueueWake;
 
-  constructor(sql: DedupQueueSql, clock: Clock, wake: QueueWake, name: string, settings: DedupQueueSettings) {
+  constructor(sql: DedupQueueSql, services: Services, wake: QueueWake, name: string, settings: DedupQueueSettings) {
     this.#sql = sql;
-    this.#clock = clock;
+    this.services = services;
+    this.#clock = services.clock;
     this.#wake = wake;
     this.name = name;
     this.settings = settings;

@@ -3,6 +3,7 @@
  * the clock, makes ids; the driver runs the SQL. Times are epoch ms.
  */
 import type { Clock } from '../clock.ts';
+import type { Services } from '../services.ts';
 import { QueueError } from '../errors.ts';
 import {
   checkBodies,
@@ -38,13 +39,15 @@ import type {
 export class PlainQueue implements QueueStore {
   readonly name: string;
   readonly settings: QueueSettings;
+  readonly services: Services;
   readonly #sql: PlainQueueSql;
   readonly #clock: Clock;
   readonly #wake: QueueWake;
 
-  constructor(sql: PlainQueueSql, clock: Clock, wake: QueueWake, name: string, settings: QueueSettings) {
+  constructor(sql: PlainQueueSql, services: Services, wake: QueueWake, name: string, settings: QueueSettings) {
     this.#sql = sql;
-    this.#clock = clock;
+    this.services = services;
+    this.#clock = services.clock;
     this.#wake = wake;
     this.name = name;
     this.settings = settings;

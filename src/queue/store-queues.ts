@@ -4,7 +4,7 @@
  * a queue object is made once per name and settings.
  */
 import type { StoreConnection } from '../backend/types.ts';
-import type { Clock } from '../clock.ts';
+import type { Services } from '../services.ts';
 import { checkQueueName } from './arguments.ts';
 import { DedupQueue } from './dedup-queue.ts';
 import { PlainQueue } from './plain-queue.ts';
@@ -24,7 +24,7 @@ export interface StoreQueues {
   dedupQueue(name: string, overrides?: DedupQueueOverrides): QueueStore<DedupQueueSettings>;
 }
 
-export function storeQueues(connection: StoreConnection, clock: Clock, signals: QueueSignals): StoreQueues {
+export function storeQueues(connection: StoreConnection, services: Services, signals: QueueSignals): StoreQueues {
   let plainSql: PlainQueueSql | undefined;
   let dedupSql: DedupQueueSql | undefined;
   const opened = new Map<string, PlainQueue | DedupQueue>();
@@ -42,14 +42,14 @@ export function storeQueues(connection: StoreConnection, clock: Clock, signals: 
       const settings = plainQueueSettings(connection.store, checkQueueName(name), overrides);
       return once(['plain', name, settings], () => {
         const wake = queueWake(signals, connection.store.name, name);
-        return new PlainQueue((plainSql ??= plainQueueSql(connection, signals)), clock, wake, name, settings);
+        return new PlainQueue((plainSql ??= plainQueueSql(connection, signals)), services, wake, name, settings);
       });
     },
     dedupQueue(name, overrides) {
       const settings = dedupQueueSettings(connection.store, checkQueueName(name), overrides);
       return once(['dedup', name, settings], () => {
         const wake = queueWake(signals, connection.store.name, name);
-        return new DedupQueue((dedupSql ??= dedupQueueSql(connection, signals)), clock, wake, name, settings);
+        return new DedupQueue((dedupSql ??= dedupQueueSql(connection, signals)), services, wake, name, settings);
       });
     },
   };

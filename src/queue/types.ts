@@ -4,6 +4,7 @@
  *
  * Every operation is one transaction. `received` counts deliveries (Piri's MaxReceive counts deliveries too).
  */
+import type { Services } from '../services.ts';
 import type { Watch, Watcher } from './wakeups/signals.ts';
 
 /** A claimed message. The claim holds for the queue's visibility timeout (or until extended); after that another receiver may take it. */
@@ -112,6 +113,11 @@ export interface QueueStats {
 export interface QueueStore<S extends QueueSettings = QueueSettings> {
   readonly name: string;
   readonly settings: S;
+  /**
+   * The clock and logger of the installation the queue was opened from (openDatabases' options); createJobQueue
+   * logs through that logger unless its own options name one. Absent on a QueueStore made elsewhere.
+   */
+  readonly services?: Services;
   /** The new message's id; undefined when the dedup queue skips a duplicate (not an error). */
   send(body: Uint8Array, options?: SendOptions): Promise<string | undefined>;
   /** All in one transaction: either every message is queued or none. */

@@ -18,6 +18,8 @@ import type { Config, PostgresConfig } from '../config/load.ts';
 import { connectionFailed } from '../backend/postgres/errors.ts';
 import { ConfigError, MigrationError, PiriDbError } from '../errors.ts';
 import { ReleaseStack } from '../lifecycle.ts';
+import type { Services } from '../services.ts';
+import type { JobQueueLogger } from '../queue/runtime/logger.ts';
 import { type StoreQueues, storeQueues } from '../queue/store-queues.ts';
 import { installationSignals } from '../queue/wakeups/index.ts';
 import { assertBackend, recordBackend } from './guard.ts';
@@ -35,6 +37,11 @@ export interface Store<K extends StoreName = StoreName, D extends Dialect = Dial
   readonly db: StoreDatabase<K, D>;
   /** The raw connection, for prepared hot paths and introspection. */
   readonly connection: StoreConnection;
+  /**
+   * The clock and logger openDatabases was given. A TaskEngine, pdpFlows, pruneScheduler or createJobQueue made from
+   * this store (or one of its queues) uses them unless its own options name others.
+   */
+  readonly services: Services;
 }
 
 /** The drizzle instance of store `K` on backend `D` (a union of both when `D` is not narrowed). */
@@ -69,12 +76,20 @@ export interface DatabasesOn<D extends Dialect> {
 export type Databases = DatabasesOn<'sqlite'> | DatabasesOn<'postgres'>;
 
 /**
- * Optional settings of openDatabases that are not configuration: the clock and how long to wait for another process's
- * migrations.
+ * Optional settings of openDatabases that are not configuration: the shared services (clock, logger) and how long to
+ * wait for another process's migrations.
  */
 export interface OpenOptions {
-  /** Where queue operations read "now"; default the system clock. Tests pass a ManualClock. */
+  /**
+   * Where "now" comes from for everything made from the installation: queue operations, and by default the task
+   * engine, the PDP flows and pruneScheduler. Default the system clock. Tests pass a ManualClock.
+   */
   readonly clock?: Clock;
+  /**
+   * Where the worker runtime (createJobQueue) and the task engine report what they cannot return to a caller, unless
+   * their own options name another logger. Default: each writes one line per event to stderr.
+   */
+  readonly logger?: JobQueueLogger;
   /**
    * PostgreSQL: how long to wait for another process's migrations (the migration lock) before failing with a
    * MigrationError. Default 10 minutes; an integer number of ms from 1 to 2^31 - 1.
@@ -85,6 +100,7 @@ export interface OpenOptions {
 /** Opens an installation: checks the recorded backend, opens every store, migrates it, then records the backend. */
 export async function openDatabases(config: Config, options: OpenOptions = {}): Promise<Databases> {
   const lockWaitMs = migrationLockWaitMs(options);
+  const services = openServices(options);
   const backend = config.database.type;
   assertBackend(config.dataDir, backend);
   const resources = new ReleaseStack();
@@ -94,7 +110,7 @@ export async function openDatabases(config: Config, options: OpenOptions = {}): 
         ? await openPostgres(config.database.postgres, resources, lockWaitMs)
         : openSqlite(config.dataDir, resources);
     recordBackend(config.dataDir, backend);
-    return assemble(config, connections, resources, options.clock ?? systemClock);
+    return assemble(config, connections, resources, services);
   } catch (error) {
     await resources.release().catch(() => {});
     throw await explainPiriInstallation(config, error);
@@ -140,6 +156,13 @@ function migrationLockWaitMs({ migrationLockWaitMs: ms = DEFAULT_MIGRATION_LOCK_
   );
 }
 
+function openServices({ clock = systemClock, logger }: OpenOptions): Services {
+  if (logger !== undefined && (typeof logger?.warn !== 'function' || typeof logger.error !== 'function')) {
+    throw new ConfigError('logger', 'option logger must have warn(message, fields) and error(message, fields) functions');
+  }
+  return logger === undefined ? { clock } : { clock, logger };
+}
+
 async function openPostgres(config: PostgresConfig, resources: ReleaseStack, lockWaitMs: number): Promise<StoreConnection[]> {
   const pool = openPostgresPool(config);
   resources.push(() => pool.end({ timeout: 5 }));
@@ -152,8 +175,8 @@ async function openPostgres(config: PostgresConfig, resources: ReleaseStack, loc
   return STORES.map((store) => postgresStore(pool as Sql, store));
 }
 
-function assemble(config: Config, connections: StoreConnection[], resources: ReleaseStack, clock: Clock): Databases {
-  const signals = installationSignals(config, connections[0]!, clock);
+function assemble(config: Config, connections: StoreConnection[], resources: ReleaseStack, services: Services): Databases {
+  const signals = installationSignals(config, connections[0]!, services.clock);
   resources.push(() => signals.close());
   const stores = connections.map(
     (connection): Store => ({
@@ -161,7 +184,8 @@ function assemble(config: Config, connections: StoreConnection[], resources: Rel
       definition: connection.store,
       db: connection.db as Store['db'],
       connection,
-      ...storeQueues(connection, clock, signals),
+      services,
+      ...storeQueues(connection, services, signals),
     }),
   );
   const byName = <K extends StoreName>(name: K) => stores.find((s) => s.name === name) as unknown as Store<K>;

@@ -21,7 +21,7 @@ const ROOT_EXPORTS = [
   // configuration and opening an installation
   'loadConfig', 'Config', 'DatabaseConfig', 'LoadConfigOptions', 'PostgresConfig',
   'openDatabases', 'Databases', 'DatabasesOn', 'OpenOptions', 'Store', 'StoreDatabase',
-  'ManualClock', 'systemClock', 'Clock',
+  'ManualClock', 'systemClock', 'Clock', 'Services',
   'STORES', 'STORE_NAMES', 'Dialect', 'QueueDefinition', 'StoreDefinition', 'StoreName',
   // queues
   'DedupQueueOverrides', 'QueueOverrides',

@@ -97,21 +97,22 @@ type State = 'created' | 'started' | 'stopping';
 
 /**
  * A worker runtime for `store` (from Store.queue or Store.dedupQueue): claims in batches, renews leases, retries with
- * backoff and dead-letters. Throws a RangeError for an invalid option; nothing runs before start().
+ * backoff and dead-letters. It logs through `options.logger`, else the logger the store's installation was opened
+ * with (openDatabases), else to stderr. Throws a RangeError for an invalid option; nothing runs before start().
  */
-export function createJobQueue(store: QueueStore, options?: JobQueueOptions): JobQueue {
+export function createJobQueue(store: QueueStore, options: JobQueueOptions = {}): JobQueue {
   const name = store.name;
-  const resolved = resolveOptions(name, store.settings, options);
-  const { logger } = resolved;
+  const logger = options.logger ?? store.services?.logger;
+  const resolved = resolveOptions(name, store.settings, logger === undefined ? options : { ...options, logger });
   const registrations = new Map<string, Registration>();
   const completions = new Completions(store, resolved.completionBatchSize, resolved.completionDelayMs, (error, ids) =>
-    logger.error('could not delete completed messages; they will be delivered again after their visibility window', {
+    resolved.logger.error('could not delete completed messages; they will be delivered again after their visibility window', {
       queue: name,
       messages: ids.length,
       error: describeError(error),
     }),
   );
-  const events = new JobQueueEmitter(logger);
+  const events = new JobQueueEmitter(resolved.logger);
   const telemetry = queueTelemetry(name);
   const shared = { ...resolved, events, telemetry };
   const executor = new Executor(store, registrations, completions, { ...shared, retryScheduled: (delayMs) => pool.retryIn(delayMs) });
@@ -135,7 +136,7 @@ export function createJobQueue(store: QueueStore, options?: JobQueueOptions): Jo
     start() {
       if (state !== 'created') throw new JobQueueStateError(`JobQueue[${name}] already started`);
       state = 'started';
-      sweeper = startSweeper(store, resolved.sweepIntervalMs, logger);
+      sweeper = startSweeper(store, resolved.sweepIntervalMs, resolved.logger);
       stopObserving = telemetry.observe(() => store.stats());
       pool.start();
     },

@@ -51,7 +51,7 @@ export interface JobQueueOptions {
    * is in flight the next waits for it too. Default 2 ms.
    */
   readonly completionDelayMs?: number;
-  /** Default: one line per event on stderr. */
+  /** Default: the logger the queue's installation was opened with (openDatabases), else one line per event on stderr. */
   readonly logger?: JobQueueLogger;
 }
 
