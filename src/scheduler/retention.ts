@@ -12,6 +12,7 @@
  *   task_history       work_end before the cutoff.
  */
 import { type Clock, systemClock } from '../clock.ts';
+import { servicesOf } from '../services.ts';
 import { TaskEngineError } from './errors.ts';
 import { DEFAULT_LOCK_RETRY, retryOnLock } from './lock-retry.ts';
 import { type SchedulerSource, schedulerSql } from './sql/index.ts';
@@ -23,6 +24,7 @@ export interface PruneSchedulerOptions {
   readonly olderThanMs: number;
   /** Rows per transaction. Default 1,000. */
   readonly batchSize?: number;
+  /** "Now" for the cutoff. Default: the clock of the store's installation (openDatabases), else the system clock. */
   readonly clock?: Clock;
 }
 
@@ -49,7 +51,8 @@ export async function pruneScheduler(
   store: SchedulerSource,
   options: PruneSchedulerOptions,
 ): Promise<PruneSchedulerResult> {
-  const { olderThanMs, batchSize = DEFAULT_PRUNE_BATCH_SIZE, clock = systemClock } = options;
+  const { olderThanMs, batchSize = DEFAULT_PRUNE_BATCH_SIZE } = options;
+  const clock = options.clock ?? servicesOf(store)?.clock ?? systemClock;
   if (!Number.isFinite(olderThanMs) || olderThanMs < 0) {
     throw new TaskEngineError('INVALID_OPTION', `pruneScheduler: olderThanMs must be a finite number >= 0, got ${olderThanMs}`);
   }

@@ -30,6 +30,8 @@
  *   - lock retries are bounded for addTask too; an error thrown by `extra` rejects addTask (Piri only logged it).
  */
 import { type Clock, systemClock } from '../clock.ts';
+import type { JobQueueLogger, LogFields } from '../queue/runtime/logger.ts';
+import { servicesOf } from '../services.ts';
 import { TaskEngineError } from './errors.ts';
 import { DEFAULT_LOCK_RETRY, type LockRetryOptions, retryOnLock } from './lock-retry.ts';
 import { uuidv7 } from './session-id.ts';
@@ -52,6 +54,7 @@ import {
  * non-finite one throws a TaskEngineError (INVALID_OPTION).
  */
 export interface TaskEngineOptions {
+  /** Where task times come from. Default: the clock of the store's installation (openDatabases), else the system clock. */
   readonly clock?: Clock;
   /** How often the session's heartbeat is written (and lapsed sessions looked for). Default 5,000 ms. */
   readonly heartbeatIntervalMs?: number;
@@ -71,7 +74,12 @@ export interface TaskEngineOptions {
   readonly stopTimeoutMs?: number;
   /** Session id generator (UUIDv7 by default). */
   readonly newSessionId?: (nowMs: number) => string;
-  /** Everything notable the engine does; defaults to printing warn and error events to stderr. */
+  /**
+   * Where the default onEvent writes warn and error events. Default: the logger of the store's installation
+   * (openDatabases), else one line per event on stderr.
+   */
+  readonly logger?: JobQueueLogger;
+  /** Everything notable the engine does; defaults to writing warn and error events to the logger. */
   readonly onEvent?: (event: TaskEngineEvent) => void;
 }
 
@@ -128,6 +136,8 @@ export type TaskEngineEvent =
       readonly err: string;
     }
   | { readonly kind: 'finish-failed'; readonly level: 'error'; readonly taskId: number; readonly name: string; readonly error: unknown }
+  /** After a finish-failed, handing the task back failed too: it stays owned until this session stops or lapses. */
+  | { readonly kind: 'release-failed'; readonly level: 'warn'; readonly taskId: number; readonly name: string; readonly error: unknown }
   | { readonly kind: 'add-skipped'; readonly level: 'info'; readonly name: string; readonly status: 'vetoed' | 'already-added' }
   | ({ readonly kind: 'lapsed-released'; readonly level: 'info' } & LapsedSessions)
   | { readonly kind: 'session-lost'; readonly level: 'warn'; readonly previousSessionId: string; readonly sessionId: string }
@@ -177,7 +187,8 @@ export class TaskEngine {
 
   constructor(store: SchedulerSource, options: TaskEngineOptions = {}) {
     this.#sql = schedulerSql(store);
-    this.#clock = options.clock ?? systemClock;
+    const services = servicesOf(store);
+    this.#clock = options.clock ?? services?.clock ?? systemClock;
     const merged = { ...DEFAULTS };
     for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
       const value = options[key];
@@ -194,7 +205,7 @@ export class TaskEngine {
     this.#options = merged;
     this.#lockRetry = { ...DEFAULT_LOCK_RETRY, ...options.lockRetry };
     this.#newSessionId = options.newSessionId ?? uuidv7;
-    this.#emit = options.onEvent ?? defaultOnEvent;
+    this.#emit = options.onEvent ?? logEvents(options.logger ?? services?.logger);
     this.#sessionId = this.#newSessionId(this.#clock.now());
   }
 
@@ -515,7 +526,9 @@ export class TaskEngine {
       // Do not keep a task we can no longer finish: hand it back (best effort; stop() would release it anyway).
       await this.#sql
         .transaction((tx) => tx.tasks.release({ id: task.id, sessionId, nowMs: this.#clock.now() }))
-        .catch(() => {});
+        .catch((releaseError: unknown) =>
+          this.#emit({ kind: 'release-failed', level: 'warn', taskId: task.id, name: type.name, error: releaseError }),
+        );
     }
   }
 
@@ -571,4 +584,20 @@ function defaultOnEvent(event: TaskEngineEvent): void {
   const { kind, level, ...fields } = event;
   const error = 'error' in fields ? messageOf(fields.error) : undefined;
   console.error(`piri-db task engine ${level}: ${kind}`, error === undefined ? fields : { ...fields, error });
+}
+
+/** The default onEvent: warn and error events to `logger` (as `task engine <kind>`, flat fields), or to stderr without one. */
+function logEvents(logger: JobQueueLogger | undefined): (event: TaskEngineEvent) => void {
+  if (logger === undefined) return defaultOnEvent;
+  return (event) => {
+    if (event.level !== 'warn' && event.level !== 'error') return;
+    const { kind, level, ...rest } = event;
+    const fields: Record<string, LogFields[string]> = {};
+    for (const [key, value] of Object.entries(rest)) {
+      if (key === 'error') fields[key] = messageOf(value);
+      else if (value === undefined || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') fields[key] = value;
+      else fields[key] = JSON.stringify(value);
+    }
+    logger[level](`task engine ${kind}`, fields);
+  };
 }

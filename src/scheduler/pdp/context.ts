@@ -3,6 +3,7 @@
  * retried as a whole on transient lock errors (bounded, as the task engine does).
  */
 import { type Clock, systemClock } from '../../clock.ts';
+import { servicesOf } from '../../services.ts';
 import { DEFAULT_LOCK_RETRY, type LockRetryOptions, retryOnLock } from '../lock-retry.ts';
 import { type SchedulerSource, schedulerSql } from '../sql/index.ts';
 import type { SchedulerSql, SchedulerTx } from '../sql/types.ts';
@@ -24,7 +25,10 @@ export const PDP_PROVE_TASK = 'PDPProve';
  * lock errors.
  */
 export interface PdpOptions {
-  /** Where created_at, claimed_at, send_time ... come from. Default: the system clock. */
+  /**
+   * Where created_at, claimed_at, send_time ... come from. Default: the clock of the store's installation
+   * (openDatabases), else the system clock.
+   */
   readonly clock?: Clock;
   /** Bounded retry of an operation's transaction on lock errors. Default: 10 tries from 100 ms, capped at 2 s. */
   readonly lockRetry?: LockRetryOptions;
@@ -37,7 +41,7 @@ export class PdpContext {
 
   constructor(source: SchedulerSource, options: PdpOptions = {}) {
     this.sql = schedulerSql(source);
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock ?? servicesOf(source)?.clock ?? systemClock;
     this.#retry = { ...DEFAULT_LOCK_RETRY, ...options.lockRetry };
   }
 
