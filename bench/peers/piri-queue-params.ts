@@ -1,5 +1,5 @@
 /**
- * What the raw peers share: Piri's plain-queue settings (spec section 4.8, replication queue), the statement sets
+ * What the raw peers share: Piri's plain-queue settings (data-model §4.8, replication queue), the statement sets
  * they can run, and the tables piri-db's own set runs on.
  */
 import { mkdtemp, rm } from 'node:fs/promises';

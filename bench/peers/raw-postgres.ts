@@ -4,8 +4,8 @@
  *
  * - 'piri-db', the single-call targets' baseline: piri-db's own statements (src/queue/sql/postgres.ts) on the tables
  *   piri-db's migrations make, ids made as piri-db makes them. The ratio against it is the cost of piri-db's code.
- * - 'piri': Piri's statements on Piri's table (spec 4.2-4.3), with FOR UPDATE SKIP LOCKED in the claim as piri-db
- *   has it (spec 4.6). Against 'piri-db' it shows what piri-db's claim order costs (docs/benchmarks.md).
+ * - 'piri': Piri's statements on Piri's table (data-model §4.2-4.3), with FOR UPDATE SKIP LOCKED in the claim as piri-db
+ *   has it (data-model §4.6). Against 'piri-db' it shows what piri-db's claim order costs (docs/benchmarks.md).
  */
 import postgres from 'postgres';
 import { newMessageId } from '../../src/queue/message-id.ts';

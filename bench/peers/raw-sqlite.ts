@@ -2,7 +2,7 @@
  * The plain queue on raw better-sqlite3: the floor any SQLite queue pays. Settings as piri-db opens a store: WAL,
  * synchronous NORMAL, busy_timeout 5000, prepared statements, claims under BEGIN IMMEDIATE. Two statement sets
  * (RawStatements): piri-db's on the store file piri-db's migrations make, the single-call targets' baseline; and
- * Piri's (spec 4.2-4.3) on Piri's table, which shows what piri-db's claim order costs.
+ * Piri's (data-model §4.2-4.3) on Piri's table, which shows what piri-db's claim order costs.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

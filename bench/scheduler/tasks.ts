@@ -5,7 +5,7 @@
  *   drain       the same N tasks claimed, run (no-op Do) and finished by 1 engine, then by 3 engines in one
  *               process (same store; on SQLite they share the one connection and its mutex). Each engine
  *               maxInFlight 16. Measured from start() until the last finish committed.
- *   nonce lock  SendTransaction-shaped tasks (spec §8.1), all from ONE address, S at a time (maxInFlight S):
+ *   nonce lock  SendTransaction-shaped tasks (data-model §8.1), all from ONE address, S at a time (maxInFlight S):
  *               addTask with extra inserting message_sends_eth; Do = acquire message_send_eth_locks (retrying
  *               every `retryMs` while another task holds it, Piri sleeps 100 ms), MAX(nonce)+1 and sign, record the
  *               send, release the lock. Reports sends/s and acquire attempts per send.

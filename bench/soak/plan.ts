@@ -28,7 +28,7 @@ export interface SoakQueue {
   readonly share: number;
 }
 
-/** All of Piri's queues, with their registry settings (spec 4.8): what a storage node runs. */
+/** All of Piri's queues, with their registry settings (data-model §4.8): what a storage node runs. */
 export const SOAK_QUEUES: readonly SoakQueue[] = [
   { name: 'replication', store: 'replicator', kind: 'plain', jobName: 'transfer-task', share: 0.3 },
   { name: 'compute_commp', store: 'aggregator', kind: 'plain', jobName: 'compute_commp', share: 0.2 },

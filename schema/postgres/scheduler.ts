@@ -1,5 +1,5 @@
 /**
- * The scheduler store on Postgres: the 18 tables Piri's GORM AutoMigrate creates at runtime (piri-data-model.md
+ * The scheduler store on Postgres: the 18 tables Piri's GORM AutoMigrate creates at runtime (docs/data-model.md
  * §6.2 and Appendix A; NOT schema/task.sql), in schema `scheduler`. Names, types, nullability, defaults, FK names
  * and ON DELETE behaviour are Piri's. The five trigger functions and triggers (§6.3) and the column comments
  * cannot be declared in drizzle: they are in the custom migrations `drizzle/postgres/scheduler/*_triggers.sql` and
@@ -64,7 +64,7 @@ export const taskHistory = schedulerSchema.table('task_history', {
 // ---------------------------------------------------------------------------------------------------------------
 // Parked pieces
 
-/** Pieces held locally (spec §8.3), by piece CID and sizes, with whether their data is complete. */
+/** Pieces held locally (data-model §8.3), by piece CID and sizes, with whether their data is complete. */
 export const parkedPieces = schedulerSchema.table(
   'parked_pieces',
   {

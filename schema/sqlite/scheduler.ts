@@ -1,5 +1,5 @@
 /**
- * The scheduler store on SQLite: the 18 tables Piri's GORM AutoMigrate creates at runtime (piri-data-model.md
+ * The scheduler store on SQLite: the 18 tables Piri's GORM AutoMigrate creates at runtime (docs/data-model.md
  * §6.2 and Appendix A; NOT schema/task.sql). Names, declared types, nullability, defaults, FK names and ON DELETE
  * behaviour are Piri's. The five triggers (§6.3) cannot be declared in drizzle: they are in the custom
  * migration `drizzle/sqlite/scheduler/*_triggers.sql`.
@@ -58,7 +58,7 @@ export const taskHistory = sqliteTable('task_history', {
 // ---------------------------------------------------------------------------------------------------------------
 // Parked pieces
 
-/** Pieces held locally (spec §8.3), by piece CID and sizes, with whether their data is complete. */
+/** Pieces held locally (data-model §8.3), by piece CID and sizes, with whether their data is complete. */
 export const parkedPieces = sqliteTable(
   'parked_pieces',
   {

@@ -1,5 +1,5 @@
 /**
- * The dedup queue (Piri's lib/jobqueue/dedup, spec 4.5) over a dialect's driver. A message's key is the SHA-256
+ * The dedup queue (Piri's lib/jobqueue/dedup, data-model §4.5) over a dialect's driver. A message's key is the SHA-256
  * of its payload (the envelope's decoded `message`, not the envelope, so trace data does not matter), scoped to
  * (queue, job name). Ids are the jobs.id as decimal strings.
  *

@@ -1,5 +1,5 @@
 /**
- * Piri's message envelope (spec 4.1): the bytes stored in jobqueue.body / jobs.body.
+ * Piri's message envelope (data-model §4.1): the bytes stored in jobqueue.body / jobs.body.
  *
  *   {"name":"<job name>","message":"<base64 std of the payload>","trace":{...}}\n
  *
@@ -28,7 +28,7 @@ export interface Envelope {
   readonly trace?: EnvelopeTrace;
 }
 
-/** A body that is not a valid envelope. The message texts are Piri's (spec 4.1). */
+/** A body that is not a valid envelope. The message texts are Piri's (data-model §4.1). */
 export class EnvelopeError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

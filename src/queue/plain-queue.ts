@@ -1,5 +1,5 @@
 /**
- * The plain queue (Piri's goqite-derived jobqueue, spec 4.3) over a dialect's driver: checks arguments, reads
+ * The plain queue (Piri's goqite-derived jobqueue, data-model §4.3) over a dialect's driver: checks arguments, reads
  * the clock, makes ids; the driver runs the SQL. Times are epoch ms.
  */
 import type { Clock } from '../clock.ts';

@@ -1,5 +1,5 @@
 /**
- * A queue's settings: Piri's for its queue names (the registry, spec 4.8), library defaults for any other
+ * A queue's settings: Piri's for its queue names (the registry, data-model §4.8), library defaults for any other
  * name, then the caller's overrides, checked.
  */
 import { QueueError } from '../errors.ts';
@@ -16,7 +16,7 @@ export const MAX_DELIVERIES = 2_147_483_647;
  * fall before LATEST_TIME_MS (9999-12-31); a longer window was accepted here and then made every receive throw.
  */
 export const MAX_VISIBILITY_TIMEOUT_MS = 36_525 * 86_400_000;
-/** Piri's dedup queue defaults (spec 4.5). */
+/** Piri's dedup queue defaults (data-model §4.5). */
 export const DEFAULT_DEDUPE: DedupeSettings = Object.freeze({ enabled: true, blockRepeatsAfterDeadLetter: true });
 
 /**

@@ -16,7 +16,7 @@ import { type QueueSignals, queueWake } from './wakeups/signals.ts';
 
 export interface StoreQueues {
   /**
-   * A plain queue of this store: Piri's settings for its queue names (spec 4.8), otherwise 3 deliveries and a
+   * A plain queue of this store: Piri's settings for its queue names (data-model §4.8), otherwise 3 deliveries and a
    * 5 s window (goqite's defaults), then `overrides`. A QueueError when the store has no plain queue tables.
    */
   queue(name: string, overrides?: QueueOverrides): QueueStore;

@@ -28,7 +28,7 @@ export interface SendOptions {
   readonly delayMs?: number;
 }
 
-/** Fixed when the queue is opened: registry defaults for Piri's queues (spec 4.8), overridable. */
+/** Fixed when the queue is opened: registry defaults for Piri's queues (data-model §4.8), overridable. */
 export interface QueueSettings {
   /** How long the claim of a receive holds before the message is receivable again. */
   readonly visibilityTimeoutMs: number;
@@ -36,7 +36,7 @@ export interface QueueSettings {
   readonly maxDeliveries: number;
 }
 
-/** Piri's dedup options (spec 4.5); both default to true, the aggregator queue runs with the second off. */
+/** Piri's dedup options (data-model §4.5); both default to true, the aggregator queue runs with the second off. */
 export interface DedupeSettings {
   /** A key that succeeded once is never queued again (job_done status 1). */
   readonly enabled: boolean;

@@ -1,5 +1,5 @@
 /**
- * Bounded retry of a whole transaction on transient lock errors (spec §9 IsLockedError). Piri retries AddTask
+ * Bounded retry of a whole transaction on transient lock errors (data-model §9 IsLockedError). Piri retries AddTask
  * without limit (100 ms, doubling, no cap) and the finish transaction up to 10 times; here both are bounded:
  * `attempts` tries in total, the delay doubling from `initialDelayMs` up to `maxDelayMs`. Only errors the dialect
  * classifies as 'lock' are retried; anything else, and the last lock error, is thrown.

@@ -1,6 +1,6 @@
 /**
  * Retention for the scheduler store: Piri never deletes task_history, message_sends_eth or message_waits_eth rows
- * (spec §7 "Cleanup: none"). pruneScheduler deletes finished rows older than `olderThanMs`, in transactions of at
+ * (data-model §7). pruneScheduler deletes finished rows older than `olderThanMs`, in transactions of at
  * most `batchSize` rows each, looping until a batch comes back short, so it never holds the database (or, on
  * SQLite, the connection's mutex) for long.
  *

@@ -1,5 +1,5 @@
 /**
- * The scheduler's task engine (Piri's harmonytask, spec §7), dialect-free: every statement goes through
+ * The scheduler's task engine (Piri's harmonytask, data-model §7), dialect-free: every statement goes through
  * SchedulerSql (src/scheduler/sql/), one transaction per step.
  *
  *   addTask   one transaction: INSERT task, then the caller's `extra(taskId, tx)` in the same transaction;
@@ -17,7 +17,7 @@
  *   stop      stop polling, wait for running tasks up to a timeout, release this session's unfinished tasks,
  *             delete the session row.
  *
- * Deliberate differences from Piri (docs: spec §10 items 6, 7, 19):
+ * Deliberate differences from Piri (data-model §10 items 6, 7, 19):
  *   - the claim is conditional and uses SKIP LOCKED, so several engines may share one scheduler database;
  *   - heartbeats replace "release every other session's tasks at start";
  *   - update_time is set from the engine's Clock on insert too (Piri leaves it to the DB default), so that every

@@ -20,7 +20,7 @@ export interface StoreDefinition {
   readonly queues: readonly QueueDefinition[];
 }
 
-/** Piri's queues and the settings it runs them with (spec 4.8); the worker runtime takes these as defaults. */
+/** Piri's queues and the settings it runs them with (data-model §4.8); the worker runtime takes these as defaults. */
 export interface QueueDefinition {
   readonly name: string;
   readonly kind: 'plain' | 'dedup';

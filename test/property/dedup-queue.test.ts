@@ -1,6 +1,6 @@
 /**
  * The dedup queue under arbitrary bodies and arguments, on both backends, against a model of Piri's dedup rules
- * (spec 4.5): a job's key is (queue, job name, SHA-256 of the payload); a key already queued is skipped; with dedupe
+ * (data-model §4.5): a job's key is (queue, job name, SHA-256 of the payload); a key already queued is skipped; with dedupe
  * on, a key that succeeded is never queued again, and with blocking on, neither is one that was dead-lettered (until
  * requeued). Every call either does exactly what the model says or is refused: a body that is not an envelope with
  * Piri's EnvelopeError text (the same as decode() gives), a bad argument with a QueueError naming it. After each run
@@ -257,7 +257,7 @@ function expectRefused(result: Outcome<unknown>, argument: string): void {
   expect(result.error.message).toContain(argument);
 }
 
-/** Piri's texts (spec 4.1), exactly what decode() says about the same bytes. */
+/** Piri's texts (data-model §4.1), exactly what decode() says about the same bytes. */
 function expectEnvelopeError(result: Outcome<unknown>, expected: EnvelopeError): void {
   expect(result.ok, `expected ${expected.message}`).toBe(false);
   if (result.ok) return;

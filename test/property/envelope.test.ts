@@ -1,5 +1,5 @@
 /**
- * Piri's envelope (spec 4.1) under arbitrary names, payloads and traces: encode() writes JSON as Go's encoder does
+ * Piri's envelope (data-model §4.1) under arbitrary names, payloads and traces: encode() writes JSON as Go's encoder does
  * and decode() reads back exactly what was encoded (a name's unpaired surrogates read as U+FFFD, as Go reads them);
  * decode() reads keys in any case (Go's folding) with the last one winning, and refuses anything else with an
  * EnvelopeError carrying Piri's text, never another exception.

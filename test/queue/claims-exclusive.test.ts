@@ -1,6 +1,6 @@
 /**
  * Postgres, where several receivers share one database: concurrent claims over two separate pools never hand
- * one message to two receivers while its window is open (Piri's claim does, spec 4.6), and concurrent sends of
+ * one message to two receivers while its window is open (Piri's claim does, data-model §4.6), and concurrent sends of
  * one dedup payload leave exactly one job without an error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

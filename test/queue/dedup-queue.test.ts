@@ -1,5 +1,5 @@
 /**
- * The dedup queue (Piri's lib/jobqueue/dedup, spec 4.5) on both backends: keys, scopes, the done and dead
+ * The dedup queue (Piri's lib/jobqueue/dedup, data-model §4.5) on both backends: keys, scopes, the done and dead
  * blocks, whole-second windows, dead letters, stats, and the tables' formats.
  */
 import { createHash } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The plain queue (Piri's jobqueue, spec 4.3) on both backends: every operation, the visibility and delivery
+ * The plain queue (Piri's jobqueue, data-model §4.3) on both backends: every operation, the visibility and delivery
  * rules, dead letters, stats, byte-exact bodies and names that must stay data.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Which stores offer which queues, with which settings: Piri's for its queue names (spec 4.8), library
+ * Which stores offer which queues, with which settings: Piri's for its queue names (data-model §4.8), library
  * defaults for other names, caller overrides on top.
  */
 import { describe, expect, it } from 'vitest';

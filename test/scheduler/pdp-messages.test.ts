@@ -1,5 +1,5 @@
 /**
- * PDP sending and watching (src/scheduler/pdp/messages.ts, spec §8.1 and §8.5) on both backends: every operation
+ * PDP sending and watching (src/scheduler/pdp/messages.ts, data-model §8.1 and §8.5) on both backends: every operation
  * is checked by the rows it leaves, read back through the store's drizzle instance after the operation settled.
  */
 import { expect, it } from 'vitest';

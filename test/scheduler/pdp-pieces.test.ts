@@ -1,5 +1,5 @@
 /**
- * PDP pieces (src/scheduler/pdp/pieces.ts, spec §8.3 and §8.8) on both backends: the piece-CID cache and its
+ * PDP pieces (src/scheduler/pdp/pieces.ts, data-model §8.3 and §8.8) on both backends: the piece-CID cache and its
  * lookups (ResolveToPiece by bytes), parking without duplicates, upload slots, and the deletions with their
  * FK cascades, each checked by the rows left behind.
  */

@@ -1,5 +1,5 @@
 /**
- * PDP proof set creation (src/scheduler/pdp/proof-sets.ts, spec §8.2) on both backends, checked by the rows it
+ * PDP proof set creation (src/scheduler/pdp/proof-sets.ts, data-model §8.2) on both backends, checked by the rows it
  * leaves: the request, the trigger-set ok, the materialisation (insert + proofset_created in one transaction,
  * idempotent), the status reads and the delete cascade.
  */

@@ -1,5 +1,5 @@
 /**
- * PDP provider registration and the admin payment waits (src/scheduler/pdp/providers.ts, spec §8.7) on both
+ * PDP provider registration and the admin payment waits (src/scheduler/pdp/providers.ts, data-model §8.7) on both
  * backends, including the fix of Piri's never-set pdp_provider_registrations.ok (set when the wait confirms, in
  * the watcher's transaction), checked by the rows left behind.
  */

@@ -1,5 +1,5 @@
 /**
- * The PDP proving-period state machine (src/scheduler/pdp/proving.ts, spec §8.6 and §8.8) on both backends:
+ * The PDP proving-period state machine (src/scheduler/pdp/proving.ts, data-model §8.6 and §8.8) on both backends:
  * scheduling through the task engine with its conditional link and veto, the challenge request, prove scheduling,
  * the FK behaviours when the engine finishes a task, the prover's reads, and the fixed cleanup of deleted roots.
  */

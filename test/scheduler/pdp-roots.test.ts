@@ -1,5 +1,5 @@
 /**
- * PDP root additions (src/scheduler/pdp/roots.ts, spec §8.4) on both backends: subroot lookup, the add request,
+ * PDP root additions (src/scheduler/pdp/roots.ts, data-model §8.4) on both backends: subroot lookup, the add request,
  * the trigger-set add_message_ok, the root-add watcher step (roots + refcount trigger + root_adds deleted), the
  * removal of failed adds, the duplicate checks and the admin repair, checked by the rows they leave.
  */

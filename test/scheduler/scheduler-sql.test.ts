@@ -1,7 +1,7 @@
 /**
  * The scheduler transaction layer (src/scheduler/sql/) on both backends: commit and rollback, serialisation of
  * transactions on SQLite's one connection, misuse refused, error classification of real driver errors, and the
- * message_send_eth_locks upsert of spec §8.1.
+ * message_send_eth_locks upsert of data-model §8.1.
  */
 import Database from 'better-sqlite3';
 import postgres from 'postgres';

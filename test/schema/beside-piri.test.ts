@@ -1,8 +1,8 @@
 /**
  * "Safe beside Piri" (issue 14), SQLite: Piri v0.2.4 started on a scheduler file piri-db made must find nothing
  * to change. Piri itself cannot run here; test/support/gorm/ decides what its AutoMigrate would do, from the
- * spec's facts and GORM's source. Before migration 0003_gorm_shape it would rebuild ten tables to add FK
- * constraints it could not find by name (with foreign keys on: the rebuild's DROP TABLE cascade-deletes
+ * data model's facts (docs/data-model.md) and GORM's source. Before migration 0003_gorm_shape it would rebuild ten
+ * tables to add FK constraints it could not find by name (with foreign keys on: the rebuild's DROP TABLE cascade-deletes
  * parked_piece_refs and pdp_piecerefs) and to set the column defaults its parser could not read back.
  */
 import { mkdirSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
- * The FK behaviours of spec section 8.8, the triggers of section 6.3 (and the queue stores' updated-timestamp
- * trigger of 4.2), and id non-reuse (10 items 2 and 10), exercised with real SQL on a fresh installation per test.
+ * The FK behaviours of data-model §8.8, the triggers of §6.3 (and the queue stores' updated-timestamp
+ * trigger of §4.2), and id non-reuse (§10 items 2 and 10), exercised with real SQL on a fresh installation per test.
  * Each test first checks the state it starts from, so a no-op schema cannot pass it.
  */
 import { randomUUID } from 'node:crypto';
@@ -127,7 +127,7 @@ const seed = (db: Raw) => ({
 
 // ---- section 8.8: FK behaviours ------------------------------------------------------------------------------
 
-forEachBackend('FK behaviours the flows depend on (spec 8.8)', (backend) => {
+forEachBackend('FK behaviours the flows depend on (data-model §8.8)', (backend) => {
   it('task deleted: challenge_request_task_id and parked_pieces task refs -> NULL, its pdp_prove_tasks rows deleted', () =>
     withInstallation(backend, async ({ scheduler }) => {
       const db = raw(scheduler.connection);
@@ -251,7 +251,7 @@ forEachBackend('FK behaviours the flows depend on (spec 8.8)', (backend) => {
 
 // ---- section 6.3: scheduler triggers -------------------------------------------------------------------------
 
-forEachBackend('scheduler triggers (spec 6.3)', (backend) => {
+forEachBackend('scheduler triggers (data-model §6.3)', (backend) => {
   it('proofset_refcount: insert +1, delete -1, update moves the count; NULL refs and other-column updates change nothing', () =>
     withInstallation(backend, async ({ scheduler }) => {
       const db = raw(scheduler.connection);
@@ -335,7 +335,7 @@ forEachBackend('scheduler triggers (spec 6.3)', (backend) => {
 
 // ---- section 4.2: the queue stores' trigger ------------------------------------------------------------------
 
-forEachBackend('jobqueue_updated_timestamp (spec 4.2)', (backend) => {
+forEachBackend('jobqueue_updated_timestamp (data-model §4.2)', (backend) => {
   it.each(['replicator', 'aggregator', 'egressTracker'] as const)('bumps `updated` on every update in the %s store', (api) =>
     withInstallation(backend, async (dbs) => {
       const db = raw(dbs[api].connection);

@@ -1,5 +1,5 @@
 /**
- * The data model the spec (/work/shared/spec/piri-data-model.md, sections 4.2, 4.4, 6.2, 6.3, Appendix A) describes,
+ * The data model (docs/data-model.md §4.2, §4.4, §6.2, §6.3 and Appendix A, which points here), column by column,
  * written down as data and independently of schema/: the introspection test compares every booted store to it.
  *
  * Deliberate deviations from Piri that piri-db makes, and that this model expects:
@@ -51,7 +51,7 @@ export interface ColumnSpec {
 export type OnDelete = 'NO ACTION' | 'CASCADE' | 'SET NULL';
 
 export interface ForeignKeySpec {
-  /** Postgres constraint name; undefined = not named by the spec (SQLite never keeps FK names). */
+  /** Postgres constraint name; undefined = not named by the data model (SQLite never keeps FK names). */
   readonly name?: string;
   readonly columns: readonly string[];
   readonly references: { readonly table: string; readonly columns: readonly string[] };
@@ -59,13 +59,13 @@ export interface ForeignKeySpec {
 }
 
 export interface IndexSpec {
-  /** undefined = any name (the spec only names the columns). */
+  /** undefined = any name (the data model only names the columns). */
   readonly name?: string;
   readonly columns: readonly string[];
 }
 
 export interface TableSpec {
-  /** In the spec's column order. */
+  /** In the data model's column order. */
   readonly columns: Readonly<Record<string, ColumnSpec>>;
   readonly primaryKey: readonly string[];
   readonly unique: readonly IndexSpec[];
@@ -80,7 +80,7 @@ export interface TriggerSpec {
   readonly table: string;
   readonly timing: Readonly<Record<Dialect, 'BEFORE' | 'AFTER'>>;
   readonly event: 'INSERT' | 'UPDATE' | 'DELETE';
-  /** `UPDATE OF ...` columns, where the spec states them. */
+  /** `UPDATE OF ...` columns, where the data model states them. */
   readonly updateOf?: readonly string[];
   /** Postgres: the function the trigger executes (it must live in the store's schema). */
   readonly pgFunction: string;

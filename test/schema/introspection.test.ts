@@ -1,6 +1,6 @@
 /**
- * Boots a fresh installation on each backend and compares every store, by catalogue introspection, to the model
- * the spec describes (expected-model.ts): tables, columns, keys, indexes, foreign keys, triggers.
+ * Boots a fresh installation on each backend and compares every store, by catalogue introspection, to the data
+ * model (docs/data-model.md, written down in expected-model.ts): tables, columns, keys, indexes, foreign keys, triggers.
  * Both sides are brought to the same plain shape first, so a failing diff names the table and the column.
  */
 import type BetterSqlite3 from 'better-sqlite3';
@@ -102,7 +102,7 @@ function expectedTrigger(t: TriggerSpec, dialect: Dialect, schema: string): Trig
   };
 }
 
-/** Where the spec leaves a name open (any name) or unstated (FK names), the actual name is not compared. */
+/** Where the data model leaves a name open (any name) or unstated (FK names), the actual name is not compared. */
 function alignNames(actual: TableShape, spec: TableSpec): TableShape {
   const key = (columns: readonly string[]) => columns.join();
   const anyUnique = new Set(spec.unique.filter((u) => !u.name).map((u) => key(u.columns)));
@@ -118,7 +118,7 @@ function alignNames(actual: TableShape, spec: TableSpec): TableShape {
 
 function alignTrigger(actual: TriggerShape, spec: TriggerSpec | undefined): TriggerShape {
   if (spec?.updateOf) return actual;
-  const { updateOf: _ignored, ...rest } = actual; // the spec states UPDATE OF columns only for some triggers
+  const { updateOf: _ignored, ...rest } = actual; // the data model states UPDATE OF columns only for some triggers
   return rest;
 }
 
@@ -272,7 +272,7 @@ const STORES = Object.entries(EXPECTED_MODEL) as [ExpectedStoreName, StoreSpec][
  */
 const PIRI_DB_TABLES: Partial<Record<ExpectedStoreName, readonly string[]>> = { scheduler: ['task_engine_sessions'] };
 
-forEachBackend('schema matches the spec', (backend) => {
+forEachBackend('schema matches the data model', (backend) => {
   const actual = {} as Record<ExpectedStoreName, StoreShape>;
   const schemaOf = {} as Record<ExpectedStoreName, string>;
 
@@ -290,7 +290,7 @@ forEachBackend('schema matches the spec', (backend) => {
   });
 
   describe.each(STORES)('store %s', (store, spec) => {
-    it('holds exactly the tables of the spec (and the migration journal on SQLite)', () => {
+    it('holds exactly the tables of the data model (and the migration journal on SQLite)', () => {
       const expected = Object.keys(spec.tables);
       if (backend === 'sqlite') expected.push(SQLITE_JOURNAL);
       expected.push(...(PIRI_DB_TABLES[store] ?? []));
@@ -311,7 +311,7 @@ forEachBackend('schema matches the spec', (backend) => {
       if (backend === 'sqlite') expect.soft(got.sqlite, `${name}: SQLite table options`).toEqual(want.sqlite);
     });
 
-    it('has exactly the triggers of the spec', () => {
+    it('has exactly the triggers of the data model', () => {
       const specByName = new Map(spec.triggers.map((t) => [t.name, t]));
       const got = actual[store].triggers.map((t) => alignTrigger(t, specByName.get(t.name)));
       expect(got).toEqual(byName(spec.triggers.map((t) => expectedTrigger(t, backend, schemaOf[store]))));

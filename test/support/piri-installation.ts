@@ -1,6 +1,6 @@
 /**
  * A Piri v0.2.4 installation, as Piri leaves it, for adopt's tests: the four SQLite files at Piri's paths (WAL, as
- * Piri opens them) or the four Postgres schemas, created by Piri's DDL (piri-data-model.md; src/operations/adopt/
+ * Piri opens them) or the four Postgres schemas, created by Piri's DDL (docs/data-model.md; src/operations/adopt/
  * piri-schema.ts), with rows as Piri writes them: times in the local zone of a host east of UTC beside UTC
  * defaults, and on SQLite a dedup queue whose ids were handed out again after it drained.
  */

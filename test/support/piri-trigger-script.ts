@@ -1,7 +1,7 @@
 /**
  * What Piri v0.2.4 runs on its scheduler database at every start after AutoMigrate, on Postgres (its
  * triggers.postgres.sql, one Exec, on a pool whose search_path is `scheduler` only), written from
- * piri-data-model.md §3.2, §3.3 and §6.3: five `CREATE OR REPLACE FUNCTION`s whose bodies name tables unqualified,
+ * docs/data-model.md §3.2, §3.3 and §6.3: five `CREATE OR REPLACE FUNCTION`s whose bodies name tables unqualified,
  * then a DO block that creates each trigger only when no trigger of that name exists on a relation of that name,
  * in any schema.
  */

@@ -1,5 +1,5 @@
 /**
- * The schema Piri v0.2.4 (storacha/piri b94c8117) creates, as the SQL it runs (piri-data-model.md §4.2, §4.4, §6,
+ * The schema Piri v0.2.4 (storacha/piri b94c8117) creates, as the SQL it runs (docs/data-model.md §4.2, §4.4, §6,
  * Appendix A and B): the job-queue scripts verbatim in substance, the scheduler as GORM AutoMigrate emits it, and
  * the trigger scripts. adopt runs it into a scratch database to learn the shape an installation must have before
  * anything in it is changed (fingerprint.ts). Unqualified names throughout, as in Piri: on Postgres it runs with

@@ -1,5 +1,5 @@
 /**
- * Runs one claimed message and writes its outcome (spec 4.7, with Piri's dead ends closed):
+ * Runs one claimed message and writes its outcome (data-model §4.7, with Piri's dead ends closed):
  *
  *   success                              -> delete (batched, see completions.ts)
  *   PermanentError, at any cause depth   -> onFailure, then dead letter `permanent_error`, at once

@@ -122,7 +122,7 @@ export function resolveOptions(queue: string, settings: QueueSettings, options: 
   return resolved;
 }
 
-/** Piri's per-queue worker count (spec 4.8); queue names are unique across the registry's stores. */
+/** Piri's per-queue worker count (data-model §4.8); queue names are unique across the registry's stores. */
 function registryMaxWorkers(queue: string): number | undefined {
   return STORES.flatMap((store) => store.queues).find((definition) => definition.name === queue)?.maxWorkers;
 }

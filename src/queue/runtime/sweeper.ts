@@ -1,7 +1,7 @@
 /**
  * Moves messages whose last allowed delivery ended without an outcome (the process died mid-job) to the dead
  * letters. Without it they stay in the queue forever: never handed out again, never dead-lettered (Piri's stuck
- * rows, spec 10 item 11). Runs at start, to collect what a previous crash left, then every `intervalMs`.
+ * rows, data-model §10 item 11). Runs at start, to collect what a previous crash left, then every `intervalMs`.
  */
 import type { QueueStore } from '../types.ts';
 import type { JobQueueLogger } from './logger.ts';

@@ -6,7 +6,7 @@
  * - Claims lock their rows with FOR UPDATE SKIP LOCKED inside the claiming statement: a row another receiver
  *   is claiming is skipped, and a row it has claimed is re-checked against the WHERE clause, so no message is
  *   handed to two receivers while its window is open and no serialization error reaches a caller (READ
- *   COMMITTED). Piri's claim, without the lock, double-delivers (spec 4.6).
+ *   COMMITTED). Piri's claim, without the lock, double-delivers (data-model §4.6).
  * - Every operation is one statement (data-modifying CTEs, or the dedup store's dedup_send function), so one round
  *   trip and atomic, except: the plain sweep, which reads bodies to name the jobs and then moves them, in one
  *   transaction; the dedup namespace lookup, an idempotent insert then a read; with dedupe on, the dedup requeue,

@@ -11,7 +11,7 @@ import type { SchedulerSql, SchedulerTx } from '../sql/types.ts';
 /** Piri's only PDP service name (pdp_piecerefs.service, pdp_proof_sets.service, ...). */
 export const PIRI_SERVICE = 'storacha';
 
-/** Piri's task type (spec §7) that sends a message queued by PdpMessages.enqueueSend: register its TaskType under it. */
+/** Piri's task type (data-model §7) that sends a message queued by PdpMessages.enqueueSend: register its TaskType under it. */
 export const SEND_TRANSACTION_TASK = 'SendTransaction';
 /** Piri's task type that starts a proof set's first proving period (PdpProving.scheduleInit adds it). */
 export const PDP_INIT_PP_TASK = 'PDPInitPP';

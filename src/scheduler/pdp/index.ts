@@ -1,5 +1,5 @@
 /**
- * The PDP flows of spec §8 over the scheduler store, dialect-free: each operation is one transaction of the
+ * The PDP flows of data-model §8 over the scheduler store, dialect-free: each operation is one transaction of the
  * scheduler SQL layer (src/scheduler/sql/), so on SQLite it runs under the connection's mutex like everything else.
  */
 import type { SchedulerSource } from '../sql/index.ts';
@@ -39,7 +39,7 @@ export { type PaymentWaitCheck, type PaymentWaitStatus, PdpProviders } from './p
 export { PdpProving, type ProofSetState, type RootCleanup, type ScheduledProve } from './proving.ts';
 export { PdpRoots, type RootDuplicates, type RootRequest, type SubrootRequest } from './roots.ts';
 
-/** The PDP flows of spec §8 on one scheduler store, one object per area; what pdpFlows returns. */
+/** The PDP flows of data-model §8 on one scheduler store, one object per area; what pdpFlows returns. */
 export interface PdpFlows {
   readonly messages: PdpMessages;
   readonly proofSets: PdpProofSets;

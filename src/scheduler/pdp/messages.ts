@@ -1,5 +1,5 @@
 /**
- * Outgoing transactions and the transactions being watched (spec §8.1 and §8.5), dialect-free.
+ * Outgoing transactions and the transactions being watched (data-model §8.1 and §8.5), dialect-free.
  *
  * Sending (SenderETH.Send + the SendTransaction task):
  *   enqueueSend      AddTask(SendTransaction) whose extra inserts message_sends_eth with send_task_id = task id
@@ -29,7 +29,7 @@ import { PdpContext, type PdpOptions, SEND_TRANSACTION_TASK } from './context.ts
 import { PdpError } from './errors.ts';
 
 /**
- * A message to send on chain (spec §8.1): PdpMessages.enqueueSend stores it and adds the SendTransaction task that
+ * A message to send on chain (data-model §8.1): PdpMessages.enqueueSend stores it and adds the SendTransaction task that
  * signs and sends it.
  */
 export interface SendRequest {
@@ -42,7 +42,7 @@ export interface SendRequest {
   readonly unsignedHash: string;
 }
 
-/** What the waiting caller of a send learns from its row (SenderETH.Send's poll, spec §8.1 step 2). */
+/** What the waiting caller of a send learns from its row (SenderETH.Send's poll, data-model §8.1 step 2). */
 export type SendStatus =
   /** No message_sends_eth row for the task id. */
   | { readonly state: 'missing' }
@@ -50,7 +50,7 @@ export type SendStatus =
   | { readonly state: 'queued' }
   /**
    * Not attempted and the SendTransaction task row is gone (dropped after its failures): it will never be sent.
-   * Piri's caller polls such a row forever (spec §10 item 18); piri-db reports it.
+   * Piri's caller polls such a row forever (data-model §10 item 18); piri-db reports it.
    */
   | { readonly state: 'abandoned' }
   | { readonly state: 'sent'; readonly signedHash: string }
@@ -79,7 +79,7 @@ export interface SignedSend {
   readonly reused: boolean;
 }
 
-/** What a wait says about its transaction (WaitForConfirmation, spec §8.4 step 5). */
+/** What a wait says about its transaction (WaitForConfirmation, data-model §8.4 step 5). */
 export type Confirmation =
   | { readonly state: 'missing' }
   | { readonly state: 'pending' }
@@ -93,7 +93,7 @@ export type Confirmation =
 export const WATCH_LIMIT = 10_000;
 
 /**
- * Sending messages and watching their confirmations (spec §8.1, §8.5): the send rows, the per-sender nonce lock and the
+ * Sending messages and watching their confirmations (data-model §8.1, §8.5): the send rows, the per-sender nonce lock and the
  * message waits. Each method is one transaction, retried on lock errors.
  */
 export class PdpMessages {

@@ -1,9 +1,9 @@
 /**
- * Parked pieces, the blob-multihash -> piece-CID cache and piece uploads (spec §8.3), dialect-free.
+ * Parked pieces, the blob-multihash -> piece-CID cache and piece uploads (data-model §8.3), dialect-free.
  *
  *   getCommp / putCommp      CalculateCommP's cache read and ON CONFLICT DO NOTHING insert.
  *   resolveToPiece           by multihash BYTES. Piri compared the BLOB/bytea column with base58 text and never
- *                            matched (spec §10 item 18).
+ *                            matched (data-model §10 item 18).
  *   resolveToBlob            by piece CID text.
  *   parkPiece                parked_pieces + parked_piece_refs + pdp_piecerefs in one transaction, WITHOUT
  *                            duplicates: Piri's unique index (piece_cid, piece_padded_size, cleanup_task_id,
@@ -61,7 +61,7 @@ export interface AllocateUploadRequest {
 }
 
 /**
- * Parked pieces, the blob-multihash to piece-CID cache and piece uploads (spec §8.3); see the module comment for where
+ * Parked pieces, the blob-multihash to piece-CID cache and piece uploads (data-model §8.3); see the module comment for where
  * this differs from Piri. Each method is one transaction, retried on lock errors.
  */
 export class PdpPieces {

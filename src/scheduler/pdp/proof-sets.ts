@@ -1,5 +1,5 @@
 /**
- * Proof set creation (spec §8.2), dialect-free.
+ * Proof set creation (data-model §8.2), dialect-free.
  *
  *   requestCreate        after Send(pdp-mkproofset): the pending wait and pdp_proofset_creates, one transaction.
  *   readyToMaterialise   creates with ok = true (set by the status trigger) AND proofset_created = false, with
@@ -45,7 +45,7 @@ export interface ProofSetCreateStatus {
 }
 
 /**
- * Proof set creation (spec §8.2), from the create request to the proof set row, plus the status reads. Each method is
+ * Proof set creation (data-model §8.2), from the create request to the proof set row, plus the status reads. Each method is
  * one transaction, retried on lock errors.
  */
 export class PdpProofSets {

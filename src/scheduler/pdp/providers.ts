@@ -1,5 +1,5 @@
 /**
- * Provider registration and the admin payment waits (spec §8.7), dialect-free.
+ * Provider registration and the admin payment waits (data-model §8.7), dialect-free.
  *
  * Registration:
  *   registrationInProgress  RegisterProvider's conflict check (a registration of the service not yet registered
@@ -48,7 +48,7 @@ export interface PaymentWaitStatus<R> {
 }
 
 /**
- * Provider registration and the rail settlement and withdrawal waits (spec §8.7). Each method is one transaction,
+ * Provider registration and the rail settlement and withdrawal waits (data-model §8.7). Each method is one transaction,
  * retried on lock errors.
  */
 export class PdpProviders {

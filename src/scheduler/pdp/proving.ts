@@ -1,5 +1,5 @@
 /**
- * The proving-period state machine on pdp_proof_sets (spec §8.6), dialect-free.
+ * The proving-period state machine on pdp_proof_sets (data-model §8.6), dialect-free.
  *
  *   initCandidates / scheduleInit            PDPInitPP: AddTask whose extra sets challenge_request_task_id only
  *                                            while it is NULL; 0 rows vetoes (no task).
@@ -47,7 +47,7 @@ export interface RootCleanup {
 }
 
 /**
- * The proving-period state machine (spec §8.6): schedules PDPInitPP, PDPProvingPeriod and PDPProve tasks on a
+ * The proving-period state machine (data-model §8.6): schedules PDPInitPP, PDPProvingPeriod and PDPProve tasks on a
  * TaskEngine and records their progress. Each method is one transaction, retried on lock errors.
  */
 export class PdpProving {

@@ -1,5 +1,5 @@
 /**
- * Adding roots to a proof set (spec §8.4, the manager queue's add_roots job), dialect-free.
+ * Adding roots to a proof set (data-model §8.4, the manager queue's add_roots job), dialect-free.
  *
  *   duplicates         roots already confirmed (pdp_proofset_roots) and pending (pdp_proofset_root_adds whose
  *                      add tx has not failed), each with the add message hash.
@@ -48,7 +48,7 @@ export interface RootDuplicates {
 }
 
 /**
- * Adding roots to proof sets (spec §8.4, the manager queue's add_roots job) and the admin repair of a missing root.
+ * Adding roots to proof sets (data-model §8.4, the manager queue's add_roots job) and the admin repair of a missing root.
  * Each method is one transaction, retried on lock errors.
  */
 export class PdpRoots {

@@ -1,6 +1,6 @@
 /**
  * What GORM v1.26 with the glebarez/sqlite dialector (Piri v0.2.4) writes for a model: the column types
- * (piri-data-model.md §6.1), GORM's FullDataTypeOf (`<type>[ NOT NULL][ DEFAULT x]`, in that order) and the
+ * (docs/data-model.md §6.1), GORM's FullDataTypeOf (`<type>[ NOT NULL][ DEFAULT x]`, in that order) and the
  * CREATE TABLE / CREATE INDEX statements of Migrator.CreateTable, character for character: backtick quoting,
  * no spaces after commas, named FK constraints without ON UPDATE.
  */

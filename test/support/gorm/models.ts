@@ -1,6 +1,6 @@
 /**
  * Piri v0.2.4's 18 scheduler models (pkg/pdp/service/models/models.go), as GORM's schema parser sees them, written
- * from piri-data-model.md §6.1, §6.2 and Appendix A: per column the Go kind, `not null`, `default:` and
+ * from docs/data-model.md §6.1, §6.2 and Appendix A: per column the Go kind, `not null`, `default:` and
  * `primaryKey` tags and `size:`; per relation the FK name GORM derives (`fk_<table>_<relation field in snake_case>`)
  * and its OnDelete; the `uniqueIndex` tags. Column order is the struct's field order.
  */
