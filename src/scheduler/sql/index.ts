@@ -14,7 +14,30 @@ import { proofSetCreates, proofSets, proveTasks } from './entities/proof-sets.ts
 import { providerRegistrations, railSettlementWaitOps, withdrawalWaitOps } from './entities/providers.ts';
 import { rootAdds, roots } from './entities/roots.ts';
 import { sessions, taskHistoryOps, tasks } from './entities/tasks.ts';
-import type { SchedulerErrorKind, SchedulerSql, SchedulerTx } from './types.ts';
+import type {
+  MessageSendLockOps,
+  MessageSendOps,
+  MessageWaitOps,
+  ParkedPieceOps,
+  ParkedPieceRefOps,
+  PieceCommpOps,
+  PieceRefOps,
+  PieceUploadOps,
+  ProofSetCreateOps,
+  ProofSetOps,
+  ProveTaskOps,
+  ProviderRegistrationOps,
+  RailSettlementWaitOps,
+  RootAddOps,
+  RootOps,
+  SchedulerErrorKind,
+  SchedulerSql,
+  SchedulerTx,
+  SessionOps,
+  TaskHistoryOps,
+  TaskOps,
+  WithdrawalWaitOps,
+} from './types.ts';
 
 export type * from './types.ts';
 
@@ -44,7 +67,7 @@ class DialectSchedulerSql implements SchedulerSql {
   constructor(readonly dialect: Dialect) {}
 
   transaction<T>(fn: (tx: SchedulerTx) => Promise<T>): Promise<T> {
-    return this.dialect.transaction((session) => fn(schedulerTx(session)));
+    return this.dialect.transaction((session) => fn(new Tx(session)));
   }
 
   classifyError(error: unknown): SchedulerErrorKind {
@@ -52,26 +75,78 @@ class DialectSchedulerSql implements SchedulerSql {
   }
 }
 
-function schedulerTx(db: SqlSession): SchedulerTx {
-  return {
-    tasks: tasks(db),
-    taskHistory: taskHistoryOps(db),
-    sessions: sessions(db),
-    messageSends: messageSends(db),
-    messageSendLocks: messageSendLocks(db),
-    messageWaits: messageWaits(db),
-    proofSetCreates: proofSetCreates(db),
-    proofSets: proofSets(db),
-    proveTasks: proveTasks(db),
-    pieceCommps: pieceCommps(db),
-    parkedPieces: parkedPieceOps(db),
-    parkedPieceRefs: parkedPieceRefOps(db),
-    pieceRefs: pieceRefs(db),
-    pieceUploads: pieceUploads(db),
-    roots: roots(db),
-    rootAdds: rootAdds(db),
-    providerRegistrations: providerRegistrations(db),
-    railSettlementWaits: railSettlementWaitOps(db),
-    withdrawalWaits: withdrawalWaitOps(db),
-  };
+/**
+ * One transaction's operations. Each entity's operations are made on first use: a transaction uses one or two of the
+ * nineteen, and the task engine runs thousands of transactions a second.
+ */
+class Tx implements SchedulerTx {
+  readonly #db: SqlSession;
+  readonly #made = new Map<string, unknown>();
+
+  constructor(db: SqlSession) {
+    this.#db = db;
+  }
+
+  #ops<T>(name: string, make: (db: SqlSession) => T): T {
+    if (!this.#made.has(name)) this.#made.set(name, make(this.#db));
+    return this.#made.get(name) as T;
+  }
+
+  get tasks(): TaskOps {
+    return this.#ops('tasks', tasks);
+  }
+  get taskHistory(): TaskHistoryOps {
+    return this.#ops('taskHistory', taskHistoryOps);
+  }
+  get sessions(): SessionOps {
+    return this.#ops('sessions', sessions);
+  }
+  get messageSends(): MessageSendOps {
+    return this.#ops('messageSends', messageSends);
+  }
+  get messageSendLocks(): MessageSendLockOps {
+    return this.#ops('messageSendLocks', messageSendLocks);
+  }
+  get messageWaits(): MessageWaitOps {
+    return this.#ops('messageWaits', messageWaits);
+  }
+  get proofSetCreates(): ProofSetCreateOps {
+    return this.#ops('proofSetCreates', proofSetCreates);
+  }
+  get proofSets(): ProofSetOps {
+    return this.#ops('proofSets', proofSets);
+  }
+  get proveTasks(): ProveTaskOps {
+    return this.#ops('proveTasks', proveTasks);
+  }
+  get pieceCommps(): PieceCommpOps {
+    return this.#ops('pieceCommps', pieceCommps);
+  }
+  get parkedPieces(): ParkedPieceOps {
+    return this.#ops('parkedPieces', parkedPieceOps);
+  }
+  get parkedPieceRefs(): ParkedPieceRefOps {
+    return this.#ops('parkedPieceRefs', parkedPieceRefOps);
+  }
+  get pieceRefs(): PieceRefOps {
+    return this.#ops('pieceRefs', pieceRefs);
+  }
+  get pieceUploads(): PieceUploadOps {
+    return this.#ops('pieceUploads', pieceUploads);
+  }
+  get roots(): RootOps {
+    return this.#ops('roots', roots);
+  }
+  get rootAdds(): RootAddOps {
+    return this.#ops('rootAdds', rootAdds);
+  }
+  get providerRegistrations(): ProviderRegistrationOps {
+    return this.#ops('providerRegistrations', providerRegistrations);
+  }
+  get railSettlementWaits(): RailSettlementWaitOps {
+    return this.#ops('railSettlementWaits', railSettlementWaitOps);
+  }
+  get withdrawalWaits(): WithdrawalWaitOps {
+    return this.#ops('withdrawalWaits', withdrawalWaitOps);
+  }
 }
