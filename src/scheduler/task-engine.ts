@@ -443,7 +443,7 @@ export class TaskEngine {
           if (picked.length < capacity && isEligible(type, candidate, nowMs)) picked.push(candidate.id);
         }
         if (picked.length >= capacity || page.length < pageSize || scanned >= this.#options.claimScanLimit) break;
-        after = page.at(-1)!.cursor;
+        after = page.at(-1)!;
       }
       return picked.length === 0 ? [] : tx.tasks.claim({ ids: picked, sessionId, nowMs });
     });

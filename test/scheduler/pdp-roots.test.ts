@@ -128,9 +128,9 @@ forEachBackend('pdp roots', (backend) => {
     });
     expect(await h.selectAll('pdpProofsetRootAdds')).toEqual([]);
     expect(await flows.roots.list(7)).toEqual([
-      { proofSetId: 7, rootId: 100, subrootOffset: 0, root: 'bafkr1', addMessageHash: '0xadd', addMessageIndex: 0, subroot: 'bafka', subrootOffsetVal: 0, subrootSize: 128, pdpPieceRefId: refs.bafka },
-      { proofSetId: 7, rootId: 100, subrootOffset: 128, root: 'bafkr1', addMessageHash: '0xadd', addMessageIndex: 0, subroot: 'bafkb', subrootOffsetVal: 0, subrootSize: 256, pdpPieceRefId: refs.bafkb },
-      { proofSetId: 7, rootId: 101, subrootOffset: 0, root: 'bafkr2', addMessageHash: '0xadd', addMessageIndex: 1, subroot: 'bafkc', subrootOffsetVal: 0, subrootSize: 512, pdpPieceRefId: refs.bafkc },
+      { proofsetId: 7, rootId: 100, subrootOffset: 0, root: 'bafkr1', addMessageHash: '0xadd', addMessageIndex: 0, subroot: 'bafka', subrootOffsetVal: 0, subrootSize: 128, pdpPieceRefId: refs.bafka },
+      { proofsetId: 7, rootId: 100, subrootOffset: 128, root: 'bafkr1', addMessageHash: '0xadd', addMessageIndex: 0, subroot: 'bafkb', subrootOffsetVal: 0, subrootSize: 256, pdpPieceRefId: refs.bafkb },
+      { proofsetId: 7, rootId: 101, subrootOffset: 0, root: 'bafkr2', addMessageHash: '0xadd', addMessageIndex: 1, subroot: 'bafkc', subrootOffsetVal: 0, subrootSize: 512, pdpPieceRefId: refs.bafkc },
     ]);
     for (const cid of ['bafka', 'bafkb', 'bafkc']) {
       expect((await flows.pieces.getPieceRef(refs[cid]!))!.proofsetRefcount).toBe(1);

@@ -96,7 +96,7 @@ export class PdpRoots {
         let offset = 0;
         for (const sub of r.subroots) {
           await tx.rootAdds.insert({
-            proofSetId: p.proofSetId,
+            proofsetId: p.proofSetId,
             addMessageHash: p.addMessageHash,
             subrootOffset: offset,
             root: r.root,
@@ -138,7 +138,7 @@ export class PdpRoots {
           throw new PdpError('INVALID_ARGUMENT', `no piece id for add_message_index ${index} of ${p.addMessageHash}`);
         }
         const added = await tx.roots.insert({
-          proofSetId: add.proofSetId,
+          proofsetId: add.proofsetId,
           rootId,
           subrootOffset: add.subrootOffset,
           root: add.root,
@@ -178,7 +178,7 @@ export class PdpRoots {
         if (add.addMessageHash === null) continue;
         hashes.add(add.addMessageHash);
         const added = await tx.roots.insert({
-          proofSetId: add.proofSetId,
+          proofsetId: add.proofsetId,
           rootId: p.rootId,
           subrootOffset: add.subrootOffset,
           root: add.root,

@@ -1,7 +1,8 @@
 /**
  * The scheduler store's SQL contract. The task engine, retention and the PDP flows (src/scheduler/pdp/) are written
- * against it and know no dialect; src/scheduler/sql/sqlite.ts and src/scheduler/sql/postgres.ts implement it, in the same
- * order, with the same names, so `diff sqlite.ts postgres.ts` shows every dialect difference.
+ * against it and know no dialect. It is implemented once, in src/scheduler/sql/entities/ (one module per entity or
+ * flow), over the dialect layer in src/scheduler/sql/dialect/, which holds all that differs between the databases.
+ * Row types are the drizzle schema's (`RowOf`: `$inferSelect` with times as epoch milliseconds).
  *
  * Everything runs inside `transaction()`: there is no statement outside a transaction. That is what lets the
  * SQLite implementation (ONE connection per file, shared by everything in the process) serialise all scheduler
@@ -9,12 +10,30 @@
  * open transaction.
  *
  * Operations are grouped by entity (`tx.tasks.claim`, `tx.messageSendLocks.acquire`, ...). To add an entity:
- * declare an `XxxOps` interface here, add it to `SchedulerTx`, implement it in both dialect files (the compiler
- * refuses until both are done). Every operation takes one params object; times are epoch milliseconds, passed
+ * declare an `XxxOps` interface here, add it to `SchedulerTx`, and implement it in an entity module. Every operation takes one params object; times are epoch milliseconds, passed
  * in by the caller from its Clock (SQL never asks the database for "now").
  */
+import type {
+  messageSendsEth,
+  messageWaitsEth,
+  parkedPieceRefs,
+  parkedPieces,
+  pdpPieceMhToCommp,
+  pdpPieceUploads,
+  pdpPiecerefs,
+  pdpProofSets,
+  pdpProofsetCreates,
+  pdpProofsetRootAdds,
+  pdpProofsetRoots,
+  pdpProviderRegistrations,
+  railSettlementWaits,
+  withdrawalWaits,
+} from '../../../schema/postgres/scheduler.ts';
+import type { RowOf } from './statement.ts';
 
-/** What a driver error means to the caller (spec §9, with Piri's asymmetry fixed). */
+export type { RowOf } from './statement.ts';
+
+/** What a driver error means to the caller (data-model §9, with Piri's asymmetry fixed). */
 export type SchedulerErrorKind =
   /** Transient: the transaction can be retried as a whole (SQLITE_BUSY*, SQLITE_LOCKED*; 40001, 40P01, 55P03). */
   | 'lock'
@@ -46,7 +65,7 @@ export interface SchedulerTx {
   readonly messageSends: MessageSendOps;
   readonly messageSendLocks: MessageSendLockOps;
   readonly messageWaits: MessageWaitOps;
-  // PDP state (spec §8; the dialect-free flows are in src/scheduler/pdp/)
+  // PDP state (data-model §8; the dialect-free flows are in src/scheduler/pdp/)
   readonly proofSetCreates: ProofSetCreateOps;
   readonly proofSets: ProofSetOps;
   readonly proveTasks: ProveTaskOps;
@@ -71,11 +90,9 @@ export interface TaskCursor {
   readonly id: number;
 }
 
-export interface ClaimCandidate {
-  readonly id: number;
+export interface ClaimCandidate extends TaskCursor {
   readonly retries: number;
   readonly updateTimeMs: number;
-  readonly cursor: TaskCursor;
 }
 
 /** A task just claimed by a session. */
@@ -152,7 +169,7 @@ export interface SessionOps {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// message_sends_eth and message_send_eth_locks (spec §8.1)
+// message_sends_eth and message_send_eth_locks (data-model §8.1)
 
 export interface MessageSendInsert {
   /** = task.id of the SendTransaction task that will send it. */
@@ -165,23 +182,10 @@ export interface MessageSendInsert {
 }
 
 /** A message_sends_eth row as the waiting caller reads it (SenderETH.Send's poll). */
-export interface MessageSendRow {
-  readonly taskId: number;
-  readonly fromAddress: string;
-  readonly toAddress: string;
-  readonly sendReason: string;
-  readonly unsignedTx: Uint8Array;
-  readonly unsignedHash: string;
-  readonly nonce: number | null;
-  readonly signedTx: Uint8Array | null;
-  readonly signedHash: string | null;
-  readonly sendTimeMs: number | null;
-  /** NULL: not attempted yet. */
-  readonly sendSuccess: boolean | null;
-  readonly sendError: string | null;
+export type MessageSendRow = RowOf<typeof messageSendsEth> & {
   /** Derived, not a column: whether the SendTransaction task row (task.id = send_task_id) still exists. */
   readonly taskPresent: boolean;
-}
+};
 
 export interface MessageSendOps {
   /** The row a SendTransaction task sends; nonce, signed_* and send_* stay NULL. */
@@ -223,19 +227,9 @@ export interface MessageSendLockOps {
 // message_waits_eth
 
 /** A message_waits_eth row: a watched transaction and, once confirmed, its block, receipt and success. */
-export interface MessageWaitRow {
-  readonly signedTxHash: string;
-  readonly waiterMachineId: number | null;
-  readonly confirmedBlockNumber: number | null;
-  readonly confirmedTxHash: string | null;
-  readonly confirmedTxData: unknown;
-  /** Piri writes 'pending' and 'confirmed' (a failed tx is 'confirmed' with txSuccess false). */
-  readonly txStatus: string | null;
-  readonly txReceipt: unknown;
-  readonly txSuccess: boolean | null;
-}
+export type MessageWaitRow = RowOf<typeof messageWaitsEth>;
 
-/** What the message watcher writes when a watched transaction has enough confirmations (spec §8.5). */
+/** What the message watcher writes when a watched transaction has enough confirmations (data-model §8.5). */
 export interface WaitConfirmation {
   readonly signedTxHash: string;
   readonly blockNumber: number;
@@ -274,7 +268,7 @@ export interface MessageWaitOps {
    * happens once). Returns whether the row changed.
    */
   confirm(p: WaitConfirmation): Promise<boolean>;
-  /** The admin repair's write (spec §8.4 step 8): tx_status 'confirmed', tx_success true WHERE pending. Fires the triggers. */
+  /** The admin repair's write (data-model §8.4 step 8): tx_status 'confirmed', tx_success true WHERE pending. Fires the triggers. */
   confirmSuccessful(p: { signedTxHash: string }): Promise<boolean>;
   get(p: { signedTxHash: string }): Promise<MessageWaitRow | undefined>;
   /** DELETE (never done by Piri): cascades to creates, roots, root_adds and provider registrations of the hash. */
@@ -282,20 +276,13 @@ export interface MessageWaitOps {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// pdp_proofset_creates, pdp_proof_sets, pdp_prove_tasks (spec §8.2, §8.6)
+// pdp_proofset_creates, pdp_proof_sets, pdp_prove_tasks (data-model §8.2, §8.6)
 
 /**
  * A pdp_proofset_creates row: a proof set creation message and whether it confirmed (ok) and was turned into a proof
  * set. Times are epoch ms.
  */
-export interface ProofSetCreateRow {
-  readonly createMessageHash: string;
-  /** Set by the status trigger when the create tx confirms. */
-  readonly ok: boolean | null;
-  readonly proofsetCreated: boolean;
-  readonly service: string;
-  readonly createdAtMs: number;
-}
+export type ProofSetCreateRow = RowOf<typeof pdpProofsetCreates>;
 
 export interface ProofSetCreateOps {
   /** ok NULL, proofset_created false, created_at now. */
@@ -311,18 +298,7 @@ export interface ProofSetCreateOps {
  * A pdp_proof_sets row: a proof set by its on-chain id, with its proving-period state (epochs, the pending challenge
  * request).
  */
-export interface ProofSetRow {
-  readonly id: number;
-  readonly prevChallengeRequestEpoch: number | null;
-  readonly challengeRequestTaskId: number | null;
-  readonly challengeRequestMsgHash: string | null;
-  readonly provingPeriod: number | null;
-  readonly challengeWindow: number | null;
-  readonly proveAtEpoch: number | null;
-  readonly initReady: boolean;
-  readonly createMessageHash: string;
-  readonly service: string;
-}
+export type ProofSetRow = RowOf<typeof pdpProofSets>;
 
 export interface ProofSetOps {
   /** INSERT with the on-chain id, init_ready false, ON CONFLICT (id) DO NOTHING. Returns whether inserted. */
@@ -369,16 +345,10 @@ export interface ProveTaskOps {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// pdp_piece_mh_to_commp, parked_pieces, parked_piece_refs, pdp_piecerefs, pdp_piece_uploads (spec §8.3)
+// pdp_piece_mh_to_commp, parked_pieces, parked_piece_refs, pdp_piecerefs, pdp_piece_uploads (data-model §8.3)
 
 /** A pdp_piece_mh_to_commp entry: which piece CID a blob (by multihash) belongs to, and its size. */
-export interface CommpEntry {
-  /** Raw multihash bytes. */
-  readonly mhash: Uint8Array;
-  readonly size: number;
-  /** Piece CID string. */
-  readonly commp: string;
-}
+export type CommpEntry = RowOf<typeof pdpPieceMhToCommp>;
 
 export interface PieceCommpOps {
   /** By the multihash BYTES (Piri's ResolveToPiece compared them with base58 text and never matched). */
@@ -386,24 +356,14 @@ export interface PieceCommpOps {
   /** By piece CID text; the entry with the lowest mhash when several blobs map to one piece. */
   byCommp(p: { commp: string }): Promise<CommpEntry | undefined>;
   /** INSERT ... ON CONFLICT DO NOTHING; returns whether inserted. */
-  put(p: CommpEntry): Promise<boolean>;
+  put(p: { mhash: Uint8Array; size: number; commp: string }): Promise<boolean>;
 }
 
 /**
  * A parked_pieces row: a piece held locally, by piece CID and sizes, and whether its data is complete. Times are epoch
  * ms.
  */
-export interface ParkedPieceRow {
-  readonly id: number;
-  readonly createdAtMs: number | null;
-  readonly pieceCid: string;
-  readonly paddedSize: number;
-  readonly rawSize: number;
-  readonly complete: boolean;
-  readonly taskId: number | null;
-  readonly cleanupTaskId: number | null;
-  readonly longTerm: boolean;
-}
+export type ParkedPieceRow = RowOf<typeof parkedPieces>;
 
 export interface ParkedPieceOps {
   /**
@@ -425,13 +385,7 @@ export interface ParkedPieceOps {
 }
 
 /** A parked_piece_refs row: one use of a parked piece, with where its data comes from. */
-export interface ParkedPieceRefRow {
-  readonly refId: number;
-  readonly pieceId: number;
-  readonly dataUrl: string | null;
-  readonly dataHeaders: unknown;
-  readonly longTerm: boolean;
-}
+export type ParkedPieceRefRow = RowOf<typeof parkedPieceRefs>;
 
 export interface ParkedPieceRefOps {
   /** The oldest ref of this piece with this data_url and long_term. */
@@ -442,7 +396,7 @@ export interface ParkedPieceRefOps {
   /** DELETE: cascades to pdp_piecerefs (then SET NULL on roots/root_adds) and SET NULL on pdp_piece_uploads.piece_ref. */
   delete(p: { refId: number }): Promise<boolean>;
   /**
-   * Root cleanup (spec §8.6 Prove step 4, fixed): deletes the parked_piece_refs row that the pdp_piecerefs row
+   * Root cleanup (data-model §8.6 Prove step 4, fixed): deletes the parked_piece_refs row that the pdp_piecerefs row
    * `pdpPieceRefId` points to (its piece_ref), but only while nothing else still uses it: no pdp_piecerefs row
    * pointing to that parked ref has proofset_refcount > 0 or a pending root_add. Returns the deleted ref ids.
    */
@@ -453,16 +407,9 @@ export interface ParkedPieceRefOps {
  * A pdp_piecerefs row: a service's reference to a parked piece, counted by the proof sets that hold it. Times are epoch
  * ms.
  */
-export interface PieceRefRow {
-  readonly id: number;
-  readonly service: string;
-  readonly pieceCid: string;
-  readonly pieceRef: number | null;
-  readonly createdAtMs: number;
-  readonly proofsetRefcount: number;
-}
+export type PieceRefRow = RowOf<typeof pdpPiecerefs>;
 
-/** A row of the subroot lookup (spec §8.4 step 3). */
+/** A row of the subroot lookup (data-model §8.4 step 3). */
 export interface SubrootPiece {
   readonly pieceCid: string;
   readonly pdpPieceRefId: number;
@@ -487,18 +434,7 @@ export interface PieceRefOps {
  * A pdp_piece_uploads row: an upload slot, with the hash and size the data must match and whom to notify. Times are
  * epoch ms.
  */
-export interface PieceUploadRow {
-  readonly id: string;
-  readonly service: string;
-  readonly checkHashCodec: string;
-  readonly checkHash: Uint8Array;
-  readonly checkSize: number;
-  readonly pieceCid: string | null;
-  readonly notifyUrl: string;
-  readonly notifyTaskId: number | null;
-  readonly pieceRef: number | null;
-  readonly createdAtMs: number;
-}
+export type PieceUploadRow = RowOf<typeof pdpPieceUploads>;
 
 export interface PieceUploadOps {
   insert(p: {
@@ -515,34 +451,12 @@ export interface PieceUploadOps {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// pdp_proofset_roots, pdp_proofset_root_adds (spec §8.4, §8.6)
+// pdp_proofset_roots, pdp_proofset_root_adds (data-model §8.4, §8.6)
 
 /** A pdp_proofset_roots row: one subroot of a root confirmed in a proof set. */
-export interface RootRow {
-  readonly proofSetId: number;
-  readonly rootId: number;
-  readonly subrootOffset: number;
-  readonly root: string;
-  readonly addMessageHash: string;
-  readonly addMessageIndex: number | null;
-  readonly subroot: string;
-  readonly subrootOffsetVal: number | null;
-  readonly subrootSize: number | null;
-  readonly pdpPieceRefId: number | null;
-}
+export type RootRow = RowOf<typeof pdpProofsetRoots>;
 
-export interface RootAddRow {
-  readonly proofSetId: number;
-  readonly addMessageHash: string | null;
-  readonly subrootOffset: number;
-  readonly root: string;
-  /** Set by the status trigger when the add tx confirms. */
-  readonly addMessageOk: boolean | null;
-  readonly addMessageIndex: number | null;
-  readonly subroot: string;
-  readonly subrootSize: number | null;
-  readonly pdpPieceRefId: number | null;
-}
+export type RootAddRow = RowOf<typeof pdpProofsetRootAdds>;
 
 /** A root (or root_add) and the add message that carried it. */
 export interface RootMessage {
@@ -589,20 +503,13 @@ export interface RootAddOps {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// pdp_provider_registrations, rail_settlement_waits, withdrawal_waits (spec §8.7)
+// pdp_provider_registrations, rail_settlement_waits, withdrawal_waits (data-model §8.7)
 
 /**
  * A pdp_provider_registrations row: a provider registration message, whether it confirmed (ok) and the provider id once
  * registered.
  */
-export interface ProviderRegistrationRow {
-  readonly registerMessageHash: string;
-  readonly ok: boolean | null;
-  readonly providerRegistered: boolean;
-  readonly providerId: number | null;
-  readonly service: string;
-  readonly createdAtMs: number;
-}
+export type ProviderRegistrationRow = RowOf<typeof pdpProviderRegistrations>;
 
 export interface ProviderRegistrationOps {
   /**
@@ -627,11 +534,7 @@ export interface ProviderRegistrationOps {
 }
 
 /** A rail_settlement_waits row: the settlement transaction last sent for a payment rail. */
-export interface RailSettlementWaitRow {
-  readonly railId: string;
-  readonly signedTxHash: string;
-  readonly createdAtMs: number | null;
-}
+export type RailSettlementWaitRow = RowOf<typeof railSettlementWaits>;
 
 export interface RailSettlementWaitOps {
   get(p: { railId: string }): Promise<RailSettlementWaitRow | undefined>;
@@ -641,11 +544,7 @@ export interface RailSettlementWaitOps {
 }
 
 /** A withdrawal_waits row: a withdrawal transaction sent. */
-export interface WithdrawalWaitRow {
-  readonly id: number;
-  readonly signedTxHash: string;
-  readonly createdAtMs: number | null;
-}
+export type WithdrawalWaitRow = RowOf<typeof withdrawalWaits>;
 
 export interface WithdrawalWaitOps {
   /** The newest row: ORDER BY created_at DESC, id DESC (NULL created_at last). */

@@ -1,0 +1,120 @@
+/**
+ * The scheduler on PostgreSQL (postgres-js, the installation's one pool shared by the four stores).
+ *
+ * A transaction is `sql.begin` on one pooled connection; transactions run concurrently, so there is no mutex: claims
+ * lock their candidates FOR UPDATE SKIP LOCKED and are conditional on `session_id IS NULL`, so a task is taken by
+ * exactly one engine. Every statement names the store's schema (nothing relies on search_path) and runs as a named
+ * prepared statement (`unsafe(text, params, { prepare: true })`).
+ *
+ * Values: drizzle turns timestamptz parsing and serialising off for the whole pool, so times go in as ISO text cast
+ * to timestamptz and come out as epoch milliseconds computed by the server, never as driver-parsed values; bigint
+ * comes back as text; jsonb and uuid are read as text.
+ */
+import postgres, { type Sql } from 'postgres';
+import type { PostgresStoreConnection } from '../../../backend/types.ts';
+import type { Fragment, ValueKind } from '../statement.ts';
+import { assertNotNested, runInScope, TransactionScope } from '../transaction-scope.ts';
+import type { SchedulerErrorKind } from '../types.ts';
+import { compiler, type Dialect, fromJson, nullable, type Renderer, type SqlSession, toInt, toJson } from './dialect.ts';
+
+const CASTS: Partial<Record<ValueKind, string>> = {
+  int: '::bigint',
+  bool: '::boolean',
+  time: '::timestamptz',
+  timeText: '::timestamptz',
+  json: '::text::jsonb',
+  uuid: '::uuid',
+  ints: '::bigint[]',
+  texts: '::text[]',
+};
+
+const asIs = (value: unknown) => value ?? null;
+
+function renderer(schema: string): Renderer {
+  return {
+    table: (name) => `"${schema}"."${name}"`,
+    placeholder: (index, type) => `$${index + 1}${CASTS[type] ?? ''}`,
+    anyOf: (list) => `= ANY(${list})`,
+    bool: (value) => String(value),
+    lock: (of, skipLocked) => ` FOR UPDATE${of ? ` OF ${of}` : ''}${skipLocked ? ' SKIP LOCKED' : ''}`,
+    output: (expr, alias, type) => {
+      if (type === 'time') return `floor(extract(epoch FROM ${expr}) * 1000)::float8 AS "${alias}"`;
+      if (type === 'timeText' || type === 'json' || type === 'uuid') return `${expr}::text AS "${alias}"`;
+      return `${expr} AS "${alias}"`;
+    },
+    reusesParams: true,
+    encode: {
+      text: asIs,
+      int: asIs,
+      bool: asIs,
+      uuid: asIs,
+      timeText: asIs,
+      ints: asIs,
+      texts: asIs,
+      time: nullable((ms) => new Date(Number(ms)).toISOString()),
+      bytes: nullable((bytes) => (bytes instanceof Uint8Array ? Buffer.from(bytes) : bytes)),
+      json: toJson,
+    },
+    decode: { int: toInt, time: toInt, bool: nullable((value) => value === true), json: fromJson },
+  };
+}
+
+/** pg_advisory_xact_lock's first key space is the caller's; the second key is hashtext(key). */
+const LOCK = 'SELECT pg_advisory_xact_lock($1::int4, hashtext($2))::text AS locked';
+
+export class PostgresDialect implements Dialect {
+  readonly #sql: Sql;
+  readonly #compiled: ReturnType<typeof compiler>;
+
+  constructor(connection: PostgresStoreConnection) {
+    this.#sql = connection.client;
+    this.#compiled = compiler(renderer(connection.schema));
+  }
+
+  async transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    assertNotNested(this.#sql);
+    // Kept outside: sql.begin would await a returned array as queries, and ours may be any value.
+    let result: { value: T } | undefined;
+    await this.#sql.begin(async (tsql) => {
+      const scope = new TransactionScope(this.#sql);
+      const query = async (text: string, values: unknown[]) => {
+        scope.assertOpen();
+        // Driver boundary: the values are the ones the renderer's encoders produced for these placeholders.
+        return tsql.unsafe<Record<string, unknown>[]>(text, values as postgres.ParameterOrJSON<never>[], { prepare: true });
+      };
+      const session: SqlSession = {
+        all: async <P, R>(statement: Fragment<P, R>, params: P): Promise<R[]> => {
+          const c = this.#compiled(statement);
+          const rows = await query(c.text, c.bind(params));
+          for (const row of rows) c.decode(row);
+          // Driver boundary: the rows' columns are the statement's output aliases, decoded above.
+          return rows as unknown as R[];
+        },
+        get: async (statement, params) => (await session.all(statement, params))[0],
+        run: async (statement, params) => {
+          const c = this.#compiled(statement);
+          return (await query(c.text, c.bind(params))).count;
+        },
+        lock: async (space, key) => {
+          await query(LOCK, [space, key]);
+        },
+      };
+      try {
+        result = { value: await runInScope(scope, () => fn(session)) };
+      } finally {
+        scope.close();
+      }
+    });
+    return result!.value;
+  }
+
+  classifyError(error: unknown): SchedulerErrorKind {
+    for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+      if (!(e instanceof postgres.PostgresError)) continue;
+      if (e.code === '40001' || e.code === '40P01' || e.code === '55P03') return 'lock';
+      if (e.code === '23505') return 'unique';
+      return 'other';
+    }
+    return 'other';
+  }
+}

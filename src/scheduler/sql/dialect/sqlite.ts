@@ -1,0 +1,177 @@
+/**
+ * The scheduler on SQLite (better-sqlite3, ONE connection per store file, shared by everything in the process).
+ *
+ * better-sqlite3 transactions must be synchronous, but the task engine's transactions await user code (AddTask's
+ * `extra`). So a transaction here is BEGIN IMMEDIATE ... COMMIT/ROLLBACK issued with `client.exec`, held across
+ * awaits, and every scheduler transaction on the connection waits for one FIFO async mutex per connection (a
+ * WeakMap keyed by the better-sqlite3 Database). Anything that touches the scheduler file must go through here; a
+ * statement issued on `store.db` or `connection.client` directly while a transaction is open would land inside it.
+ *
+ * Statements are prepared once per connection. Times are stored as the datetime codec writes them
+ * (schema/sqlite/columns.ts): UTC text `YYYY-MM-DD HH:MM:SS.mmm+00:00`, so text order is time order.
+ */
+import Database from 'better-sqlite3';
+import { storageError } from '../../../backend/sqlite/errors.ts';
+import type { SqliteStoreConnection } from '../../../backend/types.ts';
+import type { Fragment } from '../statement.ts';
+import { AsyncMutex, assertNotNested, runInScope, TransactionScope } from '../transaction-scope.ts';
+import type { SchedulerErrorKind } from '../types.ts';
+import { compiler, type Dialect, fromJson, nullable, type Renderer, type SqlSession, toInt, toJson } from './dialect.ts';
+
+type Client = Database.Database;
+
+const asIs = (value: unknown) => value ?? null;
+
+const renderer: Renderer = {
+  table: (name) => name,
+  placeholder: () => '?',
+  anyOf: (list) => `IN (SELECT value FROM json_each(${list}))`,
+  bool: (value) => (value ? '1' : '0'),
+  lock: () => '',
+  output: (expr, alias) => `${expr} AS "${alias}"`,
+  reusesParams: false,
+  encode: {
+    text: asIs,
+    int: asIs,
+    uuid: asIs,
+    timeText: asIs,
+    bool: nullable((value) => (value ? 1 : 0)),
+    time: nullable((ms) => toDb(Number(ms))),
+    bytes: nullable((bytes) => (bytes instanceof Uint8Array ? Buffer.from(bytes) : bytes)),
+    json: toJson,
+    ints: toJson,
+    texts: toJson,
+  },
+  decode: {
+    int: toInt,
+    bool: nullable((value) => Number(value) === 1),
+    time: nullable((text) => fromDb(String(text))),
+    json: fromJson,
+  },
+};
+
+const compiled = compiler(renderer);
+
+/** One mutex and one statement cache per better-sqlite3 Database. */
+interface ConnectionState {
+  readonly mutex: AsyncMutex;
+  readonly statements: Map<string, Database.Statement>;
+}
+
+const connections = new WeakMap<Client, ConnectionState>();
+
+export class SqliteDialect implements Dialect {
+  readonly #connection: SqliteStoreConnection;
+  readonly #client: Client;
+  readonly #state: ConnectionState;
+
+  constructor(connection: SqliteStoreConnection) {
+    this.#connection = connection;
+    this.#client = connection.client;
+    let state = connections.get(this.#client);
+    if (!state) connections.set(this.#client, (state = { mutex: new AsyncMutex(), statements: new Map() }));
+    this.#state = state;
+  }
+
+  /** A file-level failure (disk full, I/O error, damaged file) is raised naming the scheduler's file, as the queues do. */
+  async transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    try {
+      return await this.#transaction(fn);
+    } catch (error) {
+      throw storageError(this.#connection, error);
+    }
+  }
+
+  async #transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    const client = this.#client;
+    assertNotNested(client);
+    const release = await this.#state.mutex.lock();
+    try {
+      client.exec('BEGIN IMMEDIATE');
+      const scope = new TransactionScope(client);
+      let result: T;
+      try {
+        result = await runInScope(scope, () => fn(this.#session(scope)));
+      } catch (error) {
+        scope.close();
+        if (client.inTransaction) client.exec('ROLLBACK');
+        throw error;
+      }
+      scope.close();
+      if (!client.inTransaction) throw new Error('scheduler transaction was rolled back by SQLite before COMMIT');
+      try {
+        client.exec('COMMIT');
+      } catch (error) {
+        if (client.inTransaction) client.exec('ROLLBACK');
+        throw error;
+      }
+      return result;
+    } finally {
+      release();
+    }
+  }
+
+  classifyError(error: unknown): SchedulerErrorKind {
+    for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+      if (!(e instanceof Database.SqliteError)) continue;
+      if (e.code.startsWith('SQLITE_BUSY') || e.code.startsWith('SQLITE_LOCKED')) return 'lock';
+      if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return 'unique';
+      return 'other';
+    }
+    return 'other';
+  }
+
+  /** The statements of one transaction: each checks the scope first and then runs synchronously. */
+  #session(scope: TransactionScope): SqlSession {
+    const prepare = (statement: Fragment<unknown, unknown>) => {
+      scope.assertOpen();
+      const c = compiled(statement);
+      let prepared = this.#state.statements.get(c.text);
+      if (!prepared) this.#state.statements.set(c.text, (prepared = this.#client.prepare(c.text)));
+      return { c, prepared };
+    };
+    const settle = <R>(body: () => R): Promise<R> => {
+      try {
+        return Promise.resolve(body());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+    return {
+      all: <P, R>(statement: Fragment<P, R>, params: P) =>
+        settle(() => {
+          const { c, prepared } = prepare(statement);
+          return decoded<R>(c.decode, prepared.all(...c.bind(params)));
+        }),
+      get: <P, R>(statement: Fragment<P, R>, params: P) =>
+        settle(() => {
+          const { c, prepared } = prepare(statement);
+          const row = prepared.get(...c.bind(params));
+          return row === undefined ? undefined : decoded<R>(c.decode, [row])[0];
+        }),
+      run: (statement, params) =>
+        settle(() => {
+          const { c, prepared } = prepare(statement);
+          return prepared.run(...c.bind(params)).changes;
+        }),
+      lock: () => settle(() => scope.assertOpen()),
+    };
+  }
+}
+
+/** Driver boundary: better-sqlite3 rows are plain objects whose columns are the statement's output aliases. */
+function decoded<R>(decode: (row: Record<string, unknown>) => void, rows: unknown[]): R[] {
+  for (const row of rows) decode(row as Record<string, unknown>);
+  return rows as R[];
+}
+
+/** The datetime codec's text form: `YYYY-MM-DD HH:MM:SS.mmm+00:00`. */
+function toDb(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 23).replace('T', ' ')}+00:00`;
+}
+
+/** Reads ours, `current_timestamp` defaults (`YYYY-MM-DD HH:MM:SS`, UTC) and Piri's local-offset nanosecond form. */
+function fromDb(text: string): number {
+  const iso = text.replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1');
+  return Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`);
+}

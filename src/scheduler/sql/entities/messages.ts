@@ -1,0 +1,138 @@
+/**
+ * Chain messages (data-model §8.1, §8.5): the outgoing transaction queue `message_sends_eth`, its per-sender nonce
+ * lock `message_send_eth_locks`, and `message_waits_eth`, the transactions watched until they are confirmed.
+ */
+import {
+  messageSendEthLocks,
+  messageSendsEth,
+  messageWaitsEth,
+  pdpProofSets,
+  pdpProofsetCreates,
+  pdpProofsetRootAdds,
+  pdpProofsetRoots,
+  pdpProviderRegistrations,
+  railSettlementWaits,
+  task,
+  withdrawalWaits,
+} from '../../../../schema/postgres/scheduler.ts';
+import type { SqlSession } from '../dialect/dialect.ts';
+import { anyOf, columns, forUpdate, out, p, sql, table, TRUE } from '../statement.ts';
+import type { MessageSendLockOps, MessageSendOps, MessageWaitOps } from '../types.ts';
+
+const SENDS = table(messageSendsEth);
+const LOCKS = table(messageSendEthLocks);
+const WAITS = table(messageWaitsEth);
+const TASK = table(task);
+
+/** Confirmed waits nothing refers to; `w` is message_waits_eth. */
+const unreferencedWait = sql`w.tx_status = 'confirmed'
+  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProofsetCreates)} c WHERE c.create_message_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProofsetRoots)} r WHERE r.add_message_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProofsetRootAdds)} a WHERE a.add_message_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProviderRegistrations)} g WHERE g.register_message_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProofSets)} ps WHERE ps.challenge_request_msg_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(railSettlementWaits)} rs WHERE rs.signed_tx_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(withdrawalWaits)} ww WHERE ww.signed_tx_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${SENDS} s
+                  WHERE s.signed_hash = w.signed_tx_hash AND (s.send_time IS NULL OR s.send_time >= ${p.time('cutoffMs')}))`;
+
+const pendingWait = sql`INSERT INTO ${WAITS} (signed_tx_hash, tx_status, confirmed_tx_hash)
+  VALUES (${p.text('signedTxHash')}, 'pending', '')`;
+
+const S = {
+  sendInsert: sql`INSERT INTO ${SENDS} (from_address, to_address, send_reason, send_task_id, unsigned_tx, unsigned_hash)
+    VALUES (${p.text('fromAddress')}, ${p.text('toAddress')}, ${p.text('sendReason')}, ${p.int('taskId')},
+      ${p.bytes('unsignedTx')}, ${p.text('unsignedHash')})`,
+  sendMaxNonce: sql`SELECT ${out.nullInt('nonce', 'MAX(nonce)')} FROM ${SENDS}
+    WHERE from_address = ${p.text('fromAddress')} AND send_success = ${TRUE}`,
+  sendAssignNonce: sql`UPDATE ${SENDS} SET nonce = ${p.int('nonce')}, signed_tx = ${p.bytes('signedTx')},
+    signed_hash = ${p.text('signedHash')} WHERE send_task_id = ${p.int('taskId')}`,
+  sendRecord: sql`UPDATE ${SENDS} SET send_success = ${p.bool('success')}, send_error = ${p.text('error')},
+    send_time = ${p.time('nowMs')} WHERE send_task_id = ${p.int('taskId')}`,
+  // Keeps each sender's successful send with the highest nonce: the next nonce is derived from it.
+  sendPrune: sql`DELETE FROM ${SENDS} WHERE send_task_id IN (
+    SELECT m.send_task_id FROM ${SENDS} m
+    WHERE m.send_success IS NOT NULL AND m.send_time < ${p.time('cutoffMs')}
+      AND NOT EXISTS (SELECT 1 FROM ${TASK} t WHERE t.id = m.send_task_id)
+      AND NOT (m.send_success = ${TRUE} AND m.nonce IS NOT NULL AND m.nonce = (
+        SELECT MAX(k.nonce) FROM ${SENDS} k WHERE k.from_address = m.from_address AND k.send_success = ${TRUE}))
+    ORDER BY m.send_task_id LIMIT ${p.int('limit')})`,
+  sendGet: sql`SELECT ${columns(messageSendsEth, 'm')},
+    ${out.bool('taskPresent', sql`EXISTS (SELECT 1 FROM ${TASK} t WHERE t.id = m.send_task_id)`)}
+    FROM ${SENDS} m WHERE send_task_id = ${p.int('taskId')}`,
+
+  lockAcquire: sql`INSERT INTO ${LOCKS} AS l (from_address, task_id, claimed_at)
+    VALUES (${p.text('fromAddress')}, ${p.int('taskId')}, ${p.time('nowMs')})
+    ON CONFLICT (from_address) DO UPDATE SET task_id = excluded.task_id, claimed_at = excluded.claimed_at
+    WHERE l.task_id = excluded.task_id`,
+  lockRelease: sql`DELETE FROM ${LOCKS} WHERE from_address = ${p.text('fromAddress')} AND task_id = ${p.int('taskId')}`,
+  lockHolder: sql`SELECT ${out.int('taskId', 'task_id')}, ${out.time('claimedAtMs', 'claimed_at')} FROM ${LOCKS}
+    WHERE from_address = ${p.text('fromAddress')}`,
+  // Locked: a concurrent takeover or release waits for us (or we for it, and then see its result).
+  lockStaleHolder: sql`SELECT ${out.int('taskId', 'l.task_id')} FROM ${LOCKS} l
+    WHERE from_address = ${p.text('fromAddress')} AND task_id <> ${p.int('taskId')}
+      AND NOT EXISTS (SELECT 1 FROM ${TASK} t WHERE t.id = l.task_id)${forUpdate({ of: 'l' })}`,
+  lockTakeOver: sql`UPDATE ${LOCKS} SET task_id = ${p.int('taskId')}, claimed_at = ${p.time('nowMs')}
+    WHERE from_address = ${p.text('fromAddress')} AND task_id = ${p.int('previous')}`,
+
+  // Two statements: lock the candidates, then delete them re-checking the references in a fresh snapshot (Postgres,
+  // READ COMMITTED: a transaction adding a reference takes KEY SHARE on the wait row, so it either committed before
+  // our lock and the re-check sees it, or waits for us). On SQLite, the single writer makes the re-check a no-op.
+  waitPruneCandidates: sql`SELECT ${out.text('signedTxHash', 'w.signed_tx_hash')} FROM ${WAITS} w WHERE ${unreferencedWait}
+    ORDER BY w.signed_tx_hash LIMIT ${p.int('limit')}${forUpdate({ of: 'w', skipLocked: true })}`,
+  waitPruneDelete: sql`DELETE FROM ${WAITS} AS w WHERE w.signed_tx_hash ${anyOf.texts('hashes')} AND ${unreferencedWait}`,
+  waitInsertPending: pendingWait,
+  waitInsertPendingIgnore: sql`${pendingWait} ON CONFLICT (signed_tx_hash) DO NOTHING`,
+  waitMarkWatched: sql`UPDATE ${WAITS} SET waiter_machine_id = 1 WHERE waiter_machine_id IS NULL AND tx_status = 'pending'`,
+  waitWatched: sql`SELECT ${out.text('signedTxHash', 'signed_tx_hash')} FROM ${WAITS}
+    WHERE waiter_machine_id = 1 AND tx_status = 'pending' ORDER BY signed_tx_hash LIMIT ${p.int('limit')}`,
+  waitConfirm: sql`UPDATE ${WAITS} SET confirmed_block_number = ${p.int('blockNumber')}, confirmed_tx_hash = ${p.text('txHash')},
+    confirmed_tx_data = ${p.json('txData')}, tx_status = 'confirmed', tx_receipt = ${p.json('receipt')},
+    tx_success = ${p.bool('success')}
+    WHERE signed_tx_hash = ${p.text('signedTxHash')} AND tx_status = 'pending'`,
+  waitConfirmSuccessful: sql`UPDATE ${WAITS} SET tx_status = 'confirmed', tx_success = ${TRUE}
+    WHERE signed_tx_hash = ${p.text('signedTxHash')} AND tx_status = 'pending'`,
+  waitGet: sql`SELECT ${columns(messageWaitsEth)} FROM ${WAITS} WHERE signed_tx_hash = ${p.text('signedTxHash')}`,
+  waitDelete: sql`DELETE FROM ${WAITS} WHERE signed_tx_hash = ${p.text('signedTxHash')}`,
+};
+
+export function messageSends(db: SqlSession): MessageSendOps {
+  return {
+    insert: async (m) => void (await db.run(S.sendInsert, m)),
+    maxSentNonce: async (a) => (await db.get(S.sendMaxNonce, a))?.nonce ?? undefined,
+    assignNonce: async (a) => (await db.run(S.sendAssignNonce, a)) === 1,
+    recordSend: async (a) => (await db.run(S.sendRecord, a)) === 1,
+    pruneFinished: (a) => db.run(S.sendPrune, a),
+    get: (a) => db.get(S.sendGet, a),
+  };
+}
+
+export function messageSendLocks(db: SqlSession): MessageSendLockOps {
+  return {
+    acquire: async (a) => (await db.run(S.lockAcquire, a)) === 1,
+    release: async (a) => (await db.run(S.lockRelease, a)) === 1,
+    holder: (a) => db.get(S.lockHolder, a),
+    takeOverStale: async (a) => {
+      const stale = await db.get(S.lockStaleHolder, a);
+      if (!stale) return undefined;
+      return (await db.run(S.lockTakeOver, { ...a, previous: stale.taskId })) === 1 ? stale.taskId : undefined;
+    },
+  };
+}
+
+export function messageWaits(db: SqlSession): MessageWaitOps {
+  return {
+    pruneConfirmed: async ({ cutoffMs, limit }) => {
+      const hashes = (await db.all(S.waitPruneCandidates, { cutoffMs, limit })).map((r) => r.signedTxHash);
+      return hashes.length === 0 ? 0 : db.run(S.waitPruneDelete, { cutoffMs, hashes });
+    },
+    insertPending: async ({ signedTxHash, ignoreExisting }) =>
+      (await db.run(ignoreExisting ? S.waitInsertPendingIgnore : S.waitInsertPending, { signedTxHash })) === 1,
+    markWatched: () => db.run(S.waitMarkWatched, {}),
+    watched: async (a) => (await db.all(S.waitWatched, a)).map((r) => r.signedTxHash),
+    confirm: async (c) => (await db.run(S.waitConfirm, c)) === 1,
+    confirmSuccessful: async (a) => (await db.run(S.waitConfirmSuccessful, a)) === 1,
+    get: (a) => db.get(S.waitGet, a),
+    delete: async (a) => (await db.run(S.waitDelete, a)) === 1,
+  };
+}

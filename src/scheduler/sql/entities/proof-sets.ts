@@ -1,0 +1,97 @@
+/**
+ * Proof sets (data-model §8.2, §8.6): `pdp_proofset_creates` (a create message until its proof set is materialised),
+ * `pdp_proof_sets` with its proving-period state, and `pdp_prove_tasks`.
+ */
+import { messageWaitsEth, pdpProofSets, pdpProofsetCreates, pdpProveTasks } from '../../../../schema/postgres/scheduler.ts';
+import type { SqlSession } from '../dialect/dialect.ts';
+import { columns, FALSE, out, p, sql, table, TRUE } from '../statement.ts';
+import type { ProofSetCreateOps, ProofSetOps, ProveTaskOps } from '../types.ts';
+
+const CREATES = table(pdpProofsetCreates);
+const SETS = table(pdpProofSets);
+const PROVE = table(pdpProveTasks);
+
+const set = columns(pdpProofSets);
+const id = out.int('id');
+const byId = sql`WHERE id = ${p.int('id')}`;
+
+const S = {
+  createInsert: sql`INSERT INTO ${CREATES} (create_message_hash, ok, proofset_created, service, created_at)
+    VALUES (${p.text('createMessageHash')}, NULL, ${FALSE}, ${p.text('service')}, ${p.time('nowMs')})`,
+  createGet: sql`SELECT ${columns(pdpProofsetCreates)} FROM ${CREATES} WHERE create_message_hash = ${p.text('createMessageHash')}`,
+  createReady: sql`SELECT ${columns(pdpProofsetCreates, 'c')}, ${out.json('txReceipt', 'w.tx_receipt')}
+    FROM ${CREATES} c LEFT JOIN ${table(messageWaitsEth)} w ON w.signed_tx_hash = c.create_message_hash
+    WHERE c.ok = ${TRUE} AND c.proofset_created = ${FALSE}
+    ORDER BY c.created_at, c.create_message_hash LIMIT ${p.int('limit')}`,
+  createMarkCreated: sql`UPDATE ${CREATES} SET proofset_created = ${TRUE}
+    WHERE create_message_hash = ${p.text('createMessageHash')} AND proofset_created = ${FALSE}`,
+
+  insert: sql`INSERT INTO ${SETS} (id, create_message_hash, service, proving_period, challenge_window, init_ready)
+    VALUES (${p.int('id')}, ${p.text('createMessageHash')}, ${p.text('service')}, ${p.int('provingPeriod')},
+      ${p.int('challengeWindow')}, ${FALSE}) ON CONFLICT (id) DO NOTHING`,
+  get: sql`SELECT ${set} FROM ${SETS} ${byId}`,
+  byCreate: sql`SELECT ${set} FROM ${SETS} WHERE create_message_hash = ${p.text('createMessageHash')} ORDER BY id LIMIT 1`,
+  list: sql`SELECT ${set} FROM ${SETS} WHERE service = ${p.text('service')} ORDER BY id`,
+  delete: sql`DELETE FROM ${SETS} ${byId}`,
+  markInitReady: sql`UPDATE ${SETS} SET init_ready = ${TRUE} ${byId}
+    AND prev_challenge_request_epoch IS NULL AND challenge_request_msg_hash IS NULL AND prove_at_epoch IS NULL`,
+  initCandidates: sql`SELECT ${id} FROM ${SETS}
+    WHERE challenge_request_task_id IS NULL AND init_ready = ${TRUE} AND prove_at_epoch IS NULL ORDER BY id`,
+  nextPeriodCandidates: sql`SELECT ${id} FROM ${SETS}
+    WHERE challenge_request_task_id IS NULL AND (prove_at_epoch + challenge_window) <= ${p.int('height')} ORDER BY id`,
+  claimChallengeTask: sql`UPDATE ${SETS} SET challenge_request_task_id = ${p.int('taskId')} ${byId}
+    AND challenge_request_task_id IS NULL`,
+  byChallengeTask: sql`SELECT ${id} FROM ${SETS} WHERE challenge_request_task_id = ${p.int('taskId')} ORDER BY id LIMIT 1`,
+  byChallengeTaskProveAt: sql`SELECT ${id} FROM ${SETS}
+    WHERE challenge_request_task_id = ${p.int('taskId')} AND prove_at_epoch IS NOT NULL ORDER BY id LIMIT 1`,
+  recordChallenge: sql`UPDATE ${SETS} SET challenge_request_msg_hash = ${p.text('msgHash')},
+    prev_challenge_request_epoch = ${p.int('prevEpoch')}, prove_at_epoch = ${p.int('proveAtEpoch')} ${byId}`,
+  proveCandidates: sql`SELECT ${out.int('id', 'p.id')} FROM ${SETS} p
+    JOIN ${table(messageWaitsEth)} mw ON mw.signed_tx_hash = p.challenge_request_msg_hash
+    WHERE p.challenge_request_msg_hash IS NOT NULL AND mw.tx_success = ${TRUE} AND p.prove_at_epoch < ${p.int('height')}
+    ORDER BY p.id LIMIT ${p.int('limit')}`,
+  clearChallengeMsg: sql`UPDATE ${SETS} SET challenge_request_msg_hash = NULL ${byId} AND challenge_request_msg_hash IS NOT NULL`,
+
+  proveInsert: sql`INSERT INTO ${PROVE} (proofset_id, task_id) VALUES (${p.int('proofSetId')}, ${p.int('taskId')})
+    ON CONFLICT DO NOTHING`,
+  proveByTask: sql`SELECT ${out.int('proofsetId', 'proofset_id')} FROM ${PROVE} WHERE task_id = ${p.int('taskId')}
+    ORDER BY proofset_id`,
+  proveCount: sql`SELECT ${out.int('n', 'COUNT(*)')} FROM ${PROVE} WHERE proofset_id = ${p.int('proofSetId')}`,
+};
+
+export function proofSetCreates(db: SqlSession): ProofSetCreateOps {
+  return {
+    insert: async (a) => void (await db.run(S.createInsert, a)),
+    get: (a) => db.get(S.createGet, a),
+    ready: (a) => db.all(S.createReady, a),
+    markCreated: async (a) => (await db.run(S.createMarkCreated, a)) === 1,
+  };
+}
+
+export function proofSets(db: SqlSession): ProofSetOps {
+  const ids = async (rows: Promise<{ id: number }[]>) => (await rows).map((r) => r.id);
+  return {
+    insert: async (a) => (await db.run(S.insert, a)) === 1,
+    get: (a) => db.get(S.get, a),
+    getByCreateMessageHash: (a) => db.get(S.byCreate, a),
+    list: (a) => db.all(S.list, a),
+    delete: async (a) => (await db.run(S.delete, a)) === 1,
+    markInitReady: async (a) => (await db.run(S.markInitReady, a)) === 1,
+    initCandidates: () => ids(db.all(S.initCandidates, {})),
+    nextPeriodCandidates: (a) => ids(db.all(S.nextPeriodCandidates, a)),
+    claimChallengeTask: async (a) => (await db.run(S.claimChallengeTask, a)) === 1,
+    byChallengeTask: async ({ taskId, requireProveAt }) =>
+      (await db.get(requireProveAt ? S.byChallengeTaskProveAt : S.byChallengeTask, { taskId }))?.id,
+    recordChallengeRequest: async (a) => (await db.run(S.recordChallenge, a)) === 1,
+    proveCandidates: (a) => ids(db.all(S.proveCandidates, a)),
+    clearChallengeMsg: async (a) => (await db.run(S.clearChallengeMsg, a)) === 1,
+  };
+}
+
+export function proveTasks(db: SqlSession): ProveTaskOps {
+  return {
+    insert: async (a) => (await db.run(S.proveInsert, a)) === 1,
+    byTask: async (a) => (await db.all(S.proveByTask, a)).map((r) => r.proofsetId),
+    countForProofSet: async (a) => (await db.get(S.proveCount, a))?.n ?? 0,
+  };
+}

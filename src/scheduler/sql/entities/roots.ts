@@ -1,0 +1,74 @@
+/**
+ * Roots (data-model §8.4, §8.6): the confirmed `pdp_proofset_roots` (one row per subroot) and the pending
+ * `pdp_proofset_root_adds`.
+ */
+import { messageWaitsEth, pdpProofsetRootAdds, pdpProofsetRoots } from '../../../../schema/postgres/scheduler.ts';
+import type { SqlSession } from '../dialect/dialect.ts';
+import { anyOf, columns, FALSE, forUpdate, out, p, sql, table, TRUE } from '../statement.ts';
+import type { RootAddOps, RootOps } from '../types.ts';
+
+const ROOTS = table(pdpProofsetRoots);
+const ADDS = table(pdpProofsetRootAdds);
+
+const root = columns(pdpProofsetRoots);
+const add = columns(pdpProofsetRootAdds);
+const message = sql`DISTINCT ${out.text('root')}, ${out.text('addMessageHash', 'add_message_hash')}`;
+const inSet = sql`proofset_id = ${p.int('proofSetId')}`;
+
+const S = {
+  existing: sql`SELECT ${message} FROM ${ROOTS} WHERE ${inSet} AND root ${anyOf.texts('roots')} ORDER BY root, add_message_hash`,
+  insert: sql`INSERT INTO ${ROOTS} (proofset_id, root_id, subroot_offset, root, add_message_hash, add_message_index, subroot,
+      subroot_offset_val, subroot_size, pdp_piece_ref_id)
+    VALUES (${p.int('proofsetId')}, ${p.int('rootId')}, ${p.int('subrootOffset')}, ${p.text('root')}, ${p.text('addMessageHash')},
+      ${p.int('addMessageIndex')}, ${p.text('subroot')}, 0, ${p.int('subrootSize')}, ${p.int('pdpPieceRefId')})
+    ON CONFLICT DO NOTHING`,
+  list: sql`SELECT ${root} FROM ${ROOTS} WHERE ${inSet} ORDER BY root_id, subroot_offset`,
+  byRootId: sql`SELECT ${root} FROM ${ROOTS} WHERE ${inSet} AND root_id = ${p.int('rootId')} ORDER BY subroot_offset`,
+  deleteRoot: sql`DELETE FROM ${ROOTS} WHERE ${inSet} AND root_id = ${p.int('rootId')}`,
+
+  pending: sql`SELECT ${message} FROM ${ADDS}
+    WHERE ${inSet} AND root ${anyOf.texts('roots')} AND add_message_ok IS NOT ${FALSE} ORDER BY root, add_message_hash`,
+  addInsert: sql`INSERT INTO ${ADDS} (proofset_id, add_message_hash, subroot_offset, root, add_message_ok, add_message_index,
+      subroot, subroot_size, pdp_piece_ref_id)
+    VALUES (${p.int('proofsetId')}, ${p.text('addMessageHash')}, ${p.int('subrootOffset')}, ${p.text('root')}, NULL,
+      ${p.int('addMessageIndex')}, ${p.text('subroot')}, ${p.int('subrootSize')}, ${p.int('pdpPieceRefId')})`,
+  ready: sql`SELECT ${out.int('proofSetId', 'r.proofset_id')}, ${out.text('addMessageHash', 'r.add_message_hash')},
+      ${out.json('txReceipt', 'w.tx_receipt')}
+    FROM (SELECT DISTINCT proofset_id, add_message_hash FROM ${ADDS}
+          WHERE add_message_ok = ${TRUE} AND add_message_hash IS NOT NULL) r
+    LEFT JOIN ${table(messageWaitsEth)} w ON w.signed_tx_hash = r.add_message_hash
+    ORDER BY r.proofset_id, r.add_message_hash LIMIT ${p.int('limit')}`,
+  // Postgres locks the rows: a concurrent confirmation of the same message waits, then finds them gone.
+  confirmedForMessage: sql`SELECT ${add} FROM ${ADDS}
+    WHERE ${inSet} AND add_message_hash = ${p.text('addMessageHash')} AND add_message_ok = ${TRUE}
+    ORDER BY add_message_index, subroot_offset${forUpdate()}`,
+  forRoot: sql`SELECT ${add} FROM ${ADDS} WHERE ${inSet} AND root = ${p.text('root')} ORDER BY add_message_index, subroot_offset`,
+  deleteForMessage: sql`DELETE FROM ${ADDS} WHERE ${inSet} AND add_message_hash = ${p.text('addMessageHash')}`,
+  deleteForRoot: sql`DELETE FROM ${ADDS} WHERE ${inSet} AND root = ${p.text('root')}`,
+  deleteFailed: sql`DELETE FROM ${ADDS} WHERE add_message_ok = ${FALSE}
+    AND (${p.int('proofSetId')} IS NULL OR proofset_id = ${p.int('proofSetId')})
+    AND (${p.texts('roots')} IS NULL OR root ${anyOf.texts('roots')})`,
+};
+
+export function roots(db: SqlSession): RootOps {
+  return {
+    existing: (a) => db.all(S.existing, a),
+    insert: async (a) => (await db.run(S.insert, a)) === 1,
+    list: (a) => db.all(S.list, a),
+    byRootId: (a) => db.all(S.byRootId, a),
+    deleteRoot: (a) => db.run(S.deleteRoot, a),
+  };
+}
+
+export function rootAdds(db: SqlSession): RootAddOps {
+  return {
+    pending: (a) => db.all(S.pending, a),
+    insert: async (a) => void (await db.run(S.addInsert, a)),
+    ready: (a) => db.all(S.ready, a),
+    confirmedForMessage: (a) => db.all(S.confirmedForMessage, a),
+    forRoot: (a) => db.all(S.forRoot, a),
+    deleteForMessage: (a) => db.run(S.deleteForMessage, a),
+    deleteForRoot: (a) => db.run(S.deleteForRoot, a),
+    deleteFailed: ({ proofSetId, roots }) => db.run(S.deleteFailed, { proofSetId: proofSetId ?? null, roots: roots ?? null }),
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * The scheduler's statements are written once, as typed templates; each dialect (src/scheduler/sql/dialect/) renders
+ * a template into its own SQL text and binding. A template is SQL text with markers for what differs between the
+ * databases: table names (schema-qualified on Postgres), parameters (`?` and SQLite value forms, or `$n::type`),
+ * the GORM booleans (0/1 or true/false), list membership, row locks, and output columns that need converting
+ * (times come out as epoch milliseconds on both).
+ *
+ * The markers carry types: a statement's parameter object and row type are inferred from the markers in it, and the
+ * select lists of whole tables come from the drizzle schema, so a row's type is the schema's `$inferSelect` with
+ * times as `<name>Ms` numbers.
+ */
+import { getTableColumns, getTableName, type Table } from 'drizzle-orm';
+
+/** How a value is encoded as a parameter and decoded from a row; only these differ between the dialects. */
+export type ValueKind = 'text' | 'int' | 'bool' | 'time' | 'timeText' | 'bytes' | 'json' | 'uuid' | 'ints' | 'texts';
+
+/** One piece of a template; a dialect renders each kind. */
+export type Part =
+  | { readonly kind: 'sql'; readonly text: string }
+  | { readonly kind: 'table'; readonly name: string }
+  | { readonly kind: 'param'; readonly name: string; readonly type: ValueKind }
+  /** `IN (<list>)` / `= ANY(<list>)` over an `ints` or `texts` parameter. */
+  | { readonly kind: 'anyOf'; readonly name: string; readonly type: 'ints' | 'texts' }
+  | { readonly kind: 'output'; readonly expr: string | readonly Part[]; readonly alias: string; readonly type: ValueKind }
+  | { readonly kind: 'bool'; readonly value: boolean }
+  /** Postgres row locks; nothing on SQLite, whose transactions already run one at a time. */
+  | { readonly kind: 'lock'; readonly of: string | undefined; readonly skipLocked: boolean };
+
+/** A template: its parts, with the parameter object `P` and row `R` it was built with (types only). */
+export interface Fragment<P = unknown, R = unknown> {
+  readonly parts: readonly Part[];
+  /** Phantom: never set; carries P and R. */
+  readonly types?: { readonly params: P; readonly row: R };
+}
+
+type Intersect<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+/** `unknown` (a marker without params or outputs) would swallow the union below; `{}` drops out of the intersection. */
+type Known<T> = unknown extends T ? {} : T;
+type ParamsOf<V extends readonly unknown[]> = Intersect<
+  { [I in keyof V]: V[I] extends Fragment<infer P, unknown> ? Known<P> : {} }[number]
+>;
+type OutputsOf<V extends readonly unknown[]> = Intersect<
+  { [I in keyof V]: V[I] extends Fragment<unknown, infer R> ? Known<R> : {} }[number]
+>;
+type Flat<T> = { [K in keyof T]: T[K] } & {};
+
+/** The template tag: interpolate markers and fragments; a string or number is inlined as SQL text. */
+export function sql<V extends readonly (Fragment<unknown, unknown> | string | number)[]>(
+  strings: TemplateStringsArray,
+  ...values: V
+): Fragment<Flat<ParamsOf<V>>, Flat<OutputsOf<V>>> {
+  const parts: Part[] = [];
+  strings.forEach((text, i) => {
+    parts.push({ kind: 'sql', text });
+    if (i >= values.length) return;
+    const value = values[i]!;
+    if (typeof value === 'object') parts.push(...value.parts);
+    else parts.push({ kind: 'sql', text: String(value) });
+  });
+  return { parts };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Markers
+
+const part = <P, R>(p: Part): Fragment<P, R> => ({ parts: [p] });
+
+/** A table of the scheduler schema, by its drizzle definition. */
+export const table = (t: Table): Fragment<unknown, unknown> => part({ kind: 'table', name: getTableName(t) });
+
+/** A named parameter; the same name may appear several times. Every parameter accepts SQL NULL. */
+function param<T>(type: ValueKind) {
+  return <N extends string>(name: N): Fragment<{ readonly [K in N]: T | null }, unknown> => part({ kind: 'param', name, type });
+}
+
+/** Parameters by value kind. `time` takes epoch milliseconds; `timeText` a time as the database itself printed it. */
+export const p = {
+  text: param<string>('text'),
+  int: param<number>('int'),
+  bool: param<boolean>('bool'),
+  time: param<number>('time'),
+  timeText: param<string>('timeText'),
+  bytes: param<Uint8Array>('bytes'),
+  json: param<unknown>('json'),
+  uuid: param<string>('uuid'),
+  ints: param<readonly number[]>('ints'),
+  texts: param<readonly string[]>('texts'),
+};
+
+/** `column IN list` on SQLite, `column = ANY(list)` on Postgres: write `root ${anyOf.texts('roots')}`. */
+export const anyOf = {
+  ints: <N extends string>(name: N): Fragment<{ readonly [K in N]: readonly number[] | null }, unknown> =>
+    part({ kind: 'anyOf', name, type: 'ints' }),
+  texts: <N extends string>(name: N): Fragment<{ readonly [K in N]: readonly string[] | null }, unknown> =>
+    part({ kind: 'anyOf', name, type: 'texts' }),
+};
+
+/** A GORM boolean literal: `1`/`0` on SQLite (numeric), `true`/`false` on Postgres. */
+export const TRUE = part<unknown, unknown>({ kind: 'bool', value: true });
+export const FALSE = part<unknown, unknown>({ kind: 'bool', value: false });
+
+/** `FOR UPDATE [OF alias] [SKIP LOCKED]` on Postgres. */
+export const forUpdate = (options: { of?: string; skipLocked?: boolean } = {}) =>
+  part<unknown, unknown>({ kind: 'lock', of: options.of, skipLocked: options.skipLocked ?? false });
+
+/** One output column `expr AS alias`, converted by kind (`time` becomes epoch milliseconds). */
+function output<T>(type: ValueKind) {
+  return <A extends string, P = unknown>(
+    alias: A,
+    expr: string | Fragment<P, unknown> = snake(alias),
+  ): Fragment<P, { readonly [K in A]: T }> =>
+    part({ kind: 'output', expr: typeof expr === 'string' ? expr : expr.parts, alias, type });
+}
+
+/** Output columns by value kind; the default expression is the alias in snake_case. */
+export const out = {
+  text: output<string>('text'),
+  int: output<number>('int'),
+  nullInt: output<number | null>('int'),
+  bool: output<boolean>('bool'),
+  time: output<number>('time'),
+  timeText: output<string>('timeText'),
+  json: output<unknown>('json'),
+};
+
+/**
+ * A drizzle table's row as the scheduler reads it: the schema's types, with times as `<name>Ms` epoch milliseconds
+ * and bytes as Uint8Array.
+ */
+export type RowOf<T extends Table> = {
+  readonly [K in keyof T['$inferSelect'] as T['$inferSelect'][K] extends Date | null ? `${K & string}Ms` : K]: Value<
+    T['$inferSelect'][K]
+  >;
+};
+
+type Value<V> = V extends Date ? number : V extends Buffer ? Uint8Array : V;
+
+/** Every column of a table as output columns (prefixed with `alias.` when given), typed `RowOf<T>`. */
+export function columns<T extends Table>(t: T, alias?: string): Fragment<unknown, RowOf<T>> {
+  const parts: Part[] = [];
+  for (const [key, column] of Object.entries(getTableColumns(t))) {
+    if (parts.length > 0) parts.push({ kind: 'sql', text: ', ' });
+    const type = kindOf(column.getSQLType());
+    const expr = alias ? `${alias}.${column.name}` : column.name;
+    parts.push({ kind: 'output', expr, alias: type === 'time' ? `${key}Ms` : key, type });
+  }
+  return { parts };
+}
+
+function kindOf(sqlType: string): ValueKind {
+  if (sqlType.startsWith('timestamp')) return 'time';
+  if (sqlType === 'boolean') return 'bool';
+  if (sqlType.startsWith('big') || sqlType === 'integer') return 'int';
+  if (sqlType === 'jsonb') return 'json';
+  if (sqlType === 'bytea') return 'bytes';
+  if (sqlType === 'uuid') return 'uuid';
+  return 'text';
+}
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
