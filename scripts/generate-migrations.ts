@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { DIALECTS, STORE_NAMES } from '../src/stores/registry.ts';
+import { DIALECTS, STORE_NAMES } from '../src/catalog/registry.ts';
 
 const args = process.argv.slice(2);
 const check = takeFlag('--check');

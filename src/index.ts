@@ -89,7 +89,7 @@ export { type PaymentWaitCheck, type PaymentWaitStatus, PdpProviders } from './s
 export { PdpProving, type ProofSetState, type RootCleanup, type ScheduledProve } from './scheduler/pdp/proving.ts';
 export { PdpRoots, type RootDuplicates, type RootRequest, type SubrootRequest } from './scheduler/pdp/roots.ts';
 export { installationStatus, type InstallationStatus, type StoreStatus, type TableStatus } from './stores/status.ts';
-export { STORES, STORE_NAMES, type Dialect, type QueueDefinition, type StoreDefinition, type StoreName } from './stores/registry.ts';
+export { STORES, STORE_NAMES, type Dialect, type QueueDefinition, type StoreDefinition, type StoreName } from './catalog/registry.ts';
 export { copyInstallation, type CopyOptions, type CopyReport } from './operations/copy.ts';
 export { backupInstallation, type BackupOptions, type BackupReport } from './operations/backup.ts';
 export { restoreInstallation, type RestoreOptions, type RestoreReport } from './operations/restore.ts';

@@ -15,7 +15,7 @@ import { sqliteStoreFile } from '../../src/backend/sqlite/file.ts';
 import { progressDisplay } from '../../src/cli/progress.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { adoptInstallation } from '../../src/operations/adopt/index.ts';
-import { STORES } from '../../src/stores/registry.ts';
+import { STORES } from '../../src/catalog/registry.ts';
 import { createPiriInstallation, envelope, goQueueTime } from '../../test/support/piri-installation.ts';
 import { writeSection } from '../support/markdown-section.ts';
 

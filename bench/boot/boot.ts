@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Config, loadConfig } from '../../src/config/load.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import type { Dialect } from '../../src/stores/registry.ts';
+import type { Dialect } from '../../src/catalog/registry.ts';
 import type { BenchPostgres } from '../support/postgres.ts';
 
 export interface BootResult {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { STORES } from '../../src/stores/registry.ts';
+import { STORES } from '../../src/catalog/registry.ts';
 
 /** The queue piri-db's single calls use too, so that index keys have the same width on both sides. */
 export const QUEUE_NAME = 'replication';

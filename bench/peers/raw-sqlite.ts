@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { sqliteStoreFile } from '../../src/backend/sqlite/open.ts';
 import { newMessageId } from '../../src/queue/message-id.ts';
-import { PIRI_SCHEMA } from '../../src/operations/adopt/piri-schema.ts';
+import { PIRI_SCHEMA } from '../../src/catalog/piri-schema.ts';
 import type { QueueSystem } from '../support/workload.ts';
 import { createPiriDbTables, MAX_RECEIVE, QUEUE_NAME, type RawStatements, REPLICATOR, VISIBILITY_MS } from './piri-queue-params.ts';
 

@@ -20,7 +20,7 @@ import { type Config, loadConfig } from '../../src/config/load.ts';
 import { schedulerSql } from '../../src/scheduler/sql/index.ts';
 import { TaskEngine } from '../../src/scheduler/task-engine.ts';
 import { type Databases, openDatabases } from '../../src/stores/open.ts';
-import type { Dialect } from '../../src/stores/registry.ts';
+import type { Dialect } from '../../src/catalog/registry.ts';
 import { type BenchPostgres, settlePostgres } from '../support/postgres.ts';
 
 export interface TaskBenchRow {

@@ -23,7 +23,7 @@ import { type Config, loadConfig } from '../../src/config/load.ts';
 import { encode } from '../../src/queue/envelope.ts';
 import { createJobQueue, type JobQueue, type JobQueueLogger } from '../../src/queue/runtime/index.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { STORES } from '../../src/stores/registry.ts';
+import { STORES } from '../../src/catalog/registry.ts';
 import type { BenchPostgres } from '../support/postgres.ts';
 
 const SAMPLES = 300;

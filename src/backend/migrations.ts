@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MigrationError } from '../errors.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
-import type { Dialect, StoreDefinition } from '../stores/registry.ts';
+import type { Dialect, StoreDefinition } from '../catalog/registry.ts';
 
 export interface Migration {
   /** File name without .sql, e.g. `0001_queue_triggers`. */

@@ -2,7 +2,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import type { Sql } from 'postgres';
-import type { StoreDefinition } from '../stores/registry.ts';
+import type { StoreDefinition } from '../catalog/registry.ts';
 
 /**
  * One open store. The drizzle instance is what applications use; `client` is the raw driver, for the hot

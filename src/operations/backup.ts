@@ -24,7 +24,7 @@ import { openSqliteStoreReadOnly } from '../backend/sqlite/open.ts';
 import type { Config, PostgresConfig } from '../config/load.ts';
 import { OperationError } from '../errors.ts';
 import { assertBackend } from '../stores/guard.ts';
-import { STORES } from '../stores/registry.ts';
+import { STORES } from '../catalog/registry.ts';
 import { type AppTableSpec, type AppTablesMode, isAppTable, type TableSpec } from './catalog.ts';
 import { digestRows, TableDigester } from './digest.ts';
 import { writeTableDump } from './dump.ts';

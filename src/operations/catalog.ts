@@ -11,7 +11,7 @@ import { getTableConfig as pgTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { getTableConfig as sqliteTableConfig, type SQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import { postgresSchemas } from '../backend/postgres/schemas.ts';
 import { sqliteSchemas } from '../backend/sqlite/schemas.ts';
-import { type StoreDefinition, type StoreName, STORES } from '../stores/registry.ts';
+import { type StoreDefinition, type StoreName, STORES } from '../catalog/registry.ts';
 import { OperationError } from '../errors.ts';
 
 /**

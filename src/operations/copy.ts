@@ -21,7 +21,7 @@ import type { Config } from '../config/load.ts';
 import { OperationError } from '../errors.ts';
 import { assertBackend, recordedBackend } from '../stores/guard.ts';
 import { writeMarker } from '../stores/marker.ts';
-import { type Dialect, STORES } from '../stores/registry.ts';
+import { type Dialect, STORES } from '../catalog/registry.ts';
 import { ReleaseStack } from '../lifecycle.ts';
 import { describeInstallation, holdInstallation, openSnapshot, openTarget } from './installation.ts';
 import type { ProgressListener } from './progress.ts';

@@ -4,7 +4,7 @@
  * compute it with this code, each from its own driver's values.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { Dialect } from '../stores/registry.ts';
+import type { Dialect } from '../catalog/registry.ts';
 import type { TableSpec } from './catalog.ts';
 import { canonical, type RawRow } from './values.ts';
 

@@ -8,7 +8,7 @@ import { systemClock } from '../clock.ts';
 import type { Config } from '../config/load.ts';
 import { BackendMismatchError } from '../errors.ts';
 import { assertBackend, recordedBackend } from '../stores/guard.ts';
-import type { Dialect, StoreName } from '../stores/registry.ts';
+import type { Dialect, StoreName } from '../catalog/registry.ts';
 import { installationStatus } from '../stores/status.ts';
 import { check, DEFAULT_WAL_WARN_BYTES, type DoctorCheck, type HealthContext } from './health.ts';
 import { describeInstallation } from './installation.ts';

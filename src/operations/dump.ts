@@ -7,7 +7,7 @@ import { createReadStream, mkdirSync, openSync, closeSync, writeSync } from 'nod
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { AppliedMigration } from '../backend/migrations.ts';
-import { type StoreDefinition, type StoreName } from '../stores/registry.ts';
+import { type StoreDefinition, type StoreName } from '../catalog/registry.ts';
 import type { AppTableSpec, TableSpec } from './catalog.ts';
 import { OperationError } from '../errors.ts';
 import type { SequenceMark, Snapshot } from './endpoints.ts';

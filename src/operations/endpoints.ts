@@ -5,7 +5,7 @@
  */
 import type { AppliedMigration, Migration } from '../backend/migrations.ts';
 import { OperationError } from '../errors.ts';
-import type { Dialect, StoreDefinition, StoreName } from '../stores/registry.ts';
+import type { Dialect, StoreDefinition, StoreName } from '../catalog/registry.ts';
 import type { AppTableSpec, TableSpec } from './catalog.ts';
 import type { TableDigest } from './digest.ts';
 import type { RawRow } from './values.ts';

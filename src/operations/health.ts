@@ -3,7 +3,7 @@
  * (sqlite/health.ts, postgres/health.ts) gather: migrations against this build, triggers, queue health.
  */
 import { type AppliedMigration, planMigrations } from '../backend/migrations.ts';
-import type { Dialect, QueueDefinition, StoreDefinition, StoreName } from '../stores/registry.ts';
+import type { Dialect, QueueDefinition, StoreDefinition, StoreName } from '../catalog/registry.ts';
 import { appTableNames } from './catalog.ts';
 
 /** The verdict of one doctor check; only `fail` makes the report not ok. */

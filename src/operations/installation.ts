@@ -7,7 +7,7 @@ import { acquireWriterLock } from '../backend/sqlite/writer-lock.ts';
 import type { Config } from '../config/load.ts';
 import { redactUrl } from '../config/redact.ts';
 import { DataDirLockedError, OperationError } from '../errors.ts';
-import { STORES } from '../stores/registry.ts';
+import { STORES } from '../catalog/registry.ts';
 import type { LoadTarget, Snapshot } from './endpoints.ts';
 import { applicationSessions, openOperationsPool } from './postgres/pool.ts';
 import { openPostgresSnapshot } from './postgres/snapshot.ts';

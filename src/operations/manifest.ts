@@ -10,7 +10,7 @@ import type { AppliedMigration } from '../backend/migrations.ts';
 import { shippedMigrations } from '../backend/migrations.ts';
 import { OperationError } from '../errors.ts';
 import { PACKAGE_JSON } from '../package-root.ts';
-import { type Dialect, type StoreName, STORES } from '../stores/registry.ts';
+import { type Dialect, type StoreName, STORES } from '../catalog/registry.ts';
 import type { AppTableSpec, ColumnSpec, TableSpec } from './catalog.ts';
 import type { SequenceMark } from './endpoints.ts';
 import type { AppTableReport } from './transfer.ts';

@@ -1,5 +1,5 @@
 /** What long operations report while they work; the CLI draws it on stderr, a library caller may log it. */
-import type { StoreName } from '../stores/registry.ts';
+import type { StoreName } from '../catalog/registry.ts';
 
 /** One progress report of a long operation: a phase beginning, or rows moved so far. */
 export type Progress =

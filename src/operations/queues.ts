@@ -35,11 +35,11 @@ import { installationSignals } from '../queue/wakeups/index.ts';
 import { type QueueSignals, queueWake } from '../queue/wakeups/signals.ts';
 import { assertBackend } from '../stores/guard.ts';
 import { openDatabases } from '../stores/open.ts';
-import { type Dialect, type QueueDefinition, type StoreDefinition, type StoreName, STORES } from '../stores/registry.ts';
+import { type Dialect, type QueueDefinition, type StoreDefinition, type StoreName, STORES } from '../catalog/registry.ts';
 import { describeInstallation } from './installation.ts';
 import { openOperationsPool, statementFailed } from './postgres/pool.ts';
 
-/** Which queues an operation acts on. Names are the registry's (src/stores/registry.ts). */
+/** Which queues an operation acts on. Names are the registry's (src/catalog/registry.ts). */
 export interface QueueSelection {
   /** One store; default every store that holds queues. */
   readonly store?: string;

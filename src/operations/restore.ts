@@ -20,7 +20,7 @@ import { OperationError } from '../errors.ts';
 import { ReleaseStack } from '../lifecycle.ts';
 import { assertBackend } from '../stores/guard.ts';
 import { writeMarker } from '../stores/marker.ts';
-import type { Dialect } from '../stores/registry.ts';
+import type { Dialect } from '../catalog/registry.ts';
 import type { AppTablesMode, TableSpec } from './catalog.ts';
 import type { TableDigest } from './digest.ts';
 import { DumpSnapshot } from './dump.ts';

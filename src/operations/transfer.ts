@@ -5,7 +5,7 @@
  */
 import { type AppliedMigration, type Migration, planMigrations, shippedMigrations } from '../backend/migrations.ts';
 import { MigrationError, OperationError } from '../errors.ts';
-import { type Dialect, type StoreDefinition, type StoreName, STORES } from '../stores/registry.ts';
+import { type Dialect, type StoreDefinition, type StoreName, STORES } from '../catalog/registry.ts';
 import { type AppTableSpec, type AppTablesMode, appTableNames, parentsFirst, storeTables, type TableSpec } from './catalog.ts';
 import type { TableDigest } from './digest.ts';
 import { TableDigester } from './digest.ts';

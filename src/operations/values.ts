@@ -14,7 +14,7 @@
  *   timestamp  milliseconds since the epoch: the precision of the SQLite text formats and of JS Dates;
  *              Postgres keeps microseconds, which a move to SQLite truncates.
  */
-import type { Dialect } from '../stores/registry.ts';
+import type { Dialect } from '../catalog/registry.ts';
 import { type ColumnSpec, sqliteTimeWriter, type TableSpec, type ValueKind } from './catalog.ts';
 
 export type RawValue = null | bigint | number | string | boolean | Buffer;

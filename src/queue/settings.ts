@@ -3,7 +3,7 @@
  * name, then the caller's overrides, checked.
  */
 import { QueueError } from '../errors.ts';
-import { type QueueDefinition, type StoreDefinition, STORES } from '../stores/registry.ts';
+import { type QueueDefinition, type StoreDefinition, STORES } from '../catalog/registry.ts';
 import { invalidArgument } from './arguments.ts';
 import type { DedupeSettings, DedupQueueSettings, QueueSettings } from './types.ts';
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendMismatchError } from '../errors.ts';
 import { MARKER_FILE, readMarker, writeMarker } from './marker.ts';
-import { type Dialect, STORES } from './registry.ts';
+import { type Dialect, STORES } from '../catalog/registry.ts';
 
 export interface InstallationRecord {
   readonly backend: Dialect;

@@ -5,7 +5,7 @@
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { MarkerError } from '../errors.ts';
-import { DIALECTS, type Dialect } from './registry.ts';
+import { DIALECTS, type Dialect } from '../catalog/registry.ts';
 
 export const MARKER_FILE = 'piri-db.json';
 

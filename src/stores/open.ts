@@ -24,7 +24,7 @@ import { type StoreQueues, storeQueues } from '../queue/store-queues.ts';
 import { installationSignals } from '../queue/wakeups/index.ts';
 import { assertBackend, recordBackend } from './guard.ts';
 import { installationStatus } from './status.ts';
-import { type Dialect, type StoreDefinition, type StoreName, STORES } from './registry.ts';
+import { type Dialect, type StoreDefinition, type StoreName, STORES } from '../catalog/registry.ts';
 
 /**
  * A store, with the queues it holds (`queue`, `dedupQueue`; a QueueError on a store without the tables). `D` is the

@@ -8,10 +8,10 @@ import { openSqliteFileReadOnly, sqliteStoreFile } from '../backend/sqlite/file.
 import { shippedMigrations, type MigrationPlan } from '../backend/migrations.ts';
 import type { Config } from '../config/load.ts';
 import { redactUrl } from '../config/redact.ts';
-import { piriTables } from '../operations/adopt/piri-schema.ts';
+import { piriTables } from '../catalog/piri-schema.ts';
 import { PiriDbError } from '../errors.ts';
 import { assertBackend, type InstallationRecord, recordedBackend } from './guard.ts';
-import { type Dialect, type StoreName, STORES } from './registry.ts';
+import { type Dialect, type StoreName, STORES } from '../catalog/registry.ts';
 
 /** A table of a store and its row count. */
 export interface TableStatus {

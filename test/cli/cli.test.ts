@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, inject, it } from 'vitest';
 import { storeTables } from '../../src/operations/catalog.ts';
-import { STORES } from '../../src/stores/registry.ts';
+import { STORES } from '../../src/catalog/registry.ts';
 import { runCli } from '../support/child.ts';
 import { createDatabase, forEachBackend, tempDir } from '../support/installations.ts';
 

@@ -36,7 +36,7 @@ import { encode } from '../../src/queue/envelope.ts';
 import { schedulerSql } from '../../src/scheduler/sql/index.ts';
 import { createJobQueue, type JobQueueLogger, type LogFields } from '../../src/queue/runtime/index.ts';
 import { type Databases, openDatabases } from '../../src/stores/open.ts';
-import { STORES, type StoreName } from '../../src/stores/registry.ts';
+import { STORES, type StoreName } from '../../src/catalog/registry.ts';
 import { tempDir } from '../support/installations.ts';
 import { tableRows } from '../support/queues.ts';
 import { waitFor } from './support/wait.ts';

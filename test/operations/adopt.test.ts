@@ -14,7 +14,7 @@ import { copyInstallation } from '../../src/operations/copy.ts';
 import { runDoctor } from '../../src/operations/doctor.ts';
 import { MARKER_FILE } from '../../src/stores/marker.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { type Dialect, STORES } from '../../src/stores/registry.ts';
+import { type Dialect, STORES } from '../../src/catalog/registry.ts';
 import { installationStatus } from '../../src/stores/status.ts';
 import { forEachBackend, freshConfig, tempDir } from '../support/installations.ts';
 import { createPiriInstallation, envelope, piriRowCounts } from '../support/piri-installation.ts';

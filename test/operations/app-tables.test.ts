@@ -14,7 +14,7 @@ import { copyInstallation } from '../../src/operations/copy.ts';
 import { runDoctor } from '../../src/operations/doctor.ts';
 import { restoreInstallation } from '../../src/operations/restore.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import type { Dialect } from '../../src/stores/registry.ts';
+import type { Dialect } from '../../src/catalog/registry.ts';
 import { APP_STORE, appMigrations, bootApp, runSqliteStatement } from '../support/app-migrations.ts';
 import { forEachBackend, freshConfig, tempDir } from '../support/installations.ts';
 import { rewindToLegacyJournals } from '../support/legacy-journal.ts';

@@ -11,7 +11,7 @@ import { OperationError } from '../../src/errors.ts';
 import { copyInstallation } from '../../src/operations/copy.ts';
 import { recordedBackend } from '../../src/stores/guard.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { type Dialect, STORES } from '../../src/stores/registry.ts';
+import { type Dialect, STORES } from '../../src/catalog/registry.ts';
 import { spawnFixture } from '../support/child.ts';
 import { forEachBackend, freshConfig, tempDir, withSql } from '../support/installations.ts';
 import { counts, dump, seed, storeFiles } from './support.ts';

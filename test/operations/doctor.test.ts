@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/clock.ts';
 import type { Config } from '../../src/config/load.ts';
 import { type DoctorReport, runDoctor } from '../../src/operations/doctor.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { type StoreName, STORES } from '../../src/stores/registry.ts';
+import { type StoreName, STORES } from '../../src/catalog/registry.ts';
 import { forEachBackend, freshConfig } from '../support/installations.ts';
 import { seed } from './support.ts';
 

@@ -20,7 +20,7 @@ import { sqliteStoreFile } from '../../src/backend/sqlite/open.ts';
 import type { Config } from '../../src/config/load.ts';
 import { storeTables } from '../../src/operations/catalog.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { STORES } from '../../src/stores/registry.ts';
+import { STORES } from '../../src/catalog/registry.ts';
 
 const at = (iso: string) => new Date(iso);
 const bytes = (...values: number[]) => Buffer.from(values);

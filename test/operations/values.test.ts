@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sqliteTimeWriter, storeTables } from '../../src/operations/catalog.ts';
 import { copyText } from '../../src/operations/postgres/sql.ts';
 import { compactJson, formatMicros, parseTimestamp, rowConverter } from '../../src/operations/values.ts';
-import { STORES } from '../../src/stores/registry.ts';
+import { STORES } from '../../src/catalog/registry.ts';
 
 const table = (store: string, name: string) => storeTables(STORES.find((s) => s.name === store)!).find((t) => t.name === name)!;
 

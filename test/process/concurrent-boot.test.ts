@@ -4,7 +4,7 @@ import { shippedMigrations } from '../../src/backend/migrations.ts';
 import type { Config } from '../../src/config/load.ts';
 import { ConfigError, MigrationError } from '../../src/errors.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { STORES } from '../../src/stores/registry.ts';
+import { STORES } from '../../src/catalog/registry.ts';
 import { spawnFixture } from '../support/child.ts';
 import { freshConfig, rawPostgres } from '../support/installations.ts';
 import { rewindToLegacyJournals } from '../support/legacy-journal.ts';

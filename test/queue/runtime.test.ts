@@ -18,7 +18,7 @@ import {
 } from '../../src/queue/runtime/index.ts';
 import type { QueueStore } from '../../src/queue/types.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import type { Dialect } from '../../src/stores/registry.ts';
+import type { Dialect } from '../../src/catalog/registry.ts';
 import { forEachBackend, freshConfig } from '../support/installations.ts';
 
 const JOB = 'transfer-task';

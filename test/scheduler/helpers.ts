@@ -13,7 +13,7 @@ import { schedulerSql } from '../../src/scheduler/sql/index.ts';
 import type { SchedulerSql } from '../../src/scheduler/sql/types.ts';
 import { TaskEngine, type TaskEngineEvent, type TaskEngineOptions } from '../../src/scheduler/task-engine.ts';
 import { openDatabases, type Store } from '../../src/stores/open.ts';
-import type { Dialect } from '../../src/stores/registry.ts';
+import type { Dialect } from '../../src/catalog/registry.ts';
 import { freshConfig } from '../support/installations.ts';
 
 type Tables = {

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { shippedMigrations } from '../../src/backend/migrations.ts';
 import { SQLITE_JOURNAL } from '../../src/backend/sqlite/migrate.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { STORES } from '../../src/stores/registry.ts';
+import { STORES } from '../../src/catalog/registry.ts';
 import { autoMigratePlan } from '../support/gorm/auto-migrate.ts';
 import { parseDdl } from '../support/gorm/ddl.ts';
 import { createIndexSql, createTableSql } from '../support/gorm/dialect.ts';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { StoreConnection } from '../../src/backend/types.ts';
 import { type Databases, openDatabases } from '../../src/stores/open.ts';
-import type { Dialect } from '../../src/stores/registry.ts';
+import type { Dialect } from '../../src/catalog/registry.ts';
 import { forEachBackend, freshConfig } from '../support/installations.ts';
 
 // ---- small helpers -------------------------------------------------------------------------------------------

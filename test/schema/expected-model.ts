@@ -8,7 +8,7 @@
  *  - on Postgres each store's trigger functions live in the store's own schema, and the scheduler's are named
  *    piri_db_<Piri's name>, so that Piri's trigger script, which replaces its own five, leaves them alone.
  */
-import type { Dialect } from '../../src/stores/registry.ts';
+import type { Dialect } from '../../src/catalog/registry.ts';
 
 /** Dialect-neutral type classes; `reportedType` maps them to what each dialect's catalogue reports. */
 export type TypeClass =

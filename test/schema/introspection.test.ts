@@ -7,7 +7,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Sql } from 'postgres';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDatabases } from '../../src/stores/open.ts';
-import type { Dialect } from '../../src/stores/registry.ts';
+import type { Dialect } from '../../src/catalog/registry.ts';
 import { forEachBackend, freshConfig } from '../support/installations.ts';
 import {
   EXPECTED_MODEL,

@@ -13,7 +13,7 @@ import { backupInstallation } from '../../src/operations/backup.ts';
 import { copyInstallation } from '../../src/operations/copy.ts';
 import { restoreInstallation } from '../../src/operations/restore.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { type Dialect, STORES } from '../../src/stores/registry.ts';
+import { type Dialect, STORES } from '../../src/catalog/registry.ts';
 import { forEachBackend, freshConfig, tempDir } from '../support/installations.ts';
 import { APP_STORE, appMigrations, bootApp, runSqliteStatement } from '../support/app-migrations.ts';
 import { rewindToLegacyJournals } from '../support/legacy-journal.ts';

@@ -6,7 +6,7 @@ import { shippedMigrations } from '../../src/backend/migrations.ts';
 import type { Config } from '../../src/config/load.ts';
 import { MigrationError } from '../../src/errors.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { STORES } from '../../src/stores/registry.ts';
+import { STORES } from '../../src/catalog/registry.ts';
 import { installationStatus } from '../../src/stores/status.ts';
 import { forEachBackend, freshConfig, rawPostgres } from '../support/installations.ts';
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { shippedMigrations } from '../../src/backend/migrations.ts';
 import type { PostgresStoreConnection, SqliteStoreConnection } from '../../src/backend/types.ts';
 import { openDatabases } from '../../src/stores/open.ts';
-import { STORES } from '../../src/stores/registry.ts';
+import { STORES } from '../../src/catalog/registry.ts';
 import { installationStatus } from '../../src/stores/status.ts';
 import { forEachBackend, freshConfig, rawPostgres } from '../support/installations.ts';
 

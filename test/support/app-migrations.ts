@@ -11,7 +11,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgresApp } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Config } from '../../src/config/load.ts';
-import { type Dialect, STORES } from '../../src/stores/registry.ts';
+import { type Dialect, STORES } from '../../src/catalog/registry.ts';
 import { tempDir } from './installations.ts';
 
 /** On SQLite the application adds its tables to this store's file. */

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import postgres from 'postgres';
 import { afterAll, describe, inject } from 'vitest';
 import { type Config, loadConfig } from '../../src/config/load.ts';
-import type { Dialect } from '../../src/stores/registry.ts';
+import type { Dialect } from '../../src/catalog/registry.ts';
 
 export const BACKENDS: readonly Dialect[] = ['sqlite', 'postgres'];
 

@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { Config } from '../../src/config/load.ts';
-import { STORES } from '../../src/stores/registry.ts';
+import { STORES } from '../../src/catalog/registry.ts';
 
 export async function rewindToLegacyJournals(config: Config): Promise<void> {
   if (config.database.type === 'postgres') {

@@ -1,6 +1,6 @@
 /**
  * A Piri v0.2.4 installation, as Piri leaves it, for adopt's tests: the four SQLite files at Piri's paths (WAL, as
- * Piri opens them) or the four Postgres schemas, created by Piri's DDL (docs/data-model.md; src/operations/adopt/
+ * Piri opens them) or the four Postgres schemas, created by Piri's DDL (docs/data-model.md; src/catalog/
  * piri-schema.ts), with rows as Piri writes them: times in the local zone of a host east of UTC beside UTC
  * defaults, and on SQLite a dedup queue whose ids were handed out again after it drained.
  */
@@ -9,9 +9,9 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import type { Config } from '../../src/config/load.ts';
-import { PIRI_SCHEMA } from '../../src/operations/adopt/piri-schema.ts';
+import { PIRI_SCHEMA } from '../../src/catalog/piri-schema.ts';
 import { sqliteStoreFile } from '../../src/backend/sqlite/file.ts';
-import { type Dialect, type StoreName, STORES } from '../../src/stores/registry.ts';
+import { type Dialect, type StoreName, STORES } from '../../src/catalog/registry.ts';
 
 /** The zone of the host Piri ran on: UTC+05:00, so its local times sort five hours late as UTC text. */
 export const PIRI_ZONE_MINUTES = 5 * 60;

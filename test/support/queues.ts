@@ -10,7 +10,7 @@ import { sqliteSchemas } from '../../src/backend/sqlite/schemas.ts';
 import { ManualClock } from '../../src/clock.ts';
 import type { Config } from '../../src/config/load.ts';
 import { type Databases, openDatabases, type Store } from '../../src/stores/open.ts';
-import type { Dialect } from '../../src/stores/registry.ts';
+import type { Dialect } from '../../src/catalog/registry.ts';
 import { freshConfig } from './installations.ts';
 
 export interface QueueInstallation {

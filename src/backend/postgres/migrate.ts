@@ -20,7 +20,7 @@
 import type { Sql, TransactionSql } from 'postgres';
 import { formatDuration } from '../../config/duration.ts';
 import { MigrationError } from '../../errors.ts';
-import type { StoreDefinition } from '../../stores/registry.ts';
+import type { StoreDefinition } from '../../catalog/registry.ts';
 import {
   assertTriggers,
   migrationFailed,

@@ -10,7 +10,7 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
 import type { PostgresConfig } from '../../config/load.ts';
-import type { StoreDefinition } from '../../stores/registry.ts';
+import type { StoreDefinition } from '../../catalog/registry.ts';
 import type { PostgresStoreConnection } from '../types.ts';
 import { postgresSchemas } from './schemas.ts';
 

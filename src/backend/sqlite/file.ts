@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { PiriDbError } from '../../errors.ts';
-import type { StoreDefinition } from '../../stores/registry.ts';
+import type { StoreDefinition } from '../../catalog/registry.ts';
 import type { SqliteStoreConnection } from '../types.ts';
 import { unwritable } from './errors.ts';
 

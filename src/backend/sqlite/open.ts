@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
-import type { StoreDefinition } from '../../stores/registry.ts';
+import type { StoreDefinition } from '../../catalog/registry.ts';
 import type { SqliteStoreConnection } from '../types.ts';
 import { openSqliteFile, type SqliteStoreFile, sqliteStoreFile } from './file.ts';
 import { sqliteSchemas } from './schemas.ts';

@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import type { Sql, TransactionSql } from 'postgres';
 import { sqliteStoreFile } from '../../backend/sqlite/file.ts';
 import { OperationError } from '../../errors.ts';
-import type { StoreDefinition } from '../../stores/registry.ts';
+import type { StoreDefinition } from '../../catalog/registry.ts';
 
 /** Processes other than this one with one of `files` (or its -wal/-shm) open; empty where /proc cannot tell. */
 export function processesHolding(files: readonly string[]): string[] {

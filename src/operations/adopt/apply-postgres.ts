@@ -11,7 +11,7 @@ import type { Sql } from 'postgres';
 import { assertTriggers } from '../../backend/migrations.ts';
 import { applyPending, createJournal, journalTable, postgresTriggers, takeMigrationLock } from '../../backend/postgres/migrate.ts';
 import { OperationError } from '../../errors.ts';
-import type { StoreDefinition } from '../../stores/registry.ts';
+import type { StoreDefinition } from '../../catalog/registry.ts';
 import type { ProgressListener } from '../progress.ts';
 import { assertIdle, postgresActivity } from './activity.ts';
 import { dropStatements, type MigrationSteps } from './plan.ts';

@@ -17,7 +17,7 @@ import {
 } from '../../backend/sqlite/migrate.ts';
 import { assertTriggers } from '../../backend/migrations.ts';
 import { OperationError } from '../../errors.ts';
-import type { StoreDefinition } from '../../stores/registry.ts';
+import type { StoreDefinition } from '../../catalog/registry.ts';
 import type { ProgressListener } from '../progress.ts';
 import { dropStatements, type MigrationSteps } from './plan.ts';
 import { idSeeds, normaliseTimes, seedIds, timeFixes } from './sqlite-data.ts';

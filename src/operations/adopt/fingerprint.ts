@@ -1,5 +1,5 @@
 /**
- * Is this Piri v0.2.4's schema? Piri's DDL (piri-schema.ts) is run into a scratch database, an in-memory SQLite
+ * Is this Piri v0.2.4's schema? Piri's DDL (catalog/piri-schema.ts) is run into a scratch database, an in-memory SQLite
  * one or a Postgres schema inside a transaction that is rolled back, and its shape compared fact by fact with the
  * store's. Anything else, an older or newer Piri or a hand-altered table, is refused before anything is changed:
  * the fix-ups adopt applies are only known to be right for this shape.
@@ -7,8 +7,8 @@
 import Database from 'better-sqlite3';
 import type { Sql } from 'postgres';
 import { OperationError } from '../../errors.ts';
-import type { StoreDefinition, StoreName } from '../../stores/registry.ts';
-import { PIRI_SCHEMA, PIRI_VERSION } from './piri-schema.ts';
+import type { StoreDefinition, StoreName } from '../../catalog/registry.ts';
+import { PIRI_SCHEMA, PIRI_VERSION } from '../../catalog/piri-schema.ts';
 import { compareShapes, postgresShape, type Shape, sqliteShape } from './shape.ts';
 
 const REFERENCE_SCHEMA = 'piri_db_adopt_reference';

@@ -23,7 +23,7 @@ import { DataDirLockedError, OperationError } from '../../errors.ts';
 import { ReleaseStack } from '../../lifecycle.ts';
 import { assertBackend } from '../../stores/guard.ts';
 import { writeMarker } from '../../stores/marker.ts';
-import { type Dialect, type StoreDefinition, STORES } from '../../stores/registry.ts';
+import { type Dialect, type StoreDefinition, STORES } from '../../catalog/registry.ts';
 import { type InstallationStatus, installationStatus } from '../../stores/status.ts';
 import { backupPiriInstallation } from '../backup.ts';
 import { type DoctorReport, runDoctor } from '../doctor.ts';
@@ -34,7 +34,7 @@ import { assertIdle, type AloneFile, postgresActivity, provedAlone, sqliteActivi
 import { adoptPostgres } from './apply-postgres.ts';
 import { adoptSqliteStore } from './apply-sqlite.ts';
 import { assertPiriShape, mismatch, postgresReference, type ShapeMismatch, sqliteReference } from './fingerprint.ts';
-import { PIRI_VERSION } from './piri-schema.ts';
+import { PIRI_VERSION } from '../../catalog/piri-schema.ts';
 import { migrationSteps, type MigrationSteps } from './plan.ts';
 import { describeChange, type StoreAdoption } from './report.ts';
 import { postgresShape, sqliteShape } from './shape.ts';

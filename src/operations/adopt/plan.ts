@@ -11,7 +11,7 @@
  */
 import type { Migration } from '../../backend/migrations.ts';
 import { shippedMigrations } from '../../backend/migrations.ts';
-import type { Dialect, StoreDefinition } from '../../stores/registry.ts';
+import type { Dialect, StoreDefinition } from '../../catalog/registry.ts';
 import type { SchemaObjects } from './shape.ts';
 
 export type CollisionKind = 'trigger' | 'function' | 'index';

@@ -1,6 +1,6 @@
 /** What adopt reports: per store, each table's rows before and after, and every change made, in order. */
 import type { Migration } from '../../backend/migrations.ts';
-import type { StoreName } from '../../stores/registry.ts';
+import type { StoreName } from '../../catalog/registry.ts';
 import type { Collision } from './plan.ts';
 import type { IdSeed, TimeFix } from './sqlite-data.ts';
 

@@ -12,7 +12,7 @@
    dead letter already has gets a new one (Piri is stopped: no worker holds it).
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import type { StoreDefinition } from '../../stores/registry.ts';
+import type { StoreDefinition } from '../../catalog/registry.ts';
 import { storeTables } from '../catalog.ts';
 
 const D = '[0-9]';

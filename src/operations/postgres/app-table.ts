@@ -7,7 +7,7 @@
  * qualified by Postgres itself (pg_get_expr and friends qualify what is not on the default search_path).
  */
 import type { ReservedSql } from 'postgres';
-import type { StoreDefinition } from '../../stores/registry.ts';
+import type { StoreDefinition } from '../../catalog/registry.ts';
 import type { AppTableSpec } from '../catalog.ts';
 import { qualified, quote } from './sql.ts';
 

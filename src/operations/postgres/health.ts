@@ -7,7 +7,7 @@ import type { Sql } from 'postgres';
 import { readPostgresJournal } from '../../backend/postgres/migrate.ts';
 import type { PostgresConfig } from '../../config/load.ts';
 import { redactUrl } from '../../config/redact.ts';
-import { type QueueDefinition, type StoreDefinition, STORES } from '../../stores/registry.ts';
+import { type QueueDefinition, type StoreDefinition, STORES } from '../../catalog/registry.ts';
 import {
   appTablesCheck,
   check,

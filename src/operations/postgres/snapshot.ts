@@ -8,7 +8,7 @@ import type { AppliedMigration } from '../../backend/migrations.ts';
 import { readPostgresJournal } from '../../backend/postgres/migrate.ts';
 import type { PostgresConfig } from '../../config/load.ts';
 import { redactUrl } from '../../config/redact.ts';
-import { type StoreDefinition, STORES } from '../../stores/registry.ts';
+import { type StoreDefinition, STORES } from '../../catalog/registry.ts';
 import type { AppTableSpec, TableSpec } from '../catalog.ts';
 import { describePostgresAppTable } from './app-table.ts';
 import type { SequenceMark, Snapshot } from '../endpoints.ts';

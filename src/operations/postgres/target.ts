@@ -11,7 +11,7 @@ import { applyPending, JOURNAL_SCHEMA, migratePostgres, planPostgres, readPostgr
 import type { PostgresConfig } from '../../config/load.ts';
 import { redactSecrets, redactUrl, urlSecrets } from '../../config/redact.ts';
 import { OperationError } from '../../errors.ts';
-import { type StoreDefinition, type StoreName, STORES } from '../../stores/registry.ts';
+import { type StoreDefinition, type StoreName, STORES } from '../../catalog/registry.ts';
 import type { AppTableSpec, TableSpec } from '../catalog.ts';
 import { type TableDigest, TableDigester } from '../digest.ts';
 import { appTableFailed, type LoadTarget, type SequenceMark } from '../endpoints.ts';

@@ -4,7 +4,7 @@
  * is the same table; its values pass through as the driver hands them over.
  */
 import type Database from 'better-sqlite3';
-import type { StoreName } from '../../stores/registry.ts';
+import type { StoreName } from '../../catalog/registry.ts';
 import type { AppTableSpec } from '../catalog.ts';
 import * as q from './sql.ts';
 

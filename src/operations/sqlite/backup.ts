@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { OperationError } from '../../errors.ts';
 import type { SqliteStoreConnection } from '../../backend/types.ts';
-import type { StoreDefinition } from '../../stores/registry.ts';
+import type { StoreDefinition } from '../../catalog/registry.ts';
 import { appTableNames } from '../catalog.ts';
 import { integrityProblems } from './target.ts';
 import * as q from './sql.ts';

@@ -9,7 +9,7 @@ import { shippedMigrations } from '../../backend/migrations.ts';
 import { readSqliteJournal } from '../../backend/sqlite/migrate.ts';
 import { openSqliteStoreReadOnly, sqliteStoreFile } from '../../backend/sqlite/open.ts';
 import type { SqliteStoreConnection } from '../../backend/types.ts';
-import { type StoreDefinition, STORES } from '../../stores/registry.ts';
+import { type StoreDefinition, STORES } from '../../catalog/registry.ts';
 import { sqliteTimeWriter, storeTables } from '../catalog.ts';
 import {
   appTablesCheck,

@@ -9,7 +9,7 @@ import { BUSY_TIMEOUT_MS } from '../../backend/sqlite/open.ts';
 import { keepsLegacyJournal, readSqliteJournal } from '../../backend/sqlite/migrate.ts';
 import type { AppliedMigration } from '../../backend/migrations.ts';
 import { OperationError, PiriDbError } from '../../errors.ts';
-import { type StoreDefinition, type StoreName, STORES } from '../../stores/registry.ts';
+import { type StoreDefinition, type StoreName, STORES } from '../../catalog/registry.ts';
 import type { AppTableSpec, TableSpec } from '../catalog.ts';
 import { describeSqliteAppTable } from './app-table.ts';
 import type { SequenceMark, Snapshot } from '../endpoints.ts';

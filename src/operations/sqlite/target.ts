@@ -9,7 +9,7 @@ import { migrateSqlite, planSqlite, readSqliteJournal } from '../../backend/sqli
 import { openSqliteStore, openSqliteStoreReadOnly } from '../../backend/sqlite/open.ts';
 import type { SqliteStoreConnection } from '../../backend/types.ts';
 import { acquireWriterLock, type WriterLock } from '../../backend/sqlite/writer-lock.ts';
-import { type StoreDefinition, type StoreName, STORES } from '../../stores/registry.ts';
+import { type StoreDefinition, type StoreName, STORES } from '../../catalog/registry.ts';
 import type { AppTableSpec, TableSpec } from '../catalog.ts';
 import { type TableDigest, TableDigester } from '../digest.ts';
 import { appTableFailed, type LoadTarget, type SequenceMark } from '../endpoints.ts';

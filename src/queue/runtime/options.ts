@@ -3,7 +3,7 @@
  * runtime's modules receive plain resolved numbers.
  */
 import { availableParallelism } from 'node:os';
-import { STORES } from '../../stores/registry.ts';
+import { STORES } from '../../catalog/registry.ts';
 import type { QueueSettings } from '../types.ts';
 import { type BackoffOptions, resolveBackoff } from './backoff.ts';
 import { consoleLogger, type JobQueueLogger } from './logger.ts';

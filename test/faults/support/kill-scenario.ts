@@ -19,7 +19,7 @@ import { decode } from '../../../src/queue/envelope.ts';
 import { SWEEP_ERROR } from '../../../src/queue/dead-letters.ts';
 import type { QueueStats } from '../../../src/queue/types.ts';
 import { openDatabases } from '../../../src/stores/open.ts';
-import type { Dialect } from '../../../src/stores/registry.ts';
+import type { Dialect } from '../../../src/catalog/registry.ts';
 import {
   FAULT_DEDUP_QUEUE,
   FAULT_QUEUE_KINDS,

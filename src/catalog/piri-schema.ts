@@ -5,7 +5,7 @@
  * anything in it is changed (fingerprint.ts). Unqualified names throughout, as in Piri: on Postgres it runs with
  * search_path set to the scratch schema.
  */
-import type { Dialect, StoreName } from '../../stores/registry.ts';
+import type { Dialect, StoreName } from './registry.ts';
 
 export const PIRI_VERSION = 'v0.2.4';
 
