@@ -4,7 +4,7 @@
  * the worker runtime) reads them from there unless its own options say otherwise.
  */
 import type { Clock } from './clock.ts';
-import type { JobQueueLogger } from './queue/runtime/logger.ts';
+import type { JobQueueLogger } from './logger.ts';
 
 /** The clock and logger given to openDatabases, carried by each Store and queue of that installation. */
 export interface Services {

@@ -30,7 +30,7 @@
  *   - lock retries are bounded for addTask too; an error thrown by `extra` rejects addTask (Piri only logged it).
  */
 import { type Clock, systemClock } from '../clock.ts';
-import type { JobQueueLogger, LogFields } from '../queue/runtime/logger.ts';
+import type { JobQueueLogger, LogFields } from '../logger.ts';
 import { servicesOf } from '../services.ts';
 import { TaskEngineError } from './errors.ts';
 import { DEFAULT_LOCK_RETRY, type LockRetryOptions, retryOnLock } from './lock-retry.ts';

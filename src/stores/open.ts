@@ -19,7 +19,7 @@ import { connectionFailed } from '../backend/postgres/errors.ts';
 import { ConfigError, MigrationError, PiriDbError } from '../errors.ts';
 import { ReleaseStack } from '../lifecycle.ts';
 import type { Services } from '../services.ts';
-import type { JobQueueLogger } from '../queue/runtime/logger.ts';
+import type { JobQueueLogger } from '../logger.ts';
 import { type StoreQueues, storeQueues } from '../queue/store-queues.ts';
 import { installationSignals } from '../queue/wakeups/index.ts';
 import { assertBackend, recordBackend } from './guard.ts';

@@ -10,7 +10,7 @@ import * as sqliteScheduler from '../../schema/sqlite/scheduler.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { ConfigError } from '../../src/errors.ts';
 import { createJobQueue } from '../../src/queue/runtime/index.ts';
-import type { JobQueueLogger, LogFields } from '../../src/queue/runtime/logger.ts';
+import type { JobQueueLogger, LogFields } from '../../src/logger.ts';
 import { pdpFlows } from '../../src/scheduler/pdp/index.ts';
 import { pruneScheduler } from '../../src/scheduler/retention.ts';
 import { TaskEngine } from '../../src/scheduler/task-engine.ts';

@@ -5,7 +5,7 @@
  */
 import type { DeadLetterReason } from '../types.ts';
 import { describeError } from './errors.ts';
-import type { JobQueueLogger } from './logger.ts';
+import type { JobQueueLogger } from '../../logger.ts';
 
 /** The job an event is about. */
 export interface JobEvent {

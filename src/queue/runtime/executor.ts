@@ -19,7 +19,7 @@ import type { Completions } from './completions.ts';
 import { asError, describeError, isPermanentError } from './errors.ts';
 import type { JobQueueEmitter } from './events.ts';
 import { holdLease, type Lease } from './lease.ts';
-import type { JobQueueLogger, LogFields } from './logger.ts';
+import type { JobQueueLogger, LogFields } from '../../logger.ts';
 import type { QueueTelemetry } from './telemetry.ts';
 
 /** What a handler gets besides the payload. */

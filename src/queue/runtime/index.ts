@@ -12,5 +12,5 @@ export type { JobEvent, JobQueueEventName, JobQueueEvents, JobQueueListener } fr
 export type { JobQueueOptions } from './options.ts';
 export { DEFAULT_BACKOFF, backoffDelay, type BackoffOptions } from './backoff.ts';
 export { isPermanentError, JobQueueStateError, PermanentError, StopTimeoutError } from './errors.ts';
-export type { JobQueueLogger, LogFields } from './logger.ts';
+export type { JobQueueLogger, LogFields } from '../../logger.ts';
 export { DEFAULT_SHUTDOWN_BUDGET_MS, type ShutdownOptions, stopOnSignals } from './shutdown.ts';

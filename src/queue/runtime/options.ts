@@ -6,7 +6,7 @@ import { availableParallelism } from 'node:os';
 import { STORES } from '../../catalog/registry.ts';
 import type { QueueSettings } from '../types.ts';
 import { type BackoffOptions, resolveBackoff } from './backoff.ts';
-import { consoleLogger, type JobQueueLogger } from './logger.ts';
+import { consoleLogger, type JobQueueLogger } from '../../logger.ts';
 
 /**
  * Tuning of createJobQueue: workers, prefetch, leases, backoff, logging. Every field is optional, with Piri's behaviour

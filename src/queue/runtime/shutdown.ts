@@ -13,7 +13,7 @@
  */
 import { describeError, StopTimeoutError } from './errors.ts';
 import type { JobQueue } from './job-queue.ts';
-import { consoleLogger, type JobQueueLogger } from './logger.ts';
+import { consoleLogger, type JobQueueLogger } from '../../logger.ts';
 
 /** How stopOnSignals shuts down: which signals, the time budget for running jobs, and what runs afterwards. */
 export interface ShutdownOptions {

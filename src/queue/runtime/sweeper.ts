@@ -4,7 +4,7 @@
  * rows, data-model §10 item 11). Runs at start, to collect what a previous crash left, then every `intervalMs`.
  */
 import type { QueueStore } from '../types.ts';
-import type { JobQueueLogger } from './logger.ts';
+import type { JobQueueLogger } from '../../logger.ts';
 import { describeError } from './errors.ts';
 
 export interface Sweeper {

@@ -22,7 +22,7 @@ import type { Watch } from '../wakeups/signals.ts';
 import { describeError } from './errors.ts';
 import type { JobQueueEmitter } from './events.ts';
 import type { Executor, HeldMessage } from './executor.ts';
-import type { JobQueueLogger } from './logger.ts';
+import type { JobQueueLogger } from '../../logger.ts';
 import { MAX_TIMER_MS } from './options.ts';
 import type { QueueTelemetry } from './telemetry.ts';
 
