@@ -11,8 +11,7 @@ import {
   pdpProofsetRootAdds,
 } from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
-import { anyOf, columns, FALSE, out, p, sql, table, TRUE } from '../statement.ts';
-import type { ParkedPieceOps, ParkedPieceRefOps, PieceCommpOps, PieceRefOps, PieceUploadOps } from '../types.ts';
+import { anyOf, columns, FALSE, out, p, type Params, type Row, sql, table, TRUE } from '../statement.ts';
 
 const COMMP = table(pdpPieceMhToCommp);
 const PARKED = table(parkedPieces);
@@ -76,48 +75,67 @@ const S = {
   uploadDelete: sql`DELETE FROM ${UPLOADS} WHERE id = ${p.uuid('id')}`,
 };
 
-export function pieceCommps(db: SqlSession): PieceCommpOps {
+type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
+
+/** A row of the subroot lookup (data-model §8.4 step 3). */
+export type SubrootPiece = Row<typeof S.subrootPieces>;
+
+export function pieceCommps(db: SqlSession) {
   return {
-    get: (a) => db.get(S.commpGet, a),
-    byCommp: (a) => db.get(S.commpByCommp, a),
-    put: async (a) => (await db.run(S.commpPut, a)) === 1,
+    /** By the multihash BYTES (Piri compared them with base58 text and never matched). */
+    get: (a: P<'commpGet'>) => db.get(S.commpGet, a),
+    /** By piece CID; the lowest multihash when several blobs map to one piece. */
+    byCommp: (a: P<'commpByCommp'>) => db.get(S.commpByCommp, a),
+    /** The first value for a multihash is kept; returns whether inserted. */
+    put: async (a: P<'commpPut'>) => (await db.run(S.commpPut, a)) === 1,
   };
 }
 
-export function parkedPieceOps(db: SqlSession): ParkedPieceOps {
+export function parkedPieceOps(db: SqlSession) {
   return {
-    lockPieceCid: ({ pieceCid }) => db.lock(PARKED_PIECE_LOCK, pieceCid),
-    findReusable: (a) => db.get(S.parkedFindReusable, a),
-    insert: async (a) => (await db.get(S.parkedInsert, a))!.id,
-    markComplete: async (a) => (await db.run(S.parkedMarkComplete, a)) === 1,
-    get: (a) => db.get(S.parkedGet, a),
-    delete: async (a) => (await db.run(S.parkedDelete, a)) === 1,
+    /** Serialises parkers of one piece CID until the transaction ends. */
+    lockPieceCid: ({ pieceCid }: { pieceCid: string }) => db.lock(PARKED_PIECE_LOCK, pieceCid),
+    /** The oldest row the unique index would take for the same piece if NULLs were equal. */
+    findReusable: (a: P<'parkedFindReusable'>) => db.get(S.parkedFindReusable, a),
+    insert: async (a: P<'parkedInsert'>) => (await db.get(S.parkedInsert, a))!.id,
+    markComplete: async (a: P<'parkedMarkComplete'>) => (await db.run(S.parkedMarkComplete, a)) === 1,
+    get: (a: P<'parkedGet'>) => db.get(S.parkedGet, a),
+    /** Never done by Piri: cascades to its parked refs and from there to pdp_piecerefs. */
+    delete: async (a: P<'parkedDelete'>) => (await db.run(S.parkedDelete, a)) === 1,
   };
 }
 
-export function parkedPieceRefOps(db: SqlSession): ParkedPieceRefOps {
+export function parkedPieceRefOps(db: SqlSession) {
   return {
-    find: (a) => db.get(S.refFind, a),
-    insert: async (a) => (await db.get(S.refInsert, { ...a, dataHeaders: a.dataHeaders ?? {} }))!.refId,
-    get: (a) => db.get(S.refGet, a),
-    delete: async (a) => (await db.run(S.refDelete, a)) === 1,
-    deleteReleasedByPieceRef: async (a) => (await db.all(S.refDeleteReleased, a)).map((r) => r.refId),
+    /** The oldest ref of this piece with this data_url and long_term. */
+    find: (a: P<'refFind'>) => db.get(S.refFind, a),
+    insert: async (a: P<'refInsert'>) => (await db.get(S.refInsert, { ...a, dataHeaders: a.dataHeaders ?? {} }))!.refId,
+    get: (a: P<'refGet'>) => db.get(S.refGet, a),
+    /** Cascades to pdp_piecerefs (then SET NULL on roots and root adds) and SET NULL on uploads' piece_ref. */
+    delete: async (a: P<'refDelete'>) => (await db.run(S.refDelete, a)) === 1,
+    /**
+     * Root cleanup (data-model §8.6 Prove step 4, fixed): deletes the parked ref a pdp_piecerefs row points to, while
+     * no pdp_piecerefs row on it is counted by a proof set or pending in a root add. Returns the deleted ref ids.
+     */
+    deleteReleasedByPieceRef: async (a: P<'refDeleteReleased'>) => (await db.all(S.refDeleteReleased, a)).map((r) => r.refId),
   };
 }
 
-export function pieceRefs(db: SqlSession): PieceRefOps {
+export function pieceRefs(db: SqlSession) {
   return {
-    find: (a) => db.get(S.pieceRefFind, a),
-    insert: async (a) => (await db.get(S.pieceRefInsert, a))!.id,
-    get: (a) => db.get(S.pieceRefGet, a),
-    subrootPieces: (a) => db.all(S.subrootPieces, a),
+    /** The oldest pdp_piecerefs row for (service, piece_cid, piece_ref). */
+    find: (a: P<'pieceRefFind'>) => db.get(S.pieceRefFind, a),
+    insert: async (a: P<'pieceRefInsert'>) => (await db.get(S.pieceRefInsert, a))!.id,
+    get: (a: P<'pieceRefGet'>) => db.get(S.pieceRefGet, a),
+    /** The service's piece refs of these piece CIDs with their parked sizes, by piece CID, then id. */
+    subrootPieces: (a: P<'subrootPieces'>) => db.all(S.subrootPieces, a),
   };
 }
 
-export function pieceUploads(db: SqlSession): PieceUploadOps {
+export function pieceUploads(db: SqlSession) {
   return {
-    insert: async (a) => void (await db.run(S.uploadInsert, a)),
-    get: (a) => db.get(S.uploadGet, a),
-    delete: async (a) => (await db.run(S.uploadDelete, a)) === 1,
+    insert: async (a: P<'uploadInsert'>) => void (await db.run(S.uploadInsert, a)),
+    get: (a: P<'uploadGet'>) => db.get(S.uploadGet, a),
+    delete: async (a: P<'uploadDelete'>) => (await db.run(S.uploadDelete, a)) === 1,
   };
 }

@@ -4,8 +4,7 @@
  */
 import { messageWaitsEth, pdpProofSets, pdpProofsetCreates, pdpProveTasks } from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
-import { columns, FALSE, out, p, sql, table, TRUE } from '../statement.ts';
-import type { ProofSetCreateOps, ProofSetOps, ProveTaskOps } from '../types.ts';
+import { columns, FALSE, out, p, type Params, sql, table, TRUE } from '../statement.ts';
 
 const CREATES = table(pdpProofsetCreates);
 const SETS = table(pdpProofSets);
@@ -27,8 +26,8 @@ const S = {
     WHERE create_message_hash = ${p.text('createMessageHash')} AND proofset_created = ${FALSE}`,
 
   insert: sql`INSERT INTO ${SETS} (id, create_message_hash, service, proving_period, challenge_window, init_ready)
-    VALUES (${p.int('id')}, ${p.text('createMessageHash')}, ${p.text('service')}, ${p.int('provingPeriod')},
-      ${p.int('challengeWindow')}, ${FALSE}) ON CONFLICT (id) DO NOTHING`,
+    VALUES (${p.int('id')}, ${p.text('createMessageHash')}, ${p.text('service')}, ${p.intOrNull('provingPeriod')},
+      ${p.intOrNull('challengeWindow')}, ${FALSE}) ON CONFLICT (id) DO NOTHING`,
   get: sql`SELECT ${set} FROM ${SETS} ${byId}`,
   byCreate: sql`SELECT ${set} FROM ${SETS} WHERE create_message_hash = ${p.text('createMessageHash')} ORDER BY id LIMIT 1`,
   list: sql`SELECT ${set} FROM ${SETS} WHERE service = ${p.text('service')} ORDER BY id`,
@@ -59,39 +58,50 @@ const S = {
   proveCount: sql`SELECT ${out.int('n', 'COUNT(*)')} FROM ${PROVE} WHERE proofset_id = ${p.int('proofSetId')}`,
 };
 
-export function proofSetCreates(db: SqlSession): ProofSetCreateOps {
+type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
+
+export function proofSetCreates(db: SqlSession) {
   return {
-    insert: async (a) => void (await db.run(S.createInsert, a)),
-    get: (a) => db.get(S.createGet, a),
-    ready: (a) => db.all(S.createReady, a),
-    markCreated: async (a) => (await db.run(S.createMarkCreated, a)) === 1,
+    /** A create message: ok NULL, proofset_created false. */
+    insert: async (a: P<'createInsert'>) => void (await db.run(S.createInsert, a)),
+    get: (a: P<'createGet'>) => db.get(S.createGet, a),
+    /** Confirmed creates not yet materialised, oldest first, with the create transaction's receipt. */
+    ready: (a: P<'createReady'>) => db.all(S.createReady, a),
+    markCreated: async (a: P<'createMarkCreated'>) => (await db.run(S.createMarkCreated, a)) === 1,
   };
 }
 
-export function proofSets(db: SqlSession): ProofSetOps {
+export function proofSets(db: SqlSession) {
   const ids = async (rows: Promise<{ id: number }[]>) => (await rows).map((r) => r.id);
   return {
-    insert: async (a) => (await db.run(S.insert, a)) === 1,
-    get: (a) => db.get(S.get, a),
-    getByCreateMessageHash: (a) => db.get(S.byCreate, a),
-    list: (a) => db.all(S.list, a),
-    delete: async (a) => (await db.run(S.delete, a)) === 1,
-    markInitReady: async (a) => (await db.run(S.markInitReady, a)) === 1,
+    /** A proof set by its on-chain id, init_ready false; false when the id exists. */
+    insert: async (a: P<'insert'>) => (await db.run(S.insert, a)) === 1,
+    get: (a: P<'get'>) => db.get(S.get, a),
+    getByCreateMessageHash: (a: P<'byCreate'>) => db.get(S.byCreate, a),
+    list: (a: P<'list'>) => db.all(S.list, a),
+    /** Never done by Piri: cascades to prove tasks, roots and root adds. */
+    delete: async (a: P<'delete'>) => (await db.run(S.delete, a)) === 1,
+    /** Ready for its first proving period, while no period has started. */
+    markInitReady: async (a: P<'markInitReady'>) => (await db.run(S.markInitReady, a)) === 1,
     initCandidates: () => ids(db.all(S.initCandidates, {})),
-    nextPeriodCandidates: (a) => ids(db.all(S.nextPeriodCandidates, a)),
-    claimChallengeTask: async (a) => (await db.run(S.claimChallengeTask, a)) === 1,
-    byChallengeTask: async ({ taskId, requireProveAt }) =>
-      (await db.get(requireProveAt ? S.byChallengeTaskProveAt : S.byChallengeTask, { taskId }))?.id,
-    recordChallengeRequest: async (a) => (await db.run(S.recordChallenge, a)) === 1,
-    proveCandidates: (a) => ids(db.all(S.proveCandidates, a)),
-    clearChallengeMsg: async (a) => (await db.run(S.clearChallengeMsg, a)) === 1,
+    nextPeriodCandidates: (a: P<'nextPeriodCandidates'>) => ids(db.all(S.nextPeriodCandidates, a)),
+    /** Links the challenge task, while none is linked. */
+    claimChallengeTask: async (a: P<'claimChallengeTask'>) => (await db.run(S.claimChallengeTask, a)) === 1,
+    /** The proof set a challenge task works on (with `requireProveAt`, only once prove_at_epoch is set). */
+    byChallengeTask: async ({ requireProveAt, ...a }: P<'byChallengeTask'> & { requireProveAt: boolean }) =>
+      (await db.get(requireProveAt ? S.byChallengeTaskProveAt : S.byChallengeTask, a))?.id,
+    recordChallengeRequest: async (a: P<'recordChallenge'>) => (await db.run(S.recordChallenge, a)) === 1,
+    /** Proof sets whose challenge request succeeded and whose prove_at_epoch has passed, in id order. */
+    proveCandidates: (a: P<'proveCandidates'>) => ids(db.all(S.proveCandidates, a)),
+    clearChallengeMsg: async (a: P<'clearChallengeMsg'>) => (await db.run(S.clearChallengeMsg, a)) === 1,
   };
 }
 
-export function proveTasks(db: SqlSession): ProveTaskOps {
+export function proveTasks(db: SqlSession) {
   return {
-    insert: async (a) => (await db.run(S.proveInsert, a)) === 1,
-    byTask: async (a) => (await db.all(S.proveByTask, a)).map((r) => r.proofsetId),
-    countForProofSet: async (a) => (await db.get(S.proveCount, a))?.n ?? 0,
+    insert: async (a: P<'proveInsert'>) => (await db.run(S.proveInsert, a)) === 1,
+    /** The proof sets a PDPProve task proves. */
+    byTask: async (a: P<'proveByTask'>) => (await db.all(S.proveByTask, a)).map((r) => r.proofsetId),
+    countForProofSet: async (a: P<'proveCount'>) => (await db.get(S.proveCount, a))?.n ?? 0,
   };
 }

@@ -4,8 +4,7 @@
  */
 import { pdpProviderRegistrations, railSettlementWaits, withdrawalWaits } from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
-import { columns, FALSE, out, p, sql, table, TRUE } from '../statement.ts';
-import type { ProviderRegistrationOps, RailSettlementWaitOps, WithdrawalWaitOps } from '../types.ts';
+import { columns, FALSE, out, p, type Params, sql, table, TRUE } from '../statement.ts';
 
 const REGISTRATIONS = table(pdpProviderRegistrations);
 const RAILS = table(railSettlementWaits);
@@ -21,7 +20,7 @@ const S = {
   insert: sql`INSERT INTO ${REGISTRATIONS} (register_message_hash, ok, provider_registered, provider_id, service, created_at)
     VALUES (${p.text('registerMessageHash')}, NULL, ${FALSE}, NULL, ${p.text('service')}, ${p.time('nowMs')})`,
   // A NULL success (not known yet) leaves `ok` as it is.
-  applyConfirmation: sql`UPDATE ${REGISTRATIONS} SET ok = COALESCE(${p.bool('success')}, ok)
+  applyConfirmation: sql`UPDATE ${REGISTRATIONS} SET ok = COALESCE(${p.boolOrNull('success')}, ok)
     WHERE ${byHash} AND provider_registered = ${FALSE}`,
   ready: sql`SELECT ${registration} FROM ${REGISTRATIONS} WHERE ok = ${TRUE} AND provider_registered = ${FALSE}
     ORDER BY created_at, register_message_hash LIMIT ${p.int('limit')}`,
@@ -41,29 +40,42 @@ const S = {
   withdrawalDelete: sql`DELETE FROM ${WITHDRAWALS} WHERE id = ${p.int('id')}`,
 };
 
-export function providerRegistrations(db: SqlSession): ProviderRegistrationOps {
+type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
+
+export function providerRegistrations(db: SqlSession) {
   return {
-    inProgress: (a) => db.get(S.inProgress, a),
-    insert: async (a) => void (await db.run(S.insert, a)),
-    applyConfirmation: (a) => db.run(S.applyConfirmation, a),
-    ready: (a) => db.all(S.ready, a),
-    markRegistered: async (a) => (await db.run(S.markRegistered, a)) === 1,
-    get: (a) => db.get(S.get, a),
+    /**
+     * RegisterProvider's conflict check: the oldest unregistered registration of the service that has not failed.
+     * Piri also counted failed ones (it never set ok); with ok set, a failure must not block a new one forever.
+     */
+    inProgress: (a: P<'inProgress'>) => db.get(S.inProgress, a),
+    insert: async (a: P<'insert'>) => void (await db.run(S.insert, a)),
+    /**
+     * The status triggers' rule for registrations (Piri has no trigger and never sets ok): after the wait confirmed,
+     * ok = the transaction's success, unchanged when that is unknown. Returns how many rows changed.
+     */
+    applyConfirmation: (a: P<'applyConfirmation'>) => db.run(S.applyConfirmation, a),
+    /** Confirmed ok and not yet registered, oldest first. */
+    ready: (a: P<'ready'>) => db.all(S.ready, a),
+    markRegistered: async (a: P<'markRegistered'>) => (await db.run(S.markRegistered, a)) === 1,
+    get: (a: P<'get'>) => db.get(S.get, a),
   };
 }
 
-export function railSettlementWaitOps(db: SqlSession): RailSettlementWaitOps {
+export function railSettlementWaitOps(db: SqlSession) {
   return {
-    get: (a) => db.get(S.railGet, a),
-    upsert: async (a) => void (await db.run(S.railUpsert, a)),
-    delete: async (a) => (await db.run(S.railDelete, a)) === 1,
+    get: (a: P<'railGet'>) => db.get(S.railGet, a),
+    /** Inserts, or replaces the rail's row. */
+    upsert: async (a: P<'railUpsert'>) => void (await db.run(S.railUpsert, a)),
+    delete: async (a: P<'railDelete'>) => (await db.run(S.railDelete, a)) === 1,
   };
 }
 
-export function withdrawalWaitOps(db: SqlSession): WithdrawalWaitOps {
+export function withdrawalWaitOps(db: SqlSession) {
   return {
+    /** The newest row (NULL created_at last). */
     latest: () => db.get(S.withdrawalLatest, {}),
-    insert: async (a) => (await db.get(S.withdrawalInsert, a))!.id,
-    delete: async (a) => (await db.run(S.withdrawalDelete, a)) === 1,
+    insert: async (a: P<'withdrawalInsert'>) => (await db.get(S.withdrawalInsert, a))!.id,
+    delete: async (a: P<'withdrawalDelete'>) => (await db.run(S.withdrawalDelete, a)) === 1,
   };
 }
