@@ -11,22 +11,7 @@
  * Every operation takes one params object; times are epoch milliseconds, passed in by the caller from its Clock (SQL
  * never asks the database for "now"). Rows are the drizzle schema's (`RowOf`).
  */
-import type {
-  messageSendsEth,
-  messageWaitsEth,
-  parkedPieceRefs,
-  parkedPieces,
-  pdpPieceMhToCommp,
-  pdpPieceUploads,
-  pdpPiecerefs,
-  pdpProofSets,
-  pdpProofsetCreates,
-  pdpProofsetRootAdds,
-  pdpProofsetRoots,
-  pdpProviderRegistrations,
-  railSettlementWaits,
-  withdrawalWaits,
-} from '../../../schema/postgres/scheduler.ts';
+import type * as schema from '../../../schema/postgres/scheduler.ts';
 import type { ENTITIES } from './entities/index.ts';
 import type { RowOf } from './statement.ts';
 
@@ -65,33 +50,33 @@ export interface SchedulerSql {
 export type SchedulerTx = { readonly [K in keyof typeof ENTITIES]: ReturnType<(typeof ENTITIES)[K]> };
 
 /** A message_sends_eth row as the waiting caller reads it (SenderETH.Send's poll). */
-export type MessageSendRow = RowOf<typeof messageSendsEth> & {
+export type MessageSendRow = RowOf<typeof schema.messageSendsEth> & {
   /** Derived, not a column: whether the SendTransaction task row (task.id = send_task_id) still exists. */
   readonly taskPresent: boolean;
 };
 /** A message_waits_eth row: a watched transaction and, once confirmed, its block, receipt and success. */
-export type MessageWaitRow = RowOf<typeof messageWaitsEth>;
+export type MessageWaitRow = RowOf<typeof schema.messageWaitsEth>;
 /** A pdp_proofset_creates row: a proof set creation message, whether it confirmed (ok) and was materialised. */
-export type ProofSetCreateRow = RowOf<typeof pdpProofsetCreates>;
+export type ProofSetCreateRow = RowOf<typeof schema.pdpProofsetCreates>;
 /** A pdp_proof_sets row: a proof set by its on-chain id, with its proving-period state. */
-export type ProofSetRow = RowOf<typeof pdpProofSets>;
+export type ProofSetRow = RowOf<typeof schema.pdpProofSets>;
 /** A pdp_piece_mh_to_commp entry: which piece CID a blob (by multihash) belongs to, and its size. */
-export type CommpEntry = RowOf<typeof pdpPieceMhToCommp>;
+export type CommpEntry = RowOf<typeof schema.pdpPieceMhToCommp>;
 /** A parked_pieces row: a piece held locally, by piece CID and sizes, and whether its data is complete. */
-export type ParkedPieceRow = RowOf<typeof parkedPieces>;
+export type ParkedPieceRow = RowOf<typeof schema.parkedPieces>;
 /** A parked_piece_refs row: one use of a parked piece, with where its data comes from. */
-export type ParkedPieceRefRow = RowOf<typeof parkedPieceRefs>;
+export type ParkedPieceRefRow = RowOf<typeof schema.parkedPieceRefs>;
 /** A pdp_piecerefs row: a service's reference to a parked piece, counted by the proof sets that hold it. */
-export type PieceRefRow = RowOf<typeof pdpPiecerefs>;
+export type PieceRefRow = RowOf<typeof schema.pdpPiecerefs>;
 /** A pdp_piece_uploads row: an upload slot, with the hash and size the data must match and whom to notify. */
-export type PieceUploadRow = RowOf<typeof pdpPieceUploads>;
+export type PieceUploadRow = RowOf<typeof schema.pdpPieceUploads>;
 /** A pdp_proofset_roots row: one subroot of a root confirmed in a proof set. */
-export type RootRow = RowOf<typeof pdpProofsetRoots>;
+export type RootRow = RowOf<typeof schema.pdpProofsetRoots>;
 /** A pdp_proofset_root_adds row: one subroot of a root being added. */
-export type RootAddRow = RowOf<typeof pdpProofsetRootAdds>;
+export type RootAddRow = RowOf<typeof schema.pdpProofsetRootAdds>;
 /** A pdp_provider_registrations row: a registration message, whether it confirmed and the provider id once registered. */
-export type ProviderRegistrationRow = RowOf<typeof pdpProviderRegistrations>;
+export type ProviderRegistrationRow = RowOf<typeof schema.pdpProviderRegistrations>;
 /** A rail_settlement_waits row: the settlement transaction last sent for a payment rail. */
-export type RailSettlementWaitRow = RowOf<typeof railSettlementWaits>;
+export type RailSettlementWaitRow = RowOf<typeof schema.railSettlementWaits>;
 /** A withdrawal_waits row: a withdrawal transaction sent. */
-export type WithdrawalWaitRow = RowOf<typeof withdrawalWaits>;
+export type WithdrawalWaitRow = RowOf<typeof schema.withdrawalWaits>;

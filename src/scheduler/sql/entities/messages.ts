@@ -2,36 +2,24 @@
  * Chain messages (data-model §8.1, §8.5): the outgoing transaction queue `message_sends_eth`, its per-sender nonce
  * lock `message_send_eth_locks`, and `message_waits_eth`, the transactions watched until they are confirmed.
  */
-import {
-  messageSendEthLocks,
-  messageSendsEth,
-  messageWaitsEth,
-  pdpProofSets,
-  pdpProofsetCreates,
-  pdpProofsetRootAdds,
-  pdpProofsetRoots,
-  pdpProviderRegistrations,
-  railSettlementWaits,
-  task,
-  withdrawalWaits,
-} from '../../../../schema/postgres/scheduler.ts';
+import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { anyOf, columns, forUpdate, out, p, type Params, sql, table, TRUE } from '../statement.ts';
 
-const SENDS = table(messageSendsEth);
-const LOCKS = table(messageSendEthLocks);
-const WAITS = table(messageWaitsEth);
-const TASK = table(task);
+const SENDS = table(schema.messageSendsEth);
+const LOCKS = table(schema.messageSendEthLocks);
+const WAITS = table(schema.messageWaitsEth);
+const TASK = table(schema.task);
 
 /** Confirmed waits nothing refers to; `w` is message_waits_eth. */
 const unreferencedWait = sql`w.tx_status = 'confirmed'
-  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProofsetCreates)} c WHERE c.create_message_hash = w.signed_tx_hash)
-  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProofsetRoots)} r WHERE r.add_message_hash = w.signed_tx_hash)
-  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProofsetRootAdds)} a WHERE a.add_message_hash = w.signed_tx_hash)
-  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProviderRegistrations)} g WHERE g.register_message_hash = w.signed_tx_hash)
-  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProofSets)} ps WHERE ps.challenge_request_msg_hash = w.signed_tx_hash)
-  AND NOT EXISTS (SELECT 1 FROM ${table(railSettlementWaits)} rs WHERE rs.signed_tx_hash = w.signed_tx_hash)
-  AND NOT EXISTS (SELECT 1 FROM ${table(withdrawalWaits)} ww WHERE ww.signed_tx_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.pdpProofsetCreates)} c WHERE c.create_message_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.pdpProofsetRoots)} r WHERE r.add_message_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.pdpProofsetRootAdds)} a WHERE a.add_message_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.pdpProviderRegistrations)} g WHERE g.register_message_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.pdpProofSets)} ps WHERE ps.challenge_request_msg_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.railSettlementWaits)} rs WHERE rs.signed_tx_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.withdrawalWaits)} ww WHERE ww.signed_tx_hash = w.signed_tx_hash)
   AND NOT EXISTS (SELECT 1 FROM ${SENDS} s
                   WHERE s.signed_hash = w.signed_tx_hash AND (s.send_time IS NULL OR s.send_time >= ${p.time('cutoffMs')}))`;
 
@@ -56,7 +44,7 @@ const S = {
       AND NOT (m.send_success = ${TRUE} AND m.nonce IS NOT NULL AND m.nonce = (
         SELECT MAX(k.nonce) FROM ${SENDS} k WHERE k.from_address = m.from_address AND k.send_success = ${TRUE}))
     ORDER BY m.send_task_id LIMIT ${p.int('limit')})`,
-  sendGet: sql`SELECT ${columns(messageSendsEth, 'm')},
+  sendGet: sql`SELECT ${columns(schema.messageSendsEth, 'm')},
     ${out.bool('taskPresent', sql`EXISTS (SELECT 1 FROM ${TASK} t WHERE t.id = m.send_task_id)`)}
     FROM ${SENDS} m WHERE send_task_id = ${p.int('taskId')}`,
 
@@ -91,7 +79,7 @@ const S = {
     WHERE signed_tx_hash = ${p.text('signedTxHash')} AND tx_status = 'pending'`,
   waitConfirmSuccessful: sql`UPDATE ${WAITS} SET tx_status = 'confirmed', tx_success = ${TRUE}
     WHERE signed_tx_hash = ${p.text('signedTxHash')} AND tx_status = 'pending'`,
-  waitGet: sql`SELECT ${columns(messageWaitsEth)} FROM ${WAITS} WHERE signed_tx_hash = ${p.text('signedTxHash')}`,
+  waitGet: sql`SELECT ${columns(schema.messageWaitsEth)} FROM ${WAITS} WHERE signed_tx_hash = ${p.text('signedTxHash')}`,
   waitDelete: sql`DELETE FROM ${WAITS} WHERE signed_tx_hash = ${p.text('signedTxHash')}`,
 };
 

@@ -2,33 +2,26 @@
  * Pieces (data-model §8.3): the blob-multihash to piece CID cache `pdp_piece_mh_to_commp`, `parked_pieces` and their
  * `parked_piece_refs`, PDP's `pdp_piecerefs`, and the upload slots `pdp_piece_uploads`.
  */
-import {
-  parkedPieceRefs,
-  parkedPieces,
-  pdpPieceMhToCommp,
-  pdpPieceUploads,
-  pdpPiecerefs,
-  pdpProofsetRootAdds,
-} from '../../../../schema/postgres/scheduler.ts';
+import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { anyOf, columns, FALSE, out, p, type Params, type Row, sql, table, TRUE } from '../statement.ts';
 
-const COMMP = table(pdpPieceMhToCommp);
-const PARKED = table(parkedPieces);
-const REFS = table(parkedPieceRefs);
-const PIECE_REFS = table(pdpPiecerefs);
-const UPLOADS = table(pdpPieceUploads);
+const COMMP = table(schema.pdpPieceMhToCommp);
+const PARKED = table(schema.parkedPieces);
+const REFS = table(schema.parkedPieceRefs);
+const PIECE_REFS = table(schema.pdpPiecerefs);
+const UPLOADS = table(schema.pdpPieceUploads);
 
 /** The lock space of parked-piece CIDs, so two parks of one CID do not both insert (`pdpp`). */
 const PARKED_PIECE_LOCK = 0x70_64_70_70;
 
 const S = {
-  commpGet: sql`SELECT ${columns(pdpPieceMhToCommp)} FROM ${COMMP} WHERE mhash = ${p.bytes('mhash')}`,
-  commpByCommp: sql`SELECT ${columns(pdpPieceMhToCommp)} FROM ${COMMP} WHERE commp = ${p.text('commp')} ORDER BY mhash LIMIT 1`,
+  commpGet: sql`SELECT ${columns(schema.pdpPieceMhToCommp)} FROM ${COMMP} WHERE mhash = ${p.bytes('mhash')}`,
+  commpByCommp: sql`SELECT ${columns(schema.pdpPieceMhToCommp)} FROM ${COMMP} WHERE commp = ${p.text('commp')} ORDER BY mhash LIMIT 1`,
   commpPut: sql`INSERT INTO ${COMMP} (mhash, size, commp) VALUES (${p.bytes('mhash')}, ${p.int('size')}, ${p.text('commp')})
     ON CONFLICT (mhash) DO NOTHING`,
 
-  parkedFindReusable: sql`SELECT ${columns(parkedPieces)} FROM ${PARKED}
+  parkedFindReusable: sql`SELECT ${columns(schema.parkedPieces)} FROM ${PARKED}
     WHERE piece_cid = ${p.text('pieceCid')} AND piece_padded_size = ${p.int('paddedSize')} AND long_term = ${p.bool('longTerm')}
       AND cleanup_task_id IS NULL
     ORDER BY id LIMIT 1`,
@@ -36,29 +29,29 @@ const S = {
     cleanup_task_id, long_term) VALUES (${p.time('nowMs')}, ${p.text('pieceCid')}, ${p.int('paddedSize')}, ${p.int('rawSize')},
     ${p.bool('complete')}, NULL, NULL, ${p.bool('longTerm')}) RETURNING ${out.int('id')}`,
   parkedMarkComplete: sql`UPDATE ${PARKED} SET complete = ${TRUE} WHERE id = ${p.int('id')} AND complete = ${FALSE}`,
-  parkedGet: sql`SELECT ${columns(parkedPieces)} FROM ${PARKED} WHERE id = ${p.int('id')}`,
+  parkedGet: sql`SELECT ${columns(schema.parkedPieces)} FROM ${PARKED} WHERE id = ${p.int('id')}`,
   parkedDelete: sql`DELETE FROM ${PARKED} WHERE id = ${p.int('id')}`,
 
-  refFind: sql`SELECT ${columns(parkedPieceRefs)} FROM ${REFS}
+  refFind: sql`SELECT ${columns(schema.parkedPieceRefs)} FROM ${REFS}
     WHERE piece_id = ${p.int('pieceId')} AND data_url = ${p.text('dataUrl')} AND long_term = ${p.bool('longTerm')}
     ORDER BY ref_id LIMIT 1`,
   refInsert: sql`INSERT INTO ${REFS} (piece_id, data_url, data_headers, long_term)
     VALUES (${p.int('pieceId')}, ${p.text('dataUrl')}, ${p.json('dataHeaders')}, ${p.bool('longTerm')}) RETURNING ${out.int('refId', 'ref_id')}`,
-  refGet: sql`SELECT ${columns(parkedPieceRefs)} FROM ${REFS} WHERE ref_id = ${p.int('refId')}`,
+  refGet: sql`SELECT ${columns(schema.parkedPieceRefs)} FROM ${REFS} WHERE ref_id = ${p.int('refId')}`,
   refDelete: sql`DELETE FROM ${REFS} WHERE ref_id = ${p.int('refId')}`,
   // The parked ref behind a PDP piece ref, once no PDP piece ref still needs it (counted, or pending in a root add).
   refDeleteReleased: sql`DELETE FROM ${REFS} AS r
     WHERE r.ref_id = (SELECT piece_ref FROM ${PIECE_REFS} WHERE id = ${p.int('pdpPieceRefId')})
       AND NOT EXISTS (SELECT 1 FROM ${PIECE_REFS} q WHERE q.piece_ref = r.ref_id
-        AND (q.proofset_refcount > 0 OR EXISTS (SELECT 1 FROM ${table(pdpProofsetRootAdds)} a WHERE a.pdp_piece_ref_id = q.id)))
+        AND (q.proofset_refcount > 0 OR EXISTS (SELECT 1 FROM ${table(schema.pdpProofsetRootAdds)} a WHERE a.pdp_piece_ref_id = q.id)))
     RETURNING ${out.int('refId', 'ref_id')}`,
 
-  pieceRefFind: sql`SELECT ${columns(pdpPiecerefs)} FROM ${PIECE_REFS}
+  pieceRefFind: sql`SELECT ${columns(schema.pdpPiecerefs)} FROM ${PIECE_REFS}
     WHERE service = ${p.text('service')} AND piece_cid = ${p.text('pieceCid')} AND piece_ref = ${p.int('pieceRef')}
     ORDER BY id LIMIT 1`,
   pieceRefInsert: sql`INSERT INTO ${PIECE_REFS} (service, piece_cid, piece_ref, created_at, proofset_refcount)
     VALUES (${p.text('service')}, ${p.text('pieceCid')}, ${p.int('pieceRef')}, ${p.time('nowMs')}, 0) RETURNING ${out.int('id')}`,
-  pieceRefGet: sql`SELECT ${columns(pdpPiecerefs)} FROM ${PIECE_REFS} WHERE id = ${p.int('id')}`,
+  pieceRefGet: sql`SELECT ${columns(schema.pdpPiecerefs)} FROM ${PIECE_REFS} WHERE id = ${p.int('id')}`,
   subrootPieces: sql`SELECT ${out.text('pieceCid', 'ppr.piece_cid')}, ${out.int('pdpPieceRefId', 'ppr.id')},
       ${out.int('pieceRef', 'ppr.piece_ref')}, ${out.int('paddedSize', 'pp.piece_padded_size')},
       ${out.int('rawSize', 'pp.piece_raw_size')}
@@ -71,7 +64,7 @@ const S = {
   uploadInsert: sql`INSERT INTO ${UPLOADS} (id, service, check_hash_codec, check_hash, check_size, piece_cid, notify_url,
     notify_task_id, piece_ref, created_at) VALUES (${p.uuid('id')}, ${p.text('service')}, ${p.text('checkHashCodec')},
     ${p.bytes('checkHash')}, ${p.int('checkSize')}, NULL, ${p.text('notifyUrl')}, NULL, NULL, ${p.time('nowMs')})`,
-  uploadGet: sql`SELECT ${columns(pdpPieceUploads)} FROM ${UPLOADS} WHERE id = ${p.uuid('id')}`,
+  uploadGet: sql`SELECT ${columns(schema.pdpPieceUploads)} FROM ${UPLOADS} WHERE id = ${p.uuid('id')}`,
   uploadDelete: sql`DELETE FROM ${UPLOADS} WHERE id = ${p.uuid('id')}`,
 };
 

@@ -2,24 +2,24 @@
  * Proof sets (data-model §8.2, §8.6): `pdp_proofset_creates` (a create message until its proof set is materialised),
  * `pdp_proof_sets` with its proving-period state, and `pdp_prove_tasks`.
  */
-import { messageWaitsEth, pdpProofSets, pdpProofsetCreates, pdpProveTasks } from '../../../../schema/postgres/scheduler.ts';
+import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { columns, FALSE, out, p, type Params, sql, table, TRUE } from '../statement.ts';
 
-const CREATES = table(pdpProofsetCreates);
-const SETS = table(pdpProofSets);
-const PROVE = table(pdpProveTasks);
+const CREATES = table(schema.pdpProofsetCreates);
+const SETS = table(schema.pdpProofSets);
+const PROVE = table(schema.pdpProveTasks);
 
-const set = columns(pdpProofSets);
+const set = columns(schema.pdpProofSets);
 const id = out.int('id');
 const byId = sql`WHERE id = ${p.int('id')}`;
 
 const S = {
   createInsert: sql`INSERT INTO ${CREATES} (create_message_hash, ok, proofset_created, service, created_at)
     VALUES (${p.text('createMessageHash')}, NULL, ${FALSE}, ${p.text('service')}, ${p.time('nowMs')})`,
-  createGet: sql`SELECT ${columns(pdpProofsetCreates)} FROM ${CREATES} WHERE create_message_hash = ${p.text('createMessageHash')}`,
-  createReady: sql`SELECT ${columns(pdpProofsetCreates, 'c')}, ${out.json('txReceipt', 'w.tx_receipt')}
-    FROM ${CREATES} c LEFT JOIN ${table(messageWaitsEth)} w ON w.signed_tx_hash = c.create_message_hash
+  createGet: sql`SELECT ${columns(schema.pdpProofsetCreates)} FROM ${CREATES} WHERE create_message_hash = ${p.text('createMessageHash')}`,
+  createReady: sql`SELECT ${columns(schema.pdpProofsetCreates, 'c')}, ${out.json('txReceipt', 'w.tx_receipt')}
+    FROM ${CREATES} c LEFT JOIN ${table(schema.messageWaitsEth)} w ON w.signed_tx_hash = c.create_message_hash
     WHERE c.ok = ${TRUE} AND c.proofset_created = ${FALSE}
     ORDER BY c.created_at, c.create_message_hash LIMIT ${p.int('limit')}`,
   createMarkCreated: sql`UPDATE ${CREATES} SET proofset_created = ${TRUE}
@@ -46,7 +46,7 @@ const S = {
   recordChallenge: sql`UPDATE ${SETS} SET challenge_request_msg_hash = ${p.text('msgHash')},
     prev_challenge_request_epoch = ${p.int('prevEpoch')}, prove_at_epoch = ${p.int('proveAtEpoch')} ${byId}`,
   proveCandidates: sql`SELECT ${out.int('id', 'p.id')} FROM ${SETS} p
-    JOIN ${table(messageWaitsEth)} mw ON mw.signed_tx_hash = p.challenge_request_msg_hash
+    JOIN ${table(schema.messageWaitsEth)} mw ON mw.signed_tx_hash = p.challenge_request_msg_hash
     WHERE p.challenge_request_msg_hash IS NOT NULL AND mw.tx_success = ${TRUE} AND p.prove_at_epoch < ${p.int('height')}
     ORDER BY p.id LIMIT ${p.int('limit')}`,
   clearChallengeMsg: sql`UPDATE ${SETS} SET challenge_request_msg_hash = NULL ${byId} AND challenge_request_msg_hash IS NOT NULL`,

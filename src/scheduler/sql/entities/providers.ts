@@ -2,15 +2,15 @@
  * Provider registration and payments (data-model §8.7): `pdp_provider_registrations`, and the model-only
  * `rail_settlement_waits` and `withdrawal_waits`.
  */
-import { pdpProviderRegistrations, railSettlementWaits, withdrawalWaits } from '../../../../schema/postgres/scheduler.ts';
+import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { columns, FALSE, out, p, type Params, sql, table, TRUE } from '../statement.ts';
 
-const REGISTRATIONS = table(pdpProviderRegistrations);
-const RAILS = table(railSettlementWaits);
-const WITHDRAWALS = table(withdrawalWaits);
+const REGISTRATIONS = table(schema.pdpProviderRegistrations);
+const RAILS = table(schema.railSettlementWaits);
+const WITHDRAWALS = table(schema.withdrawalWaits);
 
-const registration = columns(pdpProviderRegistrations);
+const registration = columns(schema.pdpProviderRegistrations);
 const byHash = sql`register_message_hash = ${p.text('registerMessageHash')}`;
 
 const S = {
@@ -28,13 +28,13 @@ const S = {
     WHERE ${byHash} AND provider_registered = ${FALSE}`,
   get: sql`SELECT ${registration} FROM ${REGISTRATIONS} WHERE ${byHash}`,
 
-  railGet: sql`SELECT ${columns(railSettlementWaits)} FROM ${RAILS} WHERE rail_id = ${p.text('railId')}`,
+  railGet: sql`SELECT ${columns(schema.railSettlementWaits)} FROM ${RAILS} WHERE rail_id = ${p.text('railId')}`,
   railUpsert: sql`INSERT INTO ${RAILS} (rail_id, signed_tx_hash, created_at)
     VALUES (${p.text('railId')}, ${p.text('signedTxHash')}, ${p.time('nowMs')})
     ON CONFLICT (rail_id) DO UPDATE SET signed_tx_hash = excluded.signed_tx_hash, created_at = excluded.created_at`,
   railDelete: sql`DELETE FROM ${RAILS} WHERE rail_id = ${p.text('railId')}`,
 
-  withdrawalLatest: sql`SELECT ${columns(withdrawalWaits)} FROM ${WITHDRAWALS} ORDER BY created_at DESC NULLS LAST, id DESC LIMIT 1`,
+  withdrawalLatest: sql`SELECT ${columns(schema.withdrawalWaits)} FROM ${WITHDRAWALS} ORDER BY created_at DESC NULLS LAST, id DESC LIMIT 1`,
   withdrawalInsert: sql`INSERT INTO ${WITHDRAWALS} (signed_tx_hash, created_at) VALUES (${p.text('signedTxHash')}, ${p.time('nowMs')})
     RETURNING ${out.int('id')}`,
   withdrawalDelete: sql`DELETE FROM ${WITHDRAWALS} WHERE id = ${p.int('id')}`,

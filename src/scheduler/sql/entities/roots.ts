@@ -2,15 +2,15 @@
  * Roots (data-model §8.4, §8.6): the confirmed `pdp_proofset_roots` (one row per subroot) and the pending
  * `pdp_proofset_root_adds`.
  */
-import { messageWaitsEth, pdpProofsetRootAdds, pdpProofsetRoots } from '../../../../schema/postgres/scheduler.ts';
+import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { anyOf, columns, FALSE, forUpdate, out, p, type Params, type Row, sql, table, TRUE } from '../statement.ts';
 
-const ROOTS = table(pdpProofsetRoots);
-const ADDS = table(pdpProofsetRootAdds);
+const ROOTS = table(schema.pdpProofsetRoots);
+const ADDS = table(schema.pdpProofsetRootAdds);
 
-const root = columns(pdpProofsetRoots);
-const add = columns(pdpProofsetRootAdds);
+const root = columns(schema.pdpProofsetRoots);
+const add = columns(schema.pdpProofsetRootAdds);
 const message = sql`DISTINCT ${out.text('root')}, ${out.text('addMessageHash', 'add_message_hash')}`;
 const inSet = sql`proofset_id = ${p.int('proofSetId')}`;
 
@@ -35,7 +35,7 @@ const S = {
       ${out.json('txReceipt', 'w.tx_receipt')}
     FROM (SELECT DISTINCT proofset_id, add_message_hash FROM ${ADDS}
           WHERE add_message_ok = ${TRUE} AND add_message_hash IS NOT NULL) r
-    LEFT JOIN ${table(messageWaitsEth)} w ON w.signed_tx_hash = r.add_message_hash
+    LEFT JOIN ${table(schema.messageWaitsEth)} w ON w.signed_tx_hash = r.add_message_hash
     ORDER BY r.proofset_id, r.add_message_hash LIMIT ${p.int('limit')}`,
   // Postgres locks the rows: a concurrent confirmation of the same message waits, then finds them gone.
   confirmedForMessage: sql`SELECT ${add} FROM ${ADDS}

@@ -3,13 +3,13 @@
  * `task_engine_sessions`. Every finishing statement is conditional on the owning session, so a session that lost a
  * task changes nothing and learns it from the `false` it gets back.
  */
-import { task, taskEngineSessions, taskHistory } from '../../../../schema/postgres/scheduler.ts';
+import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { anyOf, forUpdate, out, p, type Params, type Row, sql, table } from '../statement.ts';
 
-const TASK = table(task);
-const HISTORY = table(taskHistory);
-const SESSIONS = table(taskEngineSessions);
+const TASK = table(schema.task);
+const HISTORY = table(schema.taskHistory);
+const SESSIONS = table(schema.taskEngineSessions);
 
 const owner = sql`id = ${p.int('id')} AND session_id = ${p.text('sessionId')}`;
 // updateTime is the database's own text: the claim scan's cursor must compare exactly as the index orders.
