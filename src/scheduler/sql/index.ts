@@ -22,7 +22,7 @@ const instances = new WeakMap<StoreConnection, SchedulerSql>();
 export type SchedulerSource = Store<'scheduler'> | SchedulerSql;
 
 export function schedulerSql(source: SchedulerSource | StoreConnection): SchedulerSql {
-  if ('transaction' in source) return source;
+  if (!('connection' in source) && 'classifyError' in source) return source;
   const connection = 'connection' in source ? source.connection : source;
   if (connection.store.name !== 'scheduler') {
     throw new Error(`schedulerSql needs the scheduler store, got ${connection.store.name}`);
@@ -53,13 +53,13 @@ class DialectSchedulerSql implements SchedulerSql {
  */
 class Tx implements SchedulerTx {
   readonly #db: SqlSession;
-  readonly #made: Partial<SchedulerTx> = {};
+  readonly #made: Partial<Omit<SchedulerTx, 'db'>> = {};
 
   constructor(db: SqlSession) {
     this.#db = db;
   }
 
-  #ops<K extends keyof SchedulerTx>(name: K): SchedulerTx[K] {
+  #ops<K extends keyof typeof ENTITIES>(name: K): SchedulerTx[K] {
     // cast: ENTITIES[K] makes SchedulerTx[K] (that is how SchedulerTx is defined), which the compiler cannot correlate.
     return (this.#made[name] ??= ENTITIES[name](this.#db) as SchedulerTx[K]);
   }
@@ -83,4 +83,5 @@ class Tx implements SchedulerTx {
   get providerRegistrations() { return this.#ops('providerRegistrations'); }
   get railSettlementWaits() { return this.#ops('railSettlementWaits'); }
   get withdrawalWaits() { return this.#ops('withdrawalWaits'); }
+  get db() { return this.#db.db; }
 }

@@ -12,6 +12,11 @@
  * never asks the database for "now"). Rows are the drizzle schema's (`RowOf`).
  */
 import type * as schema from '../../../schema/postgres/scheduler.ts';
+import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import type { PostgresSchemas } from '../../backend/postgres/schemas.ts';
+import type { SqliteSchemas } from '../../backend/sqlite/schemas.ts';
+import type { StoreConnection } from '../../backend/types.ts';
 import type { ENTITIES } from './entities/index.ts';
 import type { RowOf } from './statement.ts';
 
@@ -47,7 +52,17 @@ export interface SchedulerSql {
  * `tx.messageSendLocks.acquire`, ...); an AddTaskExtra writes through it. Its operation sets are the SQL layer's and
  * may change between versions, so prefer the PDP flows (data-model §8) where they fit.
  */
-export type SchedulerTx = { readonly [K in keyof typeof ENTITIES]: ReturnType<(typeof ENTITIES)[K]> };
+export type SchedulerTx<D extends Backend = Backend> = { readonly [K in keyof typeof ENTITIES]: ReturnType<(typeof ENTITIES)[K]> } & {
+  /** The scheduler's typed drizzle instance, bound to this transaction. */
+  readonly db: SchedulerDatabase<D>;
+};
+
+type Backend = StoreConnection['dialect'];
+
+/** The scheduler store's drizzle instance on backend `D` (a union of both when `D` is not narrowed). */
+export type SchedulerDatabase<D extends Backend = Backend> = D extends 'sqlite'
+  ? BetterSQLite3Database<SqliteSchemas['scheduler']>
+  : PostgresJsDatabase<PostgresSchemas['scheduler']>;
 
 /** A message_sends_eth row as the waiting caller reads it (SenderETH.Send's poll). */
 export type MessageSendRow = RowOf<typeof schema.messageSendsEth> & {
