@@ -26,6 +26,8 @@ export type PiriDbErrorCode =
   | 'SOURCE_NOT_READY'
   | 'VERIFY_FAILED'
   | 'BACKUP_INVALID'
+  /** A statement on the scheduler's SQLite connection from outside the scheduler transaction open on it. */
+  | 'TRANSACTION_OPEN'
   | 'OPERATION_FAILED';
 
 /** The base class of every error piri-db raises on purpose; branch on `code` (or the subclass), not on the message. */

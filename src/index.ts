@@ -1,6 +1,14 @@
 /** The public API of piri-db. Everything else is internal. */
 export { loadConfig, type Config, type DatabaseConfig, type LoadConfigOptions, type PostgresConfig } from './config/load.ts';
-export { openDatabases, type Databases, type DatabasesOn, type OpenOptions, type Store, type StoreDatabase } from './stores/open.ts';
+export {
+  openDatabases,
+  type Databases,
+  type DatabasesOn,
+  type OpenOptions,
+  type SchedulerStore,
+  type Store,
+  type StoreDatabase,
+} from './stores/open.ts';
 export { ManualClock, systemClock, type Clock } from './clock.ts';
 export type { Services } from './services.ts';
 export type { DedupQueueOverrides, QueueOverrides } from './queue/settings.ts';
@@ -57,6 +65,7 @@ export type {
   RailSettlementWaitRow,
   RootMessage,
   RootRow,
+  SchedulerDatabase,
   SchedulerTx,
   SubrootPiece,
   WaitConfirmation,

@@ -18,7 +18,7 @@ export const numericBool = customType<{ data: boolean; driverData: number }>({
  */
 export const datetime = customType<{ data: Date; driverData: string }>({
   dataType: () => 'datetime',
-  toDriver: (value) => `${value.toISOString().slice(0, 23).replace('T', ' ')}+00:00`,
+  toDriver: (value) => formatSqliteTime(value),
   fromDriver: (value) => parseSqliteTime(value),
 });
 
@@ -44,7 +44,13 @@ export const queueTime = customType<{ data: Date; driverData: string }>({
   fromDriver: (value) => new Date(value),
 });
 
-function parseSqliteTime(value: string): Date {
+/** The datetime column's text form. */
+export function formatSqliteTime(value: Date): string {
+  return `${value.toISOString().slice(0, 23).replace('T', ' ')}+00:00`;
+}
+
+/** Reads ours, `CURRENT_TIMESTAMP` defaults and Piri's local-offset nanosecond form. */
+export function parseSqliteTime(value: string): Date {
   // `2006-01-02 15:04:05.999999999-07:00`, `2006-01-02 15:04:05`: make it ISO, default zone UTC.
   const iso = value.replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1');
   return new Date(/[zZ]|[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`);

@@ -22,6 +22,8 @@ import type { Services } from '../services.ts';
 import type { JobQueueLogger } from '../logger.ts';
 import { type StoreQueues, storeQueues } from '../queue/store-queues.ts';
 import { installationSignals } from '../queue/wakeups/index.ts';
+import { schedulerSql } from '../scheduler/sql/index.ts';
+import type { SchedulerTx } from '../scheduler/sql/types.ts';
 import { assertBackend, recordBackend } from './guard.ts';
 import { installationStatus } from './status.ts';
 import { type Dialect, type StoreDefinition, type StoreName, STORES } from '../catalog/registry.ts';
@@ -44,6 +46,20 @@ export interface Store<K extends StoreName = StoreName, D extends Dialect = Dial
   readonly services: Services;
 }
 
+/**
+ * The scheduler store: a Store, and transactions in turn with the task engine's. On SQLite the store has one
+ * connection and the engine's transactions stay open across awaits, so a statement issued on `db` while one is open is
+ * refused (TRANSACTION_OPEN: it would run inside it); run such statements here, on `tx.db`.
+ */
+export interface SchedulerStore<D extends Dialect = Dialect> extends Store<'scheduler', D> {
+  /**
+   * Runs `fn` in one scheduler transaction: committed when it resolves, rolled back when it rejects. `tx.db` is the
+   * typed drizzle instance bound to it (do not open a transaction of its own on it); the rest of `tx` is the operations
+   * an AddTaskExtra gets.
+   */
+  transaction<T>(fn: (tx: SchedulerTx<D>) => Promise<T>): Promise<T>;
+}
+
 /** The drizzle instance of store `K` on backend `D` (a union of both when `D` is not narrowed). */
 export type StoreDatabase<K extends StoreName, D extends Dialect> = D extends 'sqlite'
   ? BetterSQLite3Database<SqliteSchemas[K]>
@@ -56,7 +72,7 @@ export interface DatabasesOn<D extends Dialect> {
   /** The configuration it was opened with. */
   readonly config: Config;
   /** The task engine and PDP state. */
-  readonly scheduler: Store<'scheduler', D>;
+  readonly scheduler: SchedulerStore<D>;
   /** The replication job queue. */
   readonly replicator: Store<'replicator', D>;
   /** The aggregation queues (plain and dedup). */
@@ -186,13 +202,17 @@ function assemble(config: Config, connections: StoreConnection[], resources: Rel
       connection,
       services,
       ...storeQueues(connection, services, signals),
+      ...(connection.store.name === 'scheduler' && {
+        transaction: <T>(fn: (tx: SchedulerTx) => Promise<T>) => schedulerSql(connection).transaction(fn),
+      }),
     }),
   );
   const byName = <K extends StoreName>(name: K) => stores.find((s) => s.name === name) as unknown as Store<K>;
+  const scheduler = stores.find((s) => s.name === 'scheduler') as unknown as SchedulerStore;
   return {
     backend: config.database.type,
     config,
-    scheduler: byName('scheduler'),
+    scheduler,
     replicator: byName('replicator'),
     aggregator: byName('aggregator'),
     egressTracker: byName('egress_tracker'),

@@ -20,7 +20,7 @@ type Entry = keyof typeof ENTRIES;
 const ROOT_EXPORTS = [
   // configuration and opening an installation
   'loadConfig', 'Config', 'DatabaseConfig', 'LoadConfigOptions', 'PostgresConfig',
-  'openDatabases', 'Databases', 'DatabasesOn', 'OpenOptions', 'Store', 'StoreDatabase',
+  'openDatabases', 'Databases', 'DatabasesOn', 'OpenOptions', 'SchedulerStore', 'Store', 'StoreDatabase',
   'ManualClock', 'systemClock', 'Clock', 'Services',
   'STORES', 'STORE_NAMES', 'Dialect', 'QueueDefinition', 'StoreDefinition', 'StoreName',
   // queues
@@ -41,7 +41,7 @@ const ROOT_EXPORTS = [
   'DEFAULT_PRUNE_BATCH_SIZE', 'pruneScheduler', 'PruneSchedulerOptions', 'PruneSchedulerResult',
   'AddTaskExtra', 'AddTaskResult', 'FinishEffect', 'LapsedSessions', 'StopResult', 'TaskEngine', 'TaskEngineEvent',
   'TaskEngineOptions', 'TaskEngineState', 'MAX_TASK_NAME_LENGTH', 'TaskContext', 'TaskResult', 'TaskType',
-  'SchedulerSource', 'SchedulerTx',
+  'SchedulerDatabase', 'SchedulerSource', 'SchedulerTx',
   // the PDP flows and the rows they return
   'pdpFlows', 'PdpFlows', 'PdpOptions', 'PdpError', 'PdpErrorCode',
   'PDP_INIT_PP_TASK', 'PDP_PROVE_TASK', 'PDP_PROVING_PERIOD_TASK', 'PIRI_SERVICE', 'SEND_TRANSACTION_TASK',

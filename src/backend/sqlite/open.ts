@@ -9,6 +9,7 @@ import type { StoreDefinition } from '../../catalog/registry.ts';
 import type { SqliteStoreConnection } from '../types.ts';
 import { openSqliteFile, type SqliteStoreFile, sqliteStoreFile } from './file.ts';
 import { sqliteSchemas } from './schemas.ts';
+import { guardedClient } from './statement-guard.ts';
 
 export { BUSY_TIMEOUT_MS, sqliteStoreFile } from './file.ts';
 
@@ -41,5 +42,5 @@ export function openSqliteStoreReadOnly(dataDir: string, store: StoreDefinition)
 }
 
 function withDrizzle(opened: SqliteStoreFile): SqliteStoreConnection {
-  return { ...opened, db: drizzle(opened.client, { schema: sqliteSchemas[opened.store.name] }) };
+  return { ...opened, db: drizzle(guardedClient(opened.client), { schema: sqliteSchemas[opened.store.name] }) };
 }

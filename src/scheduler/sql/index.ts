@@ -8,36 +8,8 @@ import type { Store } from '../../stores/open.ts';
 import type { Dialect, SqlSession } from './dialect/dialect.ts';
 import { PostgresDialect } from './dialect/postgres.ts';
 import { SqliteDialect } from './dialect/sqlite.ts';
-import { messageSendLocks, messageSends, messageWaits } from './entities/messages.ts';
-import { parkedPieceOps, parkedPieceRefOps, pieceCommps, pieceRefs, pieceUploads } from './entities/pieces.ts';
-import { proofSetCreates, proofSets, proveTasks } from './entities/proof-sets.ts';
-import { providerRegistrations, railSettlementWaitOps, withdrawalWaitOps } from './entities/providers.ts';
-import { rootAdds, roots } from './entities/roots.ts';
-import { sessions, taskHistoryOps, tasks } from './entities/tasks.ts';
-import type {
-  MessageSendLockOps,
-  MessageSendOps,
-  MessageWaitOps,
-  ParkedPieceOps,
-  ParkedPieceRefOps,
-  PieceCommpOps,
-  PieceRefOps,
-  PieceUploadOps,
-  ProofSetCreateOps,
-  ProofSetOps,
-  ProveTaskOps,
-  ProviderRegistrationOps,
-  RailSettlementWaitOps,
-  RootAddOps,
-  RootOps,
-  SchedulerErrorKind,
-  SchedulerSql,
-  SchedulerTx,
-  SessionOps,
-  TaskHistoryOps,
-  TaskOps,
-  WithdrawalWaitOps,
-} from './types.ts';
+import { ENTITIES } from './entities/index.ts';
+import type { SchedulerErrorKind, SchedulerSql, SchedulerTx } from './types.ts';
 
 export type * from './types.ts';
 
@@ -50,7 +22,7 @@ const instances = new WeakMap<StoreConnection, SchedulerSql>();
 export type SchedulerSource = Store<'scheduler'> | SchedulerSql;
 
 export function schedulerSql(source: SchedulerSource | StoreConnection): SchedulerSql {
-  if ('transaction' in source) return source;
+  if (!('connection' in source) && 'classifyError' in source) return source;
   const connection = 'connection' in source ? source.connection : source;
   if (connection.store.name !== 'scheduler') {
     throw new Error(`schedulerSql needs the scheduler store, got ${connection.store.name}`);
@@ -76,77 +48,40 @@ class DialectSchedulerSql implements SchedulerSql {
 }
 
 /**
- * One transaction's operations. Each entity's operations are made on first use: a transaction uses one or two of the
- * nineteen, and the task engine runs thousands of transactions a second.
+ * One transaction's operations, each entity's made on first use: a transaction uses one or two of the nineteen, and
+ * the task engine runs thousands of transactions a second.
  */
 class Tx implements SchedulerTx {
   readonly #db: SqlSession;
-  readonly #made = new Map<string, unknown>();
+  readonly #made: Partial<Omit<SchedulerTx, 'db'>> = {};
 
   constructor(db: SqlSession) {
     this.#db = db;
   }
 
-  #ops<T>(name: string, make: (db: SqlSession) => T): T {
-    if (!this.#made.has(name)) this.#made.set(name, make(this.#db));
-    return this.#made.get(name) as T;
+  #ops<K extends keyof typeof ENTITIES>(name: K): SchedulerTx[K] {
+    // cast: ENTITIES[K] makes SchedulerTx[K] (that is how SchedulerTx is defined), which the compiler cannot correlate.
+    return (this.#made[name] ??= ENTITIES[name](this.#db) as SchedulerTx[K]);
   }
 
-  get tasks(): TaskOps {
-    return this.#ops('tasks', tasks);
-  }
-  get taskHistory(): TaskHistoryOps {
-    return this.#ops('taskHistory', taskHistoryOps);
-  }
-  get sessions(): SessionOps {
-    return this.#ops('sessions', sessions);
-  }
-  get messageSends(): MessageSendOps {
-    return this.#ops('messageSends', messageSends);
-  }
-  get messageSendLocks(): MessageSendLockOps {
-    return this.#ops('messageSendLocks', messageSendLocks);
-  }
-  get messageWaits(): MessageWaitOps {
-    return this.#ops('messageWaits', messageWaits);
-  }
-  get proofSetCreates(): ProofSetCreateOps {
-    return this.#ops('proofSetCreates', proofSetCreates);
-  }
-  get proofSets(): ProofSetOps {
-    return this.#ops('proofSets', proofSets);
-  }
-  get proveTasks(): ProveTaskOps {
-    return this.#ops('proveTasks', proveTasks);
-  }
-  get pieceCommps(): PieceCommpOps {
-    return this.#ops('pieceCommps', pieceCommps);
-  }
-  get parkedPieces(): ParkedPieceOps {
-    return this.#ops('parkedPieces', parkedPieceOps);
-  }
-  get parkedPieceRefs(): ParkedPieceRefOps {
-    return this.#ops('parkedPieceRefs', parkedPieceRefOps);
-  }
-  get pieceRefs(): PieceRefOps {
-    return this.#ops('pieceRefs', pieceRefs);
-  }
-  get pieceUploads(): PieceUploadOps {
-    return this.#ops('pieceUploads', pieceUploads);
-  }
-  get roots(): RootOps {
-    return this.#ops('roots', roots);
-  }
-  get rootAdds(): RootAddOps {
-    return this.#ops('rootAdds', rootAdds);
-  }
-  get providerRegistrations(): ProviderRegistrationOps {
-    return this.#ops('providerRegistrations', providerRegistrations);
-  }
-  get railSettlementWaits(): RailSettlementWaitOps {
-    return this.#ops('railSettlementWaits', railSettlementWaitOps);
-  }
-  get withdrawalWaits(): WithdrawalWaitOps {
-    return this.#ops('withdrawalWaits', withdrawalWaitOps);
-  }
+  get tasks() { return this.#ops('tasks'); }
+  get taskHistory() { return this.#ops('taskHistory'); }
+  get sessions() { return this.#ops('sessions'); }
+  get messageSends() { return this.#ops('messageSends'); }
+  get messageSendLocks() { return this.#ops('messageSendLocks'); }
+  get messageWaits() { return this.#ops('messageWaits'); }
+  get proofSetCreates() { return this.#ops('proofSetCreates'); }
+  get proofSets() { return this.#ops('proofSets'); }
+  get proveTasks() { return this.#ops('proveTasks'); }
+  get pieceCommps() { return this.#ops('pieceCommps'); }
+  get parkedPieces() { return this.#ops('parkedPieces'); }
+  get parkedPieceRefs() { return this.#ops('parkedPieceRefs'); }
+  get pieceRefs() { return this.#ops('pieceRefs'); }
+  get pieceUploads() { return this.#ops('pieceUploads'); }
+  get roots() { return this.#ops('roots'); }
+  get rootAdds() { return this.#ops('rootAdds'); }
+  get providerRegistrations() { return this.#ops('providerRegistrations'); }
+  get railSettlementWaits() { return this.#ops('railSettlementWaits'); }
+  get withdrawalWaits() { return this.#ops('withdrawalWaits'); }
+  get db() { return this.#db.db; }
 }

@@ -68,30 +68,40 @@ const part = <P, R>(p: Part): Fragment<P, R> => ({ parts: [p] });
 /** A table of the scheduler schema, by its drizzle definition. */
 export const table = (t: Table): Fragment<unknown, unknown> => part({ kind: 'table', name: getTableName(t) });
 
-/** A named parameter; the same name may appear several times. Every parameter accepts SQL NULL. */
+/** A named parameter of type `T`; the same name may appear several times. */
 function param<T>(type: ValueKind) {
-  return <N extends string>(name: N): Fragment<{ readonly [K in N]: T | null }, unknown> => part({ kind: 'param', name, type });
+  return <N extends string>(name: N): Fragment<{ readonly [K in N]: T }, unknown> => part({ kind: 'param', name, type });
 }
 
-/** Parameters by value kind. `time` takes epoch milliseconds; `timeText` a time as the database itself printed it. */
+/**
+ * Parameters by value kind. `time` takes epoch milliseconds; `timeText` a time as the database itself printed it;
+ * the `…OrNull` kinds also take SQL NULL.
+ */
 export const p = {
   text: param<string>('text'),
   int: param<number>('int'),
+  intOrNull: param<number | null>('int'),
   bool: param<boolean>('bool'),
+  boolOrNull: param<boolean | null>('bool'),
   time: param<number>('time'),
   timeText: param<string>('timeText'),
   bytes: param<Uint8Array>('bytes'),
   json: param<unknown>('json'),
   uuid: param<string>('uuid'),
-  ints: param<readonly number[]>('ints'),
-  texts: param<readonly string[]>('texts'),
+  textsOrNull: param<readonly string[] | null>('texts'),
 };
+
+/** The parameter object a statement takes. */
+export type Params<S> = S extends Fragment<infer P, unknown> ? P : never;
+
+/** The row a statement returns. */
+export type Row<S> = S extends Fragment<unknown, infer R> ? R : never;
 
 /** `column IN list` on SQLite, `column = ANY(list)` on Postgres: write `root ${anyOf.texts('roots')}`. */
 export const anyOf = {
-  ints: <N extends string>(name: N): Fragment<{ readonly [K in N]: readonly number[] | null }, unknown> =>
+  ints: <N extends string>(name: N): Fragment<{ readonly [K in N]: readonly number[] }, unknown> =>
     part({ kind: 'anyOf', name, type: 'ints' }),
-  texts: <N extends string>(name: N): Fragment<{ readonly [K in N]: readonly string[] | null }, unknown> =>
+  texts: <N extends string>(name: N): Fragment<{ readonly [K in N]: readonly string[] }, unknown> =>
     part({ kind: 'anyOf', name, type: 'texts' }),
 };
 

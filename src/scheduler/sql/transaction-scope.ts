@@ -4,6 +4,7 @@
  * `transaction()` on the same connection (on SQLite that would wait for its own mutex forever).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { PiriDbError } from '../../errors.ts';
 
 /** A FIFO mutex: `lock()` resolves with the release function once every earlier holder has released. */
 export class AsyncMutex {
@@ -41,6 +42,7 @@ export class TransactionScope {
 }
 
 const current = new AsyncLocalStorage<TransactionScope>();
+const openScopes = new WeakMap<object, TransactionScope>();
 
 /** Refuses `transaction()` from inside an open transaction on the same connection. */
 export function assertNotNested(owner: object): void {
@@ -52,6 +54,22 @@ export function assertNotNested(owner: object): void {
   }
 }
 
+/**
+ * Refuses a statement issued on `owner` from outside its open transaction (SQLite: it would run inside it). Named
+ * `what`, the way the statement came in.
+ */
+export function assertNoForeignTransaction(owner: object, what: string): void {
+  const open = openScopes.get(owner);
+  if (open?.open && current.getStore() !== open) {
+    throw new PiriDbError(
+      'TRANSACTION_OPEN',
+      `${what} was used while a scheduler transaction is open on the same SQLite connection, and would have run inside ` +
+        'it: run the statement in a scheduler transaction instead (dbs.scheduler.transaction((tx) => ... tx.db ...))',
+    );
+  }
+}
+
 export function runInScope<T>(scope: TransactionScope, fn: () => Promise<T>): Promise<T> {
+  openScopes.set(scope.owner, scope);
   return current.run(scope, fn);
 }

@@ -5,7 +5,7 @@
  * errors mean "retry" or "duplicate".
  */
 import type { Fragment, Part, ValueKind } from '../statement.ts';
-import type { SchedulerErrorKind } from '../types.ts';
+import type { SchedulerDatabase, SchedulerErrorKind } from '../types.ts';
 
 /** The statements of one open transaction. Each call checks that the transaction is still open. */
 export interface SqlSession {
@@ -18,6 +18,8 @@ export interface SqlSession {
    * Postgres: an advisory transaction lock. SQLite: nothing to do, its transactions already run one at a time.
    */
   lock(space: number, key: string): Promise<void>;
+  /** The typed drizzle instance bound to this transaction. */
+  readonly db: SchedulerDatabase;
 }
 
 export interface Dialect {

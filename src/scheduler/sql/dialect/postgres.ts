@@ -10,7 +10,9 @@
  * to timestamptz and come out as epoch milliseconds computed by the server, never as driver-parsed values; bigint
  * comes back as text; jsonb and uuid are read as text.
  */
+import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
+import { postgresSchemas } from '../../../backend/postgres/schemas.ts';
 import type { PostgresStoreConnection } from '../../../backend/types.ts';
 import type { Fragment, ValueKind } from '../statement.ts';
 import { assertNotNested, runInScope, TransactionScope } from '../transaction-scope.ts';
@@ -82,6 +84,8 @@ export class PostgresDialect implements Dialect {
         // Driver boundary: the values are the ones the renderer's encoders produced for these placeholders.
         return tsql.unsafe<Record<string, unknown>[]>(text, values as postgres.ParameterOrJSON<never>[], { prepare: true });
       };
+      const pool = this.#sql;
+      let db: ReturnType<typeof drizzle<typeof postgresSchemas.scheduler>> | undefined;
       const session: SqlSession = {
         all: async <P, R>(statement: Fragment<P, R>, params: P): Promise<R[]> => {
           const c = this.#compiled(statement);
@@ -97,6 +101,13 @@ export class PostgresDialect implements Dialect {
         },
         lock: async (space, key) => {
           await query(LOCK, [space, key]);
+        },
+        get db() {
+          scope.assertOpen();
+          // Driver boundary: drizzle runs its queries through the client's unsafe(), and reads the pool's options (its
+          // parsers) from it, which a TransactionSql lacks: so the transaction's connection with the pool's options.
+          const client: Sql = Object.assign(Object.create(tsql), { options: pool.options });
+          return (db ??= drizzle(client, { schema: postgresSchemas.scheduler }));
         },
       };
       try {

@@ -11,10 +11,14 @@
  * (schema/sqlite/columns.ts): UTC text `YYYY-MM-DD HH:MM:SS.mmm+00:00`, so text order is time order.
  */
 import Database from 'better-sqlite3';
+import { formatSqliteTime, parseSqliteTime } from '../../../../schema/sqlite/columns.ts';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { storageError } from '../../../backend/sqlite/errors.ts';
+import { sqliteSchemas } from '../../../backend/sqlite/schemas.ts';
+import { guardedClient, guardStatements } from '../../../backend/sqlite/statement-guard.ts';
 import type { SqliteStoreConnection } from '../../../backend/types.ts';
 import type { Fragment } from '../statement.ts';
-import { AsyncMutex, assertNotNested, runInScope, TransactionScope } from '../transaction-scope.ts';
+import { AsyncMutex, assertNoForeignTransaction, assertNotNested, runInScope, TransactionScope } from '../transaction-scope.ts';
 import type { SchedulerErrorKind } from '../types.ts';
 import { compiler, type Dialect, fromJson, nullable, type Renderer, type SqlSession, toInt, toJson } from './dialect.ts';
 
@@ -36,7 +40,7 @@ const renderer: Renderer = {
     uuid: asIs,
     timeText: asIs,
     bool: nullable((value) => (value ? 1 : 0)),
-    time: nullable((ms) => toDb(Number(ms))),
+    time: nullable((ms) => formatSqliteTime(new Date(Number(ms)))),
     bytes: nullable((bytes) => (bytes instanceof Uint8Array ? Buffer.from(bytes) : bytes)),
     json: toJson,
     ints: toJson,
@@ -45,18 +49,21 @@ const renderer: Renderer = {
   decode: {
     int: toInt,
     bool: nullable((value) => Number(value) === 1),
-    time: nullable((text) => fromDb(String(text))),
+    time: nullable((text) => parseSqliteTime(String(text)).getTime()),
     json: fromJson,
   },
 };
 
 const compiled = compiler(renderer);
 
-/** One mutex and one statement cache per better-sqlite3 Database. */
+/** One mutex, one statement cache and one drizzle instance per better-sqlite3 Database. */
 interface ConnectionState {
   readonly mutex: AsyncMutex;
   readonly statements: Map<string, Database.Statement>;
+  readonly db: ReturnType<typeof schedulerDrizzle>;
 }
+
+const schedulerDrizzle = (client: Client) => drizzle(guardedClient(client), { schema: sqliteSchemas.scheduler });
 
 const connections = new WeakMap<Client, ConnectionState>();
 
@@ -69,7 +76,12 @@ export class SqliteDialect implements Dialect {
     this.#connection = connection;
     this.#client = connection.client;
     let state = connections.get(this.#client);
-    if (!state) connections.set(this.#client, (state = { mutex: new AsyncMutex(), statements: new Map() }));
+    if (!state) {
+      state = { mutex: new AsyncMutex(), statements: new Map(), db: schedulerDrizzle(this.#client) };
+      connections.set(this.#client, state);
+      const client = this.#client;
+      guardStatements(client, () => assertNoForeignTransaction(client, 'dbs.scheduler.db'));
+    }
     this.#state = state;
   }
 
@@ -123,6 +135,7 @@ export class SqliteDialect implements Dialect {
 
   /** The statements of one transaction: each checks the scope first and then runs synchronously. */
   #session(scope: TransactionScope): SqlSession {
+    const state = this.#state;
     const prepare = (statement: Fragment<unknown, unknown>) => {
       scope.assertOpen();
       const c = compiled(statement);
@@ -155,6 +168,10 @@ export class SqliteDialect implements Dialect {
           return prepared.run(...c.bind(params)).changes;
         }),
       lock: () => settle(() => scope.assertOpen()),
+      get db() {
+        scope.assertOpen();
+        return state.db;
+      },
     };
   }
 }
@@ -163,15 +180,4 @@ export class SqliteDialect implements Dialect {
 function decoded<R>(decode: (row: Record<string, unknown>) => void, rows: unknown[]): R[] {
   for (const row of rows) decode(row as Record<string, unknown>);
   return rows as R[];
-}
-
-/** The datetime codec's text form: `YYYY-MM-DD HH:MM:SS.mmm+00:00`. */
-function toDb(ms: number): string {
-  return `${new Date(ms).toISOString().slice(0, 23).replace('T', ' ')}+00:00`;
-}
-
-/** Reads ours, `current_timestamp` defaults (`YYYY-MM-DD HH:MM:SS`, UTC) and Piri's local-offset nanosecond form. */
-function fromDb(text: string): number {
-  const iso = text.replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1');
-  return Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`);
 }

@@ -2,37 +2,24 @@
  * Chain messages (data-model §8.1, §8.5): the outgoing transaction queue `message_sends_eth`, its per-sender nonce
  * lock `message_send_eth_locks`, and `message_waits_eth`, the transactions watched until they are confirmed.
  */
-import {
-  messageSendEthLocks,
-  messageSendsEth,
-  messageWaitsEth,
-  pdpProofSets,
-  pdpProofsetCreates,
-  pdpProofsetRootAdds,
-  pdpProofsetRoots,
-  pdpProviderRegistrations,
-  railSettlementWaits,
-  task,
-  withdrawalWaits,
-} from '../../../../schema/postgres/scheduler.ts';
+import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
-import { anyOf, columns, forUpdate, out, p, sql, table, TRUE } from '../statement.ts';
-import type { MessageSendLockOps, MessageSendOps, MessageWaitOps } from '../types.ts';
+import { anyOf, columns, forUpdate, out, p, type Params, sql, table, TRUE } from '../statement.ts';
 
-const SENDS = table(messageSendsEth);
-const LOCKS = table(messageSendEthLocks);
-const WAITS = table(messageWaitsEth);
-const TASK = table(task);
+const SENDS = table(schema.messageSendsEth);
+const LOCKS = table(schema.messageSendEthLocks);
+const WAITS = table(schema.messageWaitsEth);
+const TASK = table(schema.task);
 
 /** Confirmed waits nothing refers to; `w` is message_waits_eth. */
 const unreferencedWait = sql`w.tx_status = 'confirmed'
-  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProofsetCreates)} c WHERE c.create_message_hash = w.signed_tx_hash)
-  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProofsetRoots)} r WHERE r.add_message_hash = w.signed_tx_hash)
-  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProofsetRootAdds)} a WHERE a.add_message_hash = w.signed_tx_hash)
-  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProviderRegistrations)} g WHERE g.register_message_hash = w.signed_tx_hash)
-  AND NOT EXISTS (SELECT 1 FROM ${table(pdpProofSets)} ps WHERE ps.challenge_request_msg_hash = w.signed_tx_hash)
-  AND NOT EXISTS (SELECT 1 FROM ${table(railSettlementWaits)} rs WHERE rs.signed_tx_hash = w.signed_tx_hash)
-  AND NOT EXISTS (SELECT 1 FROM ${table(withdrawalWaits)} ww WHERE ww.signed_tx_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.pdpProofsetCreates)} c WHERE c.create_message_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.pdpProofsetRoots)} r WHERE r.add_message_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.pdpProofsetRootAdds)} a WHERE a.add_message_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.pdpProviderRegistrations)} g WHERE g.register_message_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.pdpProofSets)} ps WHERE ps.challenge_request_msg_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.railSettlementWaits)} rs WHERE rs.signed_tx_hash = w.signed_tx_hash)
+  AND NOT EXISTS (SELECT 1 FROM ${table(schema.withdrawalWaits)} ww WHERE ww.signed_tx_hash = w.signed_tx_hash)
   AND NOT EXISTS (SELECT 1 FROM ${SENDS} s
                   WHERE s.signed_hash = w.signed_tx_hash AND (s.send_time IS NULL OR s.send_time >= ${p.time('cutoffMs')}))`;
 
@@ -57,7 +44,7 @@ const S = {
       AND NOT (m.send_success = ${TRUE} AND m.nonce IS NOT NULL AND m.nonce = (
         SELECT MAX(k.nonce) FROM ${SENDS} k WHERE k.from_address = m.from_address AND k.send_success = ${TRUE}))
     ORDER BY m.send_task_id LIMIT ${p.int('limit')})`,
-  sendGet: sql`SELECT ${columns(messageSendsEth, 'm')},
+  sendGet: sql`SELECT ${columns(schema.messageSendsEth, 'm')},
     ${out.bool('taskPresent', sql`EXISTS (SELECT 1 FROM ${TASK} t WHERE t.id = m.send_task_id)`)}
     FROM ${SENDS} m WHERE send_task_id = ${p.int('taskId')}`,
 
@@ -92,27 +79,46 @@ const S = {
     WHERE signed_tx_hash = ${p.text('signedTxHash')} AND tx_status = 'pending'`,
   waitConfirmSuccessful: sql`UPDATE ${WAITS} SET tx_status = 'confirmed', tx_success = ${TRUE}
     WHERE signed_tx_hash = ${p.text('signedTxHash')} AND tx_status = 'pending'`,
-  waitGet: sql`SELECT ${columns(messageWaitsEth)} FROM ${WAITS} WHERE signed_tx_hash = ${p.text('signedTxHash')}`,
+  waitGet: sql`SELECT ${columns(schema.messageWaitsEth)} FROM ${WAITS} WHERE signed_tx_hash = ${p.text('signedTxHash')}`,
   waitDelete: sql`DELETE FROM ${WAITS} WHERE signed_tx_hash = ${p.text('signedTxHash')}`,
 };
 
-export function messageSends(db: SqlSession): MessageSendOps {
+type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
+
+/** The row a SendTransaction task sends (`taskId` is that task's id); nonce, signed_* and send_* start NULL. */
+export type MessageSendInsert = P<'sendInsert'>;
+/** What the message watcher writes when a watched transaction has enough confirmations (data-model §8.5). */
+export type WaitConfirmation = P<'waitConfirm'>;
+
+export function messageSends(db: SqlSession) {
   return {
-    insert: async (m) => void (await db.run(S.sendInsert, m)),
-    maxSentNonce: async (a) => (await db.get(S.sendMaxNonce, a))?.nonce ?? undefined,
-    assignNonce: async (a) => (await db.run(S.sendAssignNonce, a)) === 1,
-    recordSend: async (a) => (await db.run(S.sendRecord, a)) === 1,
-    pruneFinished: (a) => db.run(S.sendPrune, a),
-    get: (a) => db.get(S.sendGet, a),
+    insert: async (m: MessageSendInsert) => void (await db.run(S.sendInsert, m)),
+    /** MAX(nonce) over the sender's successful sends, undefined when there is none. */
+    maxSentNonce: async (a: P<'sendMaxNonce'>) => (await db.get(S.sendMaxNonce, a))?.nonce ?? undefined,
+    /** Stores nonce and signed transaction; false when the row does not exist. */
+    assignNonce: async (a: P<'sendAssignNonce'>) => (await db.run(S.sendAssignNonce, a)) === 1,
+    /** send_success, send_error ('' on success: Piri's waiter treats NULL as an error) and send_time. */
+    recordSend: async (a: P<'sendRecord'>) => (await db.run(S.sendRecord, a)) === 1,
+    /** Retention: deletes up to `limit` finished sends older than the cutoff whose task row is gone. */
+    pruneFinished: (a: P<'sendPrune'>) => db.run(S.sendPrune, a),
+    /** The send of one SendTransaction task, with whether its task row still exists. */
+    get: (a: P<'sendGet'>) => db.get(S.sendGet, a),
   };
 }
 
-export function messageSendLocks(db: SqlSession): MessageSendLockOps {
+export function messageSendLocks(db: SqlSession) {
   return {
-    acquire: async (a) => (await db.run(S.lockAcquire, a)) === 1,
-    release: async (a) => (await db.run(S.lockRelease, a)) === 1,
-    holder: (a) => db.get(S.lockHolder, a),
-    takeOverStale: async (a) => {
+    /** Piri's upsert: insert, or take over only if `taskId` already holds it. True iff `taskId` now holds the lock. */
+    acquire: async (a: P<'lockAcquire'>) => (await db.run(S.lockAcquire, a)) === 1,
+    /** Deletes the lock if `taskId` holds it. */
+    release: async (a: P<'lockRelease'>) => (await db.run(S.lockRelease, a)) === 1,
+    /** Who holds the sender's lock, if anyone. */
+    holder: (a: P<'lockHolder'>) => db.get(S.lockHolder, a),
+    /**
+     * piri-db's stale-lock rule (Piri has none): hands the lock to `taskId` when its holder is another task whose row
+     * is gone (finished or dropped without releasing). Returns the previous holder's task id when taken over.
+     */
+    takeOverStale: async (a: Omit<P<'lockTakeOver'>, 'previous'>) => {
       const stale = await db.get(S.lockStaleHolder, a);
       if (!stale) return undefined;
       return (await db.run(S.lockTakeOver, { ...a, previous: stale.taskId })) === 1 ? stale.taskId : undefined;
@@ -120,19 +126,31 @@ export function messageSendLocks(db: SqlSession): MessageSendLockOps {
   };
 }
 
-export function messageWaits(db: SqlSession): MessageWaitOps {
+export function messageWaits(db: SqlSession) {
   return {
-    pruneConfirmed: async ({ cutoffMs, limit }) => {
+    /**
+     * Retention: deletes up to `limit` confirmed waits that nothing refers to. Creates, roots, root adds and
+     * registrations reference waits ON DELETE CASCADE, so deleting a referenced wait would delete confirmed roots;
+     * also kept are waits named by a proof set's challenge request, by payment waits, and by a send newer than the
+     * cutoff or unfinished.
+     */
+    pruneConfirmed: async ({ cutoffMs, limit }: P<'waitPruneCandidates'>) => {
       const hashes = (await db.all(S.waitPruneCandidates, { cutoffMs, limit })).map((r) => r.signedTxHash);
       return hashes.length === 0 ? 0 : db.run(S.waitPruneDelete, { cutoffMs, hashes });
     },
-    insertPending: async ({ signedTxHash, ignoreExisting }) =>
-      (await db.run(ignoreExisting ? S.waitInsertPendingIgnore : S.waitInsertPending, { signedTxHash })) === 1,
+    /** A pending wait; with `ignoreExisting`, a hash already watched is no error. Returns whether a row was inserted. */
+    insertPending: async ({ ignoreExisting, ...a }: P<'waitInsertPending'> & { ignoreExisting?: boolean }) =>
+      (await db.run(ignoreExisting ? S.waitInsertPendingIgnore : S.waitInsertPending, a)) === 1,
+    /** The watcher's claim of unwatched pending waits. Returns how many. */
     markWatched: () => db.run(S.waitMarkWatched, {}),
-    watched: async (a) => (await db.all(S.waitWatched, a)).map((r) => r.signedTxHash),
-    confirm: async (c) => (await db.run(S.waitConfirm, c)) === 1,
-    confirmSuccessful: async (a) => (await db.run(S.waitConfirmSuccessful, a)) === 1,
-    get: (a) => db.get(S.waitGet, a),
-    delete: async (a) => (await db.run(S.waitDelete, a)) === 1,
+    /** Watched pending hashes, in hash order. */
+    watched: async (a: P<'waitWatched'>) => (await db.all(S.waitWatched, a)).map((r) => r.signedTxHash),
+    /** Records the confirmation, only while pending (the transition fires the status triggers once). */
+    confirm: async (c: WaitConfirmation) => (await db.run(S.waitConfirm, c)) === 1,
+    /** The admin repair's write (data-model §8.4 step 8): confirmed and successful, while pending. */
+    confirmSuccessful: async (a: P<'waitConfirmSuccessful'>) => (await db.run(S.waitConfirmSuccessful, a)) === 1,
+    get: (a: P<'waitGet'>) => db.get(S.waitGet, a),
+    /** Never done by Piri: cascades to the creates, roots, root adds and registrations of the hash. */
+    delete: async (a: P<'waitDelete'>) => (await db.run(S.waitDelete, a)) === 1,
   };
 }

@@ -2,33 +2,32 @@
  * Proof sets (data-model §8.2, §8.6): `pdp_proofset_creates` (a create message until its proof set is materialised),
  * `pdp_proof_sets` with its proving-period state, and `pdp_prove_tasks`.
  */
-import { messageWaitsEth, pdpProofSets, pdpProofsetCreates, pdpProveTasks } from '../../../../schema/postgres/scheduler.ts';
+import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
-import { columns, FALSE, out, p, sql, table, TRUE } from '../statement.ts';
-import type { ProofSetCreateOps, ProofSetOps, ProveTaskOps } from '../types.ts';
+import { columns, FALSE, out, p, type Params, sql, table, TRUE } from '../statement.ts';
 
-const CREATES = table(pdpProofsetCreates);
-const SETS = table(pdpProofSets);
-const PROVE = table(pdpProveTasks);
+const CREATES = table(schema.pdpProofsetCreates);
+const SETS = table(schema.pdpProofSets);
+const PROVE = table(schema.pdpProveTasks);
 
-const set = columns(pdpProofSets);
+const set = columns(schema.pdpProofSets);
 const id = out.int('id');
 const byId = sql`WHERE id = ${p.int('id')}`;
 
 const S = {
   createInsert: sql`INSERT INTO ${CREATES} (create_message_hash, ok, proofset_created, service, created_at)
     VALUES (${p.text('createMessageHash')}, NULL, ${FALSE}, ${p.text('service')}, ${p.time('nowMs')})`,
-  createGet: sql`SELECT ${columns(pdpProofsetCreates)} FROM ${CREATES} WHERE create_message_hash = ${p.text('createMessageHash')}`,
-  createReady: sql`SELECT ${columns(pdpProofsetCreates, 'c')}, ${out.json('txReceipt', 'w.tx_receipt')}
-    FROM ${CREATES} c LEFT JOIN ${table(messageWaitsEth)} w ON w.signed_tx_hash = c.create_message_hash
+  createGet: sql`SELECT ${columns(schema.pdpProofsetCreates)} FROM ${CREATES} WHERE create_message_hash = ${p.text('createMessageHash')}`,
+  createReady: sql`SELECT ${columns(schema.pdpProofsetCreates, 'c')}, ${out.json('txReceipt', 'w.tx_receipt')}
+    FROM ${CREATES} c LEFT JOIN ${table(schema.messageWaitsEth)} w ON w.signed_tx_hash = c.create_message_hash
     WHERE c.ok = ${TRUE} AND c.proofset_created = ${FALSE}
     ORDER BY c.created_at, c.create_message_hash LIMIT ${p.int('limit')}`,
   createMarkCreated: sql`UPDATE ${CREATES} SET proofset_created = ${TRUE}
     WHERE create_message_hash = ${p.text('createMessageHash')} AND proofset_created = ${FALSE}`,
 
   insert: sql`INSERT INTO ${SETS} (id, create_message_hash, service, proving_period, challenge_window, init_ready)
-    VALUES (${p.int('id')}, ${p.text('createMessageHash')}, ${p.text('service')}, ${p.int('provingPeriod')},
-      ${p.int('challengeWindow')}, ${FALSE}) ON CONFLICT (id) DO NOTHING`,
+    VALUES (${p.int('id')}, ${p.text('createMessageHash')}, ${p.text('service')}, ${p.intOrNull('provingPeriod')},
+      ${p.intOrNull('challengeWindow')}, ${FALSE}) ON CONFLICT (id) DO NOTHING`,
   get: sql`SELECT ${set} FROM ${SETS} ${byId}`,
   byCreate: sql`SELECT ${set} FROM ${SETS} WHERE create_message_hash = ${p.text('createMessageHash')} ORDER BY id LIMIT 1`,
   list: sql`SELECT ${set} FROM ${SETS} WHERE service = ${p.text('service')} ORDER BY id`,
@@ -47,7 +46,7 @@ const S = {
   recordChallenge: sql`UPDATE ${SETS} SET challenge_request_msg_hash = ${p.text('msgHash')},
     prev_challenge_request_epoch = ${p.int('prevEpoch')}, prove_at_epoch = ${p.int('proveAtEpoch')} ${byId}`,
   proveCandidates: sql`SELECT ${out.int('id', 'p.id')} FROM ${SETS} p
-    JOIN ${table(messageWaitsEth)} mw ON mw.signed_tx_hash = p.challenge_request_msg_hash
+    JOIN ${table(schema.messageWaitsEth)} mw ON mw.signed_tx_hash = p.challenge_request_msg_hash
     WHERE p.challenge_request_msg_hash IS NOT NULL AND mw.tx_success = ${TRUE} AND p.prove_at_epoch < ${p.int('height')}
     ORDER BY p.id LIMIT ${p.int('limit')}`,
   clearChallengeMsg: sql`UPDATE ${SETS} SET challenge_request_msg_hash = NULL ${byId} AND challenge_request_msg_hash IS NOT NULL`,
@@ -59,39 +58,50 @@ const S = {
   proveCount: sql`SELECT ${out.int('n', 'COUNT(*)')} FROM ${PROVE} WHERE proofset_id = ${p.int('proofSetId')}`,
 };
 
-export function proofSetCreates(db: SqlSession): ProofSetCreateOps {
+type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
+
+export function proofSetCreates(db: SqlSession) {
   return {
-    insert: async (a) => void (await db.run(S.createInsert, a)),
-    get: (a) => db.get(S.createGet, a),
-    ready: (a) => db.all(S.createReady, a),
-    markCreated: async (a) => (await db.run(S.createMarkCreated, a)) === 1,
+    /** A create message: ok NULL, proofset_created false. */
+    insert: async (a: P<'createInsert'>) => void (await db.run(S.createInsert, a)),
+    get: (a: P<'createGet'>) => db.get(S.createGet, a),
+    /** Confirmed creates not yet materialised, oldest first, with the create transaction's receipt. */
+    ready: (a: P<'createReady'>) => db.all(S.createReady, a),
+    markCreated: async (a: P<'createMarkCreated'>) => (await db.run(S.createMarkCreated, a)) === 1,
   };
 }
 
-export function proofSets(db: SqlSession): ProofSetOps {
+export function proofSets(db: SqlSession) {
   const ids = async (rows: Promise<{ id: number }[]>) => (await rows).map((r) => r.id);
   return {
-    insert: async (a) => (await db.run(S.insert, a)) === 1,
-    get: (a) => db.get(S.get, a),
-    getByCreateMessageHash: (a) => db.get(S.byCreate, a),
-    list: (a) => db.all(S.list, a),
-    delete: async (a) => (await db.run(S.delete, a)) === 1,
-    markInitReady: async (a) => (await db.run(S.markInitReady, a)) === 1,
+    /** A proof set by its on-chain id, init_ready false; false when the id exists. */
+    insert: async (a: P<'insert'>) => (await db.run(S.insert, a)) === 1,
+    get: (a: P<'get'>) => db.get(S.get, a),
+    getByCreateMessageHash: (a: P<'byCreate'>) => db.get(S.byCreate, a),
+    list: (a: P<'list'>) => db.all(S.list, a),
+    /** Never done by Piri: cascades to prove tasks, roots and root adds. */
+    delete: async (a: P<'delete'>) => (await db.run(S.delete, a)) === 1,
+    /** Ready for its first proving period, while no period has started. */
+    markInitReady: async (a: P<'markInitReady'>) => (await db.run(S.markInitReady, a)) === 1,
     initCandidates: () => ids(db.all(S.initCandidates, {})),
-    nextPeriodCandidates: (a) => ids(db.all(S.nextPeriodCandidates, a)),
-    claimChallengeTask: async (a) => (await db.run(S.claimChallengeTask, a)) === 1,
-    byChallengeTask: async ({ taskId, requireProveAt }) =>
-      (await db.get(requireProveAt ? S.byChallengeTaskProveAt : S.byChallengeTask, { taskId }))?.id,
-    recordChallengeRequest: async (a) => (await db.run(S.recordChallenge, a)) === 1,
-    proveCandidates: (a) => ids(db.all(S.proveCandidates, a)),
-    clearChallengeMsg: async (a) => (await db.run(S.clearChallengeMsg, a)) === 1,
+    nextPeriodCandidates: (a: P<'nextPeriodCandidates'>) => ids(db.all(S.nextPeriodCandidates, a)),
+    /** Links the challenge task, while none is linked. */
+    claimChallengeTask: async (a: P<'claimChallengeTask'>) => (await db.run(S.claimChallengeTask, a)) === 1,
+    /** The proof set a challenge task works on (with `requireProveAt`, only once prove_at_epoch is set). */
+    byChallengeTask: async ({ requireProveAt, ...a }: P<'byChallengeTask'> & { requireProveAt: boolean }) =>
+      (await db.get(requireProveAt ? S.byChallengeTaskProveAt : S.byChallengeTask, a))?.id,
+    recordChallengeRequest: async (a: P<'recordChallenge'>) => (await db.run(S.recordChallenge, a)) === 1,
+    /** Proof sets whose challenge request succeeded and whose prove_at_epoch has passed, in id order. */
+    proveCandidates: (a: P<'proveCandidates'>) => ids(db.all(S.proveCandidates, a)),
+    clearChallengeMsg: async (a: P<'clearChallengeMsg'>) => (await db.run(S.clearChallengeMsg, a)) === 1,
   };
 }
 
-export function proveTasks(db: SqlSession): ProveTaskOps {
+export function proveTasks(db: SqlSession) {
   return {
-    insert: async (a) => (await db.run(S.proveInsert, a)) === 1,
-    byTask: async (a) => (await db.all(S.proveByTask, a)).map((r) => r.proofsetId),
-    countForProofSet: async (a) => (await db.get(S.proveCount, a))?.n ?? 0,
+    insert: async (a: P<'proveInsert'>) => (await db.run(S.proveInsert, a)) === 1,
+    /** The proof sets a PDPProve task proves. */
+    byTask: async (a: P<'proveByTask'>) => (await db.all(S.proveByTask, a)).map((r) => r.proofsetId),
+    countForProofSet: async (a: P<'proveCount'>) => (await db.get(S.proveCount, a))?.n ?? 0,
   };
 }

@@ -2,16 +2,15 @@
  * Provider registration and payments (data-model §8.7): `pdp_provider_registrations`, and the model-only
  * `rail_settlement_waits` and `withdrawal_waits`.
  */
-import { pdpProviderRegistrations, railSettlementWaits, withdrawalWaits } from '../../../../schema/postgres/scheduler.ts';
+import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
-import { columns, FALSE, out, p, sql, table, TRUE } from '../statement.ts';
-import type { ProviderRegistrationOps, RailSettlementWaitOps, WithdrawalWaitOps } from '../types.ts';
+import { columns, FALSE, out, p, type Params, sql, table, TRUE } from '../statement.ts';
 
-const REGISTRATIONS = table(pdpProviderRegistrations);
-const RAILS = table(railSettlementWaits);
-const WITHDRAWALS = table(withdrawalWaits);
+const REGISTRATIONS = table(schema.pdpProviderRegistrations);
+const RAILS = table(schema.railSettlementWaits);
+const WITHDRAWALS = table(schema.withdrawalWaits);
 
-const registration = columns(pdpProviderRegistrations);
+const registration = columns(schema.pdpProviderRegistrations);
 const byHash = sql`register_message_hash = ${p.text('registerMessageHash')}`;
 
 const S = {
@@ -21,7 +20,7 @@ const S = {
   insert: sql`INSERT INTO ${REGISTRATIONS} (register_message_hash, ok, provider_registered, provider_id, service, created_at)
     VALUES (${p.text('registerMessageHash')}, NULL, ${FALSE}, NULL, ${p.text('service')}, ${p.time('nowMs')})`,
   // A NULL success (not known yet) leaves `ok` as it is.
-  applyConfirmation: sql`UPDATE ${REGISTRATIONS} SET ok = COALESCE(${p.bool('success')}, ok)
+  applyConfirmation: sql`UPDATE ${REGISTRATIONS} SET ok = COALESCE(${p.boolOrNull('success')}, ok)
     WHERE ${byHash} AND provider_registered = ${FALSE}`,
   ready: sql`SELECT ${registration} FROM ${REGISTRATIONS} WHERE ok = ${TRUE} AND provider_registered = ${FALSE}
     ORDER BY created_at, register_message_hash LIMIT ${p.int('limit')}`,
@@ -29,41 +28,54 @@ const S = {
     WHERE ${byHash} AND provider_registered = ${FALSE}`,
   get: sql`SELECT ${registration} FROM ${REGISTRATIONS} WHERE ${byHash}`,
 
-  railGet: sql`SELECT ${columns(railSettlementWaits)} FROM ${RAILS} WHERE rail_id = ${p.text('railId')}`,
+  railGet: sql`SELECT ${columns(schema.railSettlementWaits)} FROM ${RAILS} WHERE rail_id = ${p.text('railId')}`,
   railUpsert: sql`INSERT INTO ${RAILS} (rail_id, signed_tx_hash, created_at)
     VALUES (${p.text('railId')}, ${p.text('signedTxHash')}, ${p.time('nowMs')})
     ON CONFLICT (rail_id) DO UPDATE SET signed_tx_hash = excluded.signed_tx_hash, created_at = excluded.created_at`,
   railDelete: sql`DELETE FROM ${RAILS} WHERE rail_id = ${p.text('railId')}`,
 
-  withdrawalLatest: sql`SELECT ${columns(withdrawalWaits)} FROM ${WITHDRAWALS} ORDER BY created_at DESC NULLS LAST, id DESC LIMIT 1`,
+  withdrawalLatest: sql`SELECT ${columns(schema.withdrawalWaits)} FROM ${WITHDRAWALS} ORDER BY created_at DESC NULLS LAST, id DESC LIMIT 1`,
   withdrawalInsert: sql`INSERT INTO ${WITHDRAWALS} (signed_tx_hash, created_at) VALUES (${p.text('signedTxHash')}, ${p.time('nowMs')})
     RETURNING ${out.int('id')}`,
   withdrawalDelete: sql`DELETE FROM ${WITHDRAWALS} WHERE id = ${p.int('id')}`,
 };
 
-export function providerRegistrations(db: SqlSession): ProviderRegistrationOps {
+type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
+
+export function providerRegistrations(db: SqlSession) {
   return {
-    inProgress: (a) => db.get(S.inProgress, a),
-    insert: async (a) => void (await db.run(S.insert, a)),
-    applyConfirmation: (a) => db.run(S.applyConfirmation, a),
-    ready: (a) => db.all(S.ready, a),
-    markRegistered: async (a) => (await db.run(S.markRegistered, a)) === 1,
-    get: (a) => db.get(S.get, a),
+    /**
+     * RegisterProvider's conflict check: the oldest unregistered registration of the service that has not failed.
+     * Piri also counted failed ones (it never set ok); with ok set, a failure must not block a new one forever.
+     */
+    inProgress: (a: P<'inProgress'>) => db.get(S.inProgress, a),
+    insert: async (a: P<'insert'>) => void (await db.run(S.insert, a)),
+    /**
+     * The status triggers' rule for registrations (Piri has no trigger and never sets ok): after the wait confirmed,
+     * ok = the transaction's success, unchanged when that is unknown. Returns how many rows changed.
+     */
+    applyConfirmation: (a: P<'applyConfirmation'>) => db.run(S.applyConfirmation, a),
+    /** Confirmed ok and not yet registered, oldest first. */
+    ready: (a: P<'ready'>) => db.all(S.ready, a),
+    markRegistered: async (a: P<'markRegistered'>) => (await db.run(S.markRegistered, a)) === 1,
+    get: (a: P<'get'>) => db.get(S.get, a),
   };
 }
 
-export function railSettlementWaitOps(db: SqlSession): RailSettlementWaitOps {
+export function railSettlementWaitOps(db: SqlSession) {
   return {
-    get: (a) => db.get(S.railGet, a),
-    upsert: async (a) => void (await db.run(S.railUpsert, a)),
-    delete: async (a) => (await db.run(S.railDelete, a)) === 1,
+    get: (a: P<'railGet'>) => db.get(S.railGet, a),
+    /** Inserts, or replaces the rail's row. */
+    upsert: async (a: P<'railUpsert'>) => void (await db.run(S.railUpsert, a)),
+    delete: async (a: P<'railDelete'>) => (await db.run(S.railDelete, a)) === 1,
   };
 }
 
-export function withdrawalWaitOps(db: SqlSession): WithdrawalWaitOps {
+export function withdrawalWaitOps(db: SqlSession) {
   return {
+    /** The newest row (NULL created_at last). */
     latest: () => db.get(S.withdrawalLatest, {}),
-    insert: async (a) => (await db.get(S.withdrawalInsert, a))!.id,
-    delete: async (a) => (await db.run(S.withdrawalDelete, a)) === 1,
+    insert: async (a: P<'withdrawalInsert'>) => (await db.get(S.withdrawalInsert, a))!.id,
+    delete: async (a: P<'withdrawalDelete'>) => (await db.run(S.withdrawalDelete, a)) === 1,
   };
 }

@@ -1,30 +1,31 @@
 /**
- * The task engine's rows (data-model §6.2.1, §6.2.2, §7): `task`, `task_history`, and piri-db's own
+ * The task engine's rows (data-model §6.2.1, §6.2.2, §6.2.19, §7): `task`, `task_history`, and piri-db's own
  * `task_engine_sessions`. Every finishing statement is conditional on the owning session, so a session that lost a
- * task changes nothing.
+ * task changes nothing and learns it from the `false` it gets back.
  */
-import { task, taskEngineSessions, taskHistory } from '../../../../schema/postgres/scheduler.ts';
+import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
-import { anyOf, forUpdate, out, p, sql, table } from '../statement.ts';
-import type { SessionOps, TaskHistoryOps, TaskOps } from '../types.ts';
+import { anyOf, forUpdate, out, p, type Params, type Row, sql, table } from '../statement.ts';
 
-const TASK = table(task);
-const HISTORY = table(taskHistory);
-const SESSIONS = table(taskEngineSessions);
+const TASK = table(schema.task);
+const HISTORY = table(schema.taskHistory);
+const SESSIONS = table(schema.taskEngineSessions);
 
 const owner = sql`id = ${p.int('id')} AND session_id = ${p.text('sessionId')}`;
+// updateTime is the database's own text: the claim scan's cursor must compare exactly as the index orders.
 const candidate = sql`${out.int('id')}, ${out.int('retries')}, ${out.timeText('updateTime', 'update_time')},
   ${out.time('updateTimeMs', 'update_time')}`;
+// Postgres skips rows another engine is claiming right now.
+const unowned = sql`name = ${p.text('name')} AND session_id IS NULL`;
+const page = sql`ORDER BY update_time, id LIMIT ${p.int('limit')}${forUpdate({ skipLocked: true })}`;
 
 const S = {
   insert: sql`INSERT INTO ${TASK} (initiated_by, update_time, posted_time, session_id, added_by, previous_task, name, retries)
     VALUES (NULL, ${p.time('nowMs')}, ${p.time('nowMs')}, NULL, ${p.text('addedBy')}, NULL, ${p.text('name')}, 0)
     RETURNING ${out.int('id')}`,
-  claimable: sql`SELECT ${candidate} FROM ${TASK} WHERE name = ${p.text('name')} AND session_id IS NULL
-    ORDER BY update_time, id LIMIT ${p.int('limit')}${forUpdate({ skipLocked: true })}`,
-  claimableAfter: sql`SELECT ${candidate} FROM ${TASK} WHERE name = ${p.text('name')} AND session_id IS NULL
-    AND (update_time, id) > (${p.timeText('afterTime')}, ${p.int('afterId')})
-    ORDER BY update_time, id LIMIT ${p.int('limit')}${forUpdate({ skipLocked: true })}`,
+  claimable: sql`SELECT ${candidate} FROM ${TASK} WHERE ${unowned} ${page}`,
+  claimableAfter: sql`SELECT ${candidate} FROM ${TASK}
+    WHERE ${unowned} AND (update_time, id) > (${p.timeText('afterTime')}, ${p.int('afterId')}) ${page}`,
   claim: sql`UPDATE ${TASK} SET session_id = ${p.text('sessionId')}, update_time = ${p.time('nowMs')}
     WHERE id ${anyOf.ints('ids')} AND session_id IS NULL
     RETURNING ${out.int('id')}, ${out.text('name')}, ${out.int('retries')}, ${out.time('postedMs', 'posted_time')}`,
@@ -51,40 +52,61 @@ const S = {
     ORDER BY heartbeat_at${forUpdate({ skipLocked: true })}`,
   sessionDelete: sql`DELETE FROM ${SESSIONS} WHERE session_id ${anyOf.texts('sessionIds')}`,
 };
+type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
 
-export function tasks(db: SqlSession): TaskOps {
+/** Where a claim scan stopped: the (update_time, id) of the last row seen, in the database's own representation. */
+export type TaskCursor = { readonly updateTime: string; readonly id: number };
+/** An unowned task a claim may take. */
+export type ClaimCandidate = Row<typeof S.claimable>;
+/** A task just claimed by a session. */
+export type OwnedTask = Row<typeof S.claim>;
+/** One finished attempt, as task_history records it. */
+export type TaskHistoryRow = P<'historyInsert'>;
+
+export function tasks(db: SqlSession) {
   return {
-    insert: async (a) => (await db.get(S.insert, a))!.id,
-    claimable: ({ name, limit, after }) =>
-      after
-        ? db.all(S.claimableAfter, { name, limit, afterTime: after.updateTime, afterId: after.id })
-        : db.all(S.claimable, { name, limit }),
-    claim: async (a) => {
+    /** A new unowned task with retries 0; posted_time = update_time = now. Returns its id (never reused). */
+    insert: async (a: P<'insert'>) => (await db.get(S.insert, a))!.id,
+    /** Unowned tasks of one type, oldest first, after `after` when given. */
+    claimable: ({ after, ...a }: P<'claimable'> & { after?: TaskCursor }): Promise<ClaimCandidate[]> =>
+      after ? db.all(S.claimableAfter, { ...a, afterTime: after.updateTime, afterId: after.id }) : db.all(S.claimable, a),
+    /** The conditional claim: returns, in `ids` order, the rows actually taken (not those another session took). */
+    claim: async (a: P<'claim'>): Promise<OwnedTask[]> => {
       if (a.ids.length === 0) return [];
       const order = new Map(a.ids.map((id, i) => [id, i]));
       return (await db.all(S.claim, a)).sort((x, y) => order.get(x.id)! - order.get(y.id)!);
     },
-    deleteOwned: async (a) => (await db.run(S.deleteOwned, a)) === 1,
-    deleteOwnedIfExhausted: async (a) => (await db.run(S.deleteOwnedIfExhausted, a)) === 1,
-    release: async (a) => (await db.run(S.release, a)) === 1,
-    releaseForRetry: async (a) => (await db.run(S.releaseForRetry, a)) === 1,
-    releaseSession: (a) => db.run(S.releaseSession, a),
+    /** Finishing: deletes the task (firing the FK cascades) while `sessionId` owns it. */
+    deleteOwned: async (a: P<'deleteOwned'>) => (await db.run(S.deleteOwned, a)) === 1,
+    /** Deletes the owned task when it has used up its attempts (retries >= maxFailures). */
+    deleteOwnedIfExhausted: async (a: P<'deleteOwnedIfExhausted'>) => (await db.run(S.deleteOwnedIfExhausted, a)) === 1,
+    /** Releases the owned task without counting a retry (a deferral). */
+    release: async (a: P<'release'>) => (await db.run(S.release, a)) === 1,
+    /** Releases the owned task after a failed attempt: retries + 1. */
+    releaseForRetry: async (a: P<'releaseForRetry'>) => (await db.run(S.releaseForRetry, a)) === 1,
+    /** Releases every task of a session (update_time unchanged). Returns how many. */
+    releaseSession: (a: P<'releaseSession'>) => db.run(S.releaseSession, a),
+    /** Releases every task owned by a session without a task_engine_sessions row (dead, or Piri's). Returns how many. */
     releaseOrphaned: () => db.run(S.releaseOrphaned, {}),
   };
 }
 
-export function taskHistoryOps(db: SqlSession): TaskHistoryOps {
+export function taskHistoryOps(db: SqlSession) {
   return {
-    insert: async (row) => void (await db.run(S.historyInsert, row)),
-    pruneBefore: (a) => db.run(S.historyPrune, a),
+    insert: async (row: TaskHistoryRow) => void (await db.run(S.historyInsert, row)),
+    /** Deletes up to `limit` rows whose work_end < cutoff, oldest ids first. Returns how many. */
+    pruneBefore: (a: P<'historyPrune'>) => db.run(S.historyPrune, a),
   };
 }
 
-export function sessions(db: SqlSession): SessionOps {
+export function sessions(db: SqlSession) {
   return {
-    insert: async (a) => void (await db.run(S.sessionInsert, a)),
-    beat: async (a) => (await db.run(S.sessionBeat, a)) === 1,
-    lapsed: (a) => db.all(S.sessionLapsed, a),
-    delete: async (a) => (a.sessionIds.length === 0 ? 0 : db.run(S.sessionDelete, a)),
+    insert: async (a: P<'sessionInsert'>) => void (await db.run(S.sessionInsert, a)),
+    /** heartbeat_at = now. False when the row is gone: another engine declared this session dead. */
+    beat: async (a: P<'sessionBeat'>) => (await db.run(S.sessionBeat, a)) === 1,
+    /** Sessions whose heartbeat is older than the cutoff, except the caller's own. */
+    lapsed: (a: P<'sessionLapsed'>) => db.all(S.sessionLapsed, a),
+    /** Deletes these session rows. Returns how many. */
+    delete: async (a: P<'sessionDelete'>) => (a.sessionIds.length === 0 ? 0 : db.run(S.sessionDelete, a)),
   };
 }
