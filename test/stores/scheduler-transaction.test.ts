@@ -10,7 +10,7 @@ import * as sqliteScheduler from '../../schema/sqlite/scheduler.ts';
 import { PiriDbError } from '../../src/errors.ts';
 import type { SchedulerTx } from '../../src/scheduler/sql/types.ts';
 import { type Databases, openDatabases } from '../../src/stores/open.ts';
-import type { Dialect } from '../../src/stores/registry.ts';
+import type { Dialect } from '../../src/catalog/registry.ts';
 import { forEachBackend, freshConfig } from '../support/installations.ts';
 
 const NOW = Date.UTC(2026, 0, 1);

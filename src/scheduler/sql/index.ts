@@ -4,7 +4,7 @@
  * its mutex).
  */
 import type { StoreConnection } from '../../backend/types.ts';
-import type { Store } from '../../stores/open.ts';
+import type { Services } from '../../services.ts';
 import type { Dialect, SqlSession } from './dialect/dialect.ts';
 import { PostgresDialect } from './dialect/postgres.ts';
 import { SqliteDialect } from './dialect/sqlite.ts';
@@ -16,10 +16,10 @@ export type * from './types.ts';
 const instances = new WeakMap<StoreConnection, SchedulerSql>();
 
 /**
- * What the task engine, retention and the PDP flows run on: the scheduler store from openDatabases, or its SQL layer
- * itself (how tests wrap it to inject faults).
+ * What the task engine, retention and the PDP flows run on: the scheduler store from openDatabases (`dbs.scheduler`),
+ * or its SQL layer itself (how tests wrap it to inject faults).
  */
-export type SchedulerSource = Store<'scheduler'> | SchedulerSql;
+export type SchedulerSource = { readonly connection: StoreConnection; readonly services?: Services } | SchedulerSql;
 
 export function schedulerSql(source: SchedulerSource | StoreConnection): SchedulerSql {
   if (!('connection' in source) && 'classifyError' in source) return source;
