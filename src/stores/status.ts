@@ -5,6 +5,7 @@
 import type { Sql } from 'postgres';
 import { planSqlite, SQLITE_JOURNAL } from '../backend/sqlite/migrate.ts';
 import { openSqliteFileReadOnly, sqliteStoreFile } from '../backend/sqlite/file.ts';
+import { columnValues, onlyValue } from '../backend/sqlite/rows.ts';
 import { shippedMigrations, type MigrationPlan } from '../backend/migrations.ts';
 import type { Config } from '../config/load.ts';
 import { redactUrl } from '../config/redact.ts';
@@ -84,15 +85,14 @@ function sqliteStatus(dataDir: string): StoreStatus[] {
     const conn = openSqliteFileReadOnly(dataDir, store);
     if (!conn) return notCreated(store.name, location, shippedMigrations('sqlite', store).map((m) => m.tag));
     try {
-      const names = conn.client
-        .prepare(
+      const names = columnValues<string>(
+        conn.client.prepare(
           `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> '${SQLITE_JOURNAL}' ORDER BY name`,
-        )
-        .pluck()
-        .all() as string[];
+        ),
+      );
       const tables = names.map((name) => ({
         name,
-        rows: conn.client.prepare(`SELECT count(*) FROM "${name}"`).pluck().get() as number,
+        rows: onlyValue<number>(conn.client.prepare(`SELECT count(*) FROM "${name}"`)),
       }));
       return describe(store.name, location, planSqlite(conn), tables);
     } finally {

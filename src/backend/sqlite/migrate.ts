@@ -21,6 +21,7 @@ import {
 } from '../migrations.ts';
 import type { SqliteStoreConnection } from '../types.ts';
 import type { SqliteStoreFile } from './file.ts';
+import { allRows, columnValues, pragmaRows } from './rows.ts';
 
 export const SQLITE_JOURNAL = '__piri_db_migrations';
 const LEGACY_JOURNAL = '__drizzle_migrations';
@@ -28,9 +29,9 @@ const LEGACY_JOURNAL = '__drizzle_migrations';
 /** Until the first boot of this build has moved them, piri-db's rows are read where earlier builds wrote them. */
 export function readSqliteJournal(conn: SqliteStoreFile): AppliedMigration[] {
   if (hasTable(conn, SQLITE_JOURNAL)) {
-    return conn.client
-      .prepare(`SELECT hash, created_at AS createdAt FROM ${SQLITE_JOURNAL} ORDER BY created_at`)
-      .all() as AppliedMigration[];
+    return allRows<AppliedMigration>(
+      conn.client.prepare(`SELECT hash, created_at AS createdAt FROM ${SQLITE_JOURNAL} ORDER BY created_at`),
+    );
   }
   return legacyRows(conn);
 }
@@ -43,9 +44,9 @@ export function readSqliteJournal(conn: SqliteStoreFile): AppliedMigration[] {
 function legacyRows(conn: SqliteStoreFile): AppliedMigration[] {
   if (!hasTable(conn, LEGACY_JOURNAL)) return [];
   const shipped = new Set(shippedMigrations('sqlite', conn.store).map((m) => m.createdAt));
-  const rows = conn.client
-    .prepare(`SELECT hash, created_at AS createdAt FROM ${LEGACY_JOURNAL} ORDER BY created_at`)
-    .all() as AppliedMigration[];
+  const rows = allRows<AppliedMigration>(
+    conn.client.prepare(`SELECT hash, created_at AS createdAt FROM ${LEGACY_JOURNAL} ORDER BY created_at`),
+  );
   return rows.filter((row) => shipped.has(row.createdAt));
 }
 
@@ -129,14 +130,12 @@ export function migrateSqlite(conn: SqliteStoreConnection, plan: MigrationPlan):
 
 /** Foreign keys are off while migrating (see the top): a migration must leave no row pointing at nothing. */
 export function assertForeignKeys(client: Database.Database): void {
-  const violations = client.pragma('foreign_key_check') as unknown[];
+  const violations = pragmaRows<unknown>(client, 'foreign_key_check');
   if (violations.length > 0) {
     throw new Error(`foreign_key_check found ${violations.length} violation(s): ${JSON.stringify(violations.slice(0, 3))}`);
   }
 }
 
 export function sqliteTriggers(conn: Pick<SqliteStoreFile, 'client'>): string[] {
-  return (conn.client.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger'`).all() as { name: string }[]).map(
-    (r) => r.name,
-  );
+  return columnValues<string>(conn.client.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger'`));
 }

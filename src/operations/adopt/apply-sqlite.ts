@@ -15,6 +15,7 @@ import {
   SQLITE_JOURNAL,
   sqliteTriggers,
 } from '../../backend/sqlite/migrate.ts';
+import { columnValues, onlyValue } from '../../backend/sqlite/rows.ts';
 import { assertTriggers } from '../../backend/migrations.ts';
 import { OperationError } from '../../errors.ts';
 import type { StoreDefinition } from '../../catalog/registry.ts';
@@ -30,12 +31,12 @@ export function adoptSqliteStore(
   progress: ProgressListener,
 ): StoreAdoption {
   const changes = changeLog();
-  const counts = (tables: readonly string[]) => tableCounts(tables, (t) => client.prepare(`SELECT count(*) FROM "${t}"`).pluck().get() as number);
+  const counts = (tables: readonly string[]) => tableCounts(tables, (t) => onlyValue<number>(client.prepare(`SELECT count(*) FROM "${t}"`)));
   // Piri's tables; a boot that failed on them may have left piri-db's journal behind, empty.
-  const tables = client
-    .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ?`)
-    .pluck()
-    .all(SQLITE_JOURNAL) as string[];
+  const tables = columnValues<string>(
+    client.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> ?`),
+    SQLITE_JOURNAL,
+  );
   client.pragma('foreign_keys = OFF');
   try {
     return client

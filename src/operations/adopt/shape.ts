@@ -7,6 +7,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Sql, TransactionSql } from 'postgres';
 import { SQLITE_JOURNAL } from '../../backend/sqlite/migrate.ts';
+import { allRows, columnValues } from '../../backend/sqlite/rows.ts';
 
 /** What a schema holds that a migration may collide with: triggers (by name, with their table), functions, indexes. */
 export interface SchemaObjects {
@@ -37,39 +38,30 @@ function normalizeDefault(value: string | null): string {
 
 export function sqliteShape(db: BetterSqlite3.Database): Shape {
   const facts = new Set<string>();
-  const tables = (db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as {
-    name: string;
-    sql: string;
-  }[]).filter((t) => !SQLITE_BOOKKEEPING.has(t.name));
+  const tables = allRows<{ name: string; sql: string }>(
+    db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`),
+  ).filter((t) => !SQLITE_BOOKKEEPING.has(t.name));
   const indexes = new Map<string, string>();
   for (const { name, sql } of tables) {
-    const [info] = db.prepare(`SELECT strict, wr FROM pragma_table_list(?)`).all(name) as { strict: number; wr: number }[];
+    const [info] = allRows<{ strict: number; wr: number }>(db.prepare(`SELECT strict, wr FROM pragma_table_list(?)`), name);
     facts.add(`table ${name}${info?.strict ? ' STRICT' : ''}${info?.wr ? ' WITHOUT ROWID' : ''}${/\bAUTOINCREMENT\b/i.test(sql) ? ' AUTOINCREMENT' : ''}`);
-    for (const c of db.prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_xinfo(?)`).all(name) as {
-      name: string;
-      type: string;
-      notnull: number;
-      dflt_value: string | null;
-      pk: number;
-    }[]) {
+    for (const c of allRows<{ name: string; type: string; notnull: number; dflt_value: string | null; pk: number }>(
+      db.prepare(`SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_xinfo(?)`),
+      name,
+    )) {
       facts.add(`column ${name}.${c.name}: ${c.type.toUpperCase()}${c.notnull ? ' NOT NULL' : ''}${c.pk ? ` pk ${c.pk}` : ''} default ${normalizeDefault(c.dflt_value)}`);
     }
-    for (const fk of db.prepare(`SELECT "table", "from", "to", on_delete, on_update FROM pragma_foreign_key_list(?)`).all(name) as {
-      table: string;
-      from: string;
-      to: string;
-      on_delete: string;
-      on_update: string;
-    }[]) {
+    for (const fk of allRows<{ table: string; from: string; to: string; on_delete: string; on_update: string }>(
+      db.prepare(`SELECT "table", "from", "to", on_delete, on_update FROM pragma_foreign_key_list(?)`),
+      name,
+    )) {
       facts.add(`foreign key ${name}(${fk.from}) -> ${fk.table}(${fk.to}) on delete ${fk.on_delete} on update ${fk.on_update}`);
     }
-    for (const index of db.prepare(`SELECT name, "unique", origin, partial FROM pragma_index_list(?)`).all(name) as {
-      name: string;
-      unique: number;
-      origin: string;
-      partial: number;
-    }[]) {
-      const columns = (db.prepare(`SELECT name FROM pragma_index_info(?) ORDER BY seqno`).all(index.name) as { name: string }[]).map((c) => c.name);
+    for (const index of allRows<{ name: string; unique: number; origin: string; partial: number }>(
+      db.prepare(`SELECT name, "unique", origin, partial FROM pragma_index_list(?)`),
+      name,
+    )) {
+      const columns = columnValues<string>(db.prepare(`SELECT name FROM pragma_index_info(?) ORDER BY seqno`), index.name);
       // Automatic indexes are named after the table and their position: the constraint they back is the fact.
       const label = index.name.startsWith('sqlite_autoindex_') ? `(${index.origin})` : index.name;
       facts.add(`index ${label} on ${name} (${columns.join(', ')})${index.unique ? ' UNIQUE' : ''}${index.partial ? ' PARTIAL' : ''}`);
@@ -77,7 +69,7 @@ export function sqliteShape(db: BetterSqlite3.Database): Shape {
     }
   }
   const triggers = new Map(
-    (db.prepare(`SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'`).all() as { name: string; tbl_name: string }[]).map((t) => [
+    allRows<{ name: string; tbl_name: string }>(db.prepare(`SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'`)).map((t) => [
       t.name,
       t.tbl_name,
     ]),

@@ -12,6 +12,7 @@
    dead letter already has gets a new one (Piri is stopped: no worker holds it).
  */
 import type BetterSqlite3 from 'better-sqlite3';
+import { allRows, columnValues, firstValue, onlyRow, onlyValue } from '../../backend/sqlite/rows.ts';
 import type { StoreDefinition } from '../../catalog/registry.ts';
 import { storeTables } from '../catalog.ts';
 
@@ -50,16 +51,16 @@ export function timeFixes(db: BetterSqlite3.Database, store: StoreDefinition): T
   const fixes: TimeFix[] = [];
   for (const table of storeTables(store)) {
     const declared = new Map(
-      (db.prepare(`SELECT name, type FROM pragma_table_info(?)`).all(table.name) as { name: string; type: string }[]).map((c) => [c.name, c.type]),
+      allRows<{ name: string; type: string }>(db.prepare(`SELECT name, type FROM pragma_table_info(?)`), table.name).map((c) => [c.name, c.type]),
     );
     for (const column of table.columns.filter((c) => c.kind === 'timestamp' && declared.has(c.name))) {
       const form = declared.get(column.name)!.toLowerCase() === 'datetime' ? 'datetime' : 'queue';
       const where = condition(column.name, form);
-      const { rows, unreadable } = db
-        .prepare(
+      const { rows, unreadable } = onlyRow<{ rows: number; unreadable: number }>(
+        db.prepare(
           `SELECT count(*) AS rows, coalesce(sum(strftime('%s', "${column.name}") IS NULL), 0) AS unreadable FROM "${table.name}" WHERE ${where}`,
-        )
-        .get() as { rows: number; unreadable: number };
+        ),
+      );
       if (rows > 0) fixes.push({ table: table.name, column: column.name, form, rows: rows - unreadable, unreadable });
     }
   }
@@ -68,10 +69,10 @@ export function timeFixes(db: BetterSqlite3.Database, store: StoreDefinition): T
 
 /** Rewrites a column's times with the table's triggers off (the queue's AFTER UPDATE trigger would restamp `updated`). */
 export function normaliseTimes(db: BetterSqlite3.Database, fix: TimeFix): number {
-  const triggers = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?`).all(fix.table) as {
-    name: string;
-    sql: string;
-  }[];
+  const triggers = allRows<{ name: string; sql: string }>(
+    db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?`),
+    fix.table,
+  );
   for (const t of triggers) db.exec(`DROP TRIGGER "${t.name}"`);
   const c = `"${fix.column}"`;
   const changed = db
@@ -99,8 +100,10 @@ export function idSeeds(db: BetterSqlite3.Database, store: StoreDefinition): IdS
   return DEAD_LETTER_IDS.filter((d) => d.store === store.name).map(({ table, deadLetters }) => ({
     table,
     deadLetters,
-    value: db.prepare(`SELECT max(coalesce((SELECT max(id) FROM "${table}"), 0), coalesce((SELECT max(id) FROM "${deadLetters}"), 0))`).pluck().get() as number,
-    reused: db.prepare(`SELECT id FROM "${table}" WHERE id IN (SELECT id FROM "${deadLetters}") ORDER BY id`).pluck().all() as number[],
+    value: onlyValue<number>(
+      db.prepare(`SELECT max(coalesce((SELECT max(id) FROM "${table}"), 0), coalesce((SELECT max(id) FROM "${deadLetters}"), 0))`),
+    ),
+    reused: columnValues<number>(db.prepare(`SELECT id FROM "${table}" WHERE id IN (SELECT id FROM "${deadLetters}") ORDER BY id`)),
   }));
 }
 
@@ -109,7 +112,7 @@ export function seedIds(db: BetterSqlite3.Database, seed: IdSeed): number {
   let next = seed.value;
   const move = db.prepare(`UPDATE "${seed.table}" SET id = ? WHERE id = ?`);
   for (const id of seed.reused) move.run(++next, id);
-  const current = db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).pluck().get(seed.table) as number | undefined;
+  const current = firstValue<number>(db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`), seed.table);
   if (current === undefined) db.prepare(`INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)`).run(seed.table, next);
   else if (current < next) db.prepare(`UPDATE sqlite_sequence SET seq = ? WHERE name = ?`).run(next, seed.table);
   return next;

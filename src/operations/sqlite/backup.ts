@@ -5,6 +5,7 @@
  * The copy is switched to journal_mode DELETE, so it is one self-contained file, then checked.
  */
 import Database from 'better-sqlite3';
+import { columnValues } from '../../backend/sqlite/rows.ts';
 import { OperationError } from '../../errors.ts';
 import type { SqliteStoreConnection } from '../../backend/types.ts';
 import type { StoreDefinition } from '../../catalog/registry.ts';
@@ -40,7 +41,7 @@ export async function backupSqliteStore(source: SqliteStoreConnection, destinati
 export function dropAppTables(file: string, store: StoreDefinition): string[] {
   const copy = new Database(file);
   try {
-    const names = appTableNames(store, copy.prepare(q.TABLE_NAMES).pluck().all() as string[]);
+    const names = appTableNames(store, columnValues<string>(copy.prepare(q.TABLE_NAMES)));
     if (names.length === 0) return names;
     copy.pragma('secure_delete = ON');
     // Dropping a table that others of the application reference must not touch their rows or fail.

@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { shippedMigrations } from '../../backend/migrations.ts';
 import { readSqliteJournal } from '../../backend/sqlite/migrate.ts';
+import { allRows, columnValues, onlyRow } from '../../backend/sqlite/rows.ts';
 import { openSqliteStoreReadOnly, sqliteStoreFile } from '../../backend/sqlite/open.ts';
 import type { SqliteStoreConnection } from '../../backend/types.ts';
 import { type StoreDefinition, STORES } from '../../catalog/registry.ts';
@@ -65,11 +66,11 @@ async function storeChecks(conn: SqliteStoreConnection, store: StoreDefinition, 
   );
   checks.push(
     ...(await guarded(store.name, 'triggers', () => {
-      const names = client.prepare(q.TRIGGER_NAMES).pluck().all() as string[];
+      const names = columnValues<string>(client.prepare(q.TRIGGER_NAMES));
       return [triggersCheck(store, names.map((name) => ({ name, enabled: true })))];
     })),
   );
-  checks.push(...(await guarded(store.name, 'app tables', () => [appTablesCheck(store, client.prepare(q.TABLE_NAMES).pluck().all() as string[])])));
+  checks.push(...(await guarded(store.name, 'app tables', () => [appTablesCheck(store, columnValues<string>(client.prepare(q.TABLE_NAMES)))])));
   if (migrations.status === 'ok') checks.push(...(await guarded(store.name, 'table shapes', () => [shapesCheck(client, store)])));
   else checks.push(check(store.name, 'table shapes', 'warn', 'not checked while migrations are not current'));
   for (const queue of store.queues) {
@@ -85,10 +86,10 @@ function queueCounts(client: Database.Database, store: StoreDefinition, queue: S
     // Times in the queue's own text format, which is compared as text.
     const jobqueue = storeTables(store).find((t) => t.name === 'jobqueue')!;
     const time = sqliteTimeWriter(jobqueue, 'timeout');
-    return client.prepare(q.PLAIN_QUEUE_HEALTH).get(queue.maxDeliveries, time(now), time(far), queue.name) as QueueCounts;
+    return onlyRow<QueueCounts>(client.prepare(q.PLAIN_QUEUE_HEALTH), queue.maxDeliveries, time(now), time(far), queue.name);
   }
   const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
-  return client.prepare(q.DEDUP_QUEUE_HEALTH).get(queue.maxDeliveries, seconds(now), seconds(far), queue.name) as QueueCounts;
+  return onlyRow<QueueCounts>(client.prepare(q.DEDUP_QUEUE_HEALTH), queue.maxDeliveries, seconds(now), seconds(far), queue.name);
 }
 
 interface TableShape {
@@ -107,7 +108,7 @@ function expectedShapes(store: StoreDefinition): readonly TableShape[] {
     try {
       memory.pragma('foreign_keys = OFF');
       for (const migration of shippedMigrations('sqlite', store)) for (const statement of migration.statements) memory.exec(statement);
-      shapes = memory.prepare(q.TABLE_LIST).all() as TableShape[];
+      shapes = allRows<TableShape>(memory.prepare(q.TABLE_LIST));
     } finally {
       memory.close();
     }
@@ -117,7 +118,7 @@ function expectedShapes(store: StoreDefinition): readonly TableShape[] {
 }
 
 function shapesCheck(client: Database.Database, store: StoreDefinition): DoctorCheck {
-  const actual = new Map((client.prepare(q.TABLE_LIST).all() as TableShape[]).map((t) => [t.name, t]));
+  const actual = new Map(allRows<TableShape>(client.prepare(q.TABLE_LIST)).map((t) => [t.name, t]));
   const problems: string[] = [];
   for (const want of expectedShapes(store)) {
     const have = actual.get(want.name);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS } from '../../backend/sqlite/open.ts';
 import { keepsLegacyJournal, readSqliteJournal } from '../../backend/sqlite/migrate.ts';
+import { columnValues, eachRow, firstValue, onlyValue } from '../../backend/sqlite/rows.ts';
 import type { AppliedMigration } from '../../backend/migrations.ts';
 import { OperationError, PiriDbError } from '../../errors.ts';
 import { type StoreDefinition, type StoreName, STORES } from '../../catalog/registry.ts';
@@ -67,7 +68,8 @@ export class SqliteSnapshot implements Snapshot {
   }
 
   async tableNames(store: StoreDefinition): Promise<readonly string[]> {
-    return (this.#clients.get(store.name)?.prepare(q.TABLE_NAMES).pluck().all() as string[] | undefined) ?? [];
+    const client = this.#clients.get(store.name);
+    return client ? columnValues<string>(client.prepare(q.TABLE_NAMES)) : [];
   }
 
   async appTable(store: StoreDefinition, name: string): Promise<AppTableSpec> {
@@ -75,13 +77,13 @@ export class SqliteSnapshot implements Snapshot {
   }
 
   async count(table: TableSpec): Promise<number> {
-    return this.#client(table).prepare(q.countRows(table.name)).pluck().get() as number;
+    return onlyValue<number>(this.#client(table).prepare(q.countRows(table.name)));
   }
 
   async *rows(table: TableSpec, batchSize: number): AsyncIterable<RawRow[]> {
     const statement = this.#client(table).prepare(q.selectRows(table)).raw(true).safeIntegers(true);
     let batch: RawRow[] = [];
-    for (const row of statement.iterate() as IterableIterator<RawRow>) {
+    for (const row of eachRow<RawRow>(statement)) {
       batch.push(row);
       if (batch.length >= batchSize) {
         yield batch;
@@ -97,10 +99,8 @@ export class SqliteSnapshot implements Snapshot {
     return table.columns
       .filter((c) => c.serial)
       .map((column) => {
-        const max = client.prepare(q.maxOf(table.name, column.name)).safeIntegers(true).pluck().get() as bigint | null;
-        const seq = hasSequences
-          ? ((client.prepare(q.SEQUENCE_OF).safeIntegers(true).pluck().get(table.name) as bigint | undefined) ?? null)
-          : null;
+        const max = onlyValue<bigint | null>(client.prepare(q.maxOf(table.name, column.name)).safeIntegers(true));
+        const seq = hasSequences ? (firstValue<bigint>(client.prepare(q.SEQUENCE_OF).safeIntegers(true), table.name) ?? null) : null;
         const value = [max, seq].reduce<bigint>((a, b) => (b !== null && b > a ? b : a), 0n);
         return { table: table.name, column: column.name, value: value.toString() };
       });

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import type { AppliedMigration, Migration } from '../../backend/migrations.ts';
 import { migrateSqlite, planSqlite, readSqliteJournal } from '../../backend/sqlite/migrate.ts';
 import { openSqliteStore, openSqliteStoreReadOnly } from '../../backend/sqlite/open.ts';
+import { allRows, columnValues, eachRow, firstValue, pragmaRows } from '../../backend/sqlite/rows.ts';
 import type { SqliteStoreConnection } from '../../backend/types.ts';
 import { acquireWriterLock, type WriterLock } from '../../backend/sqlite/writer-lock.ts';
 import { type StoreDefinition, type StoreName, STORES } from '../../catalog/registry.ts';
@@ -38,7 +39,7 @@ export class SqliteTarget implements LoadTarget {
     const found: string[] = [];
     for (const store of STORES) {
       withReadOnly(this.dataDir, store, (conn) => {
-        for (const table of conn.client.prepare(q.TABLE_NAMES).pluck().all() as string[]) {
+        for (const table of columnValues<string>(conn.client.prepare(q.TABLE_NAMES))) {
           if (conn.client.prepare(q.anyRow(table)).get() !== undefined) found.push(`${store.name}.${table}`);
         }
       });
@@ -47,7 +48,7 @@ export class SqliteTarget implements LoadTarget {
   }
 
   async tableNames(store: StoreDefinition): Promise<readonly string[]> {
-    return withReadOnly(this.dataDir, store, (conn) => conn.client.prepare(q.TABLE_NAMES).pluck().all() as string[]) ?? [];
+    return withReadOnly(this.dataDir, store, (conn) => columnValues<string>(conn.client.prepare(q.TABLE_NAMES))) ?? [];
   }
 
   async createAppTables(tables: readonly AppTableSpec[]): Promise<void> {
@@ -86,7 +87,7 @@ export class SqliteTarget implements LoadTarget {
 
   async load(table: TableSpec, batches: AsyncIterable<RawRow[]>, onRows: (rows: number) => void): Promise<number> {
     const { client } = this.#open(storeOf(table));
-    const triggers = client.prepare(q.TRIGGERS_ON).all(table.name) as { name: string; sql: string }[];
+    const triggers = allRows<{ name: string; sql: string }>(client.prepare(q.TRIGGERS_ON), table.name);
     const insert = client.prepare(q.insertRow(table));
     let loaded = 0;
     client.exec('BEGIN IMMEDIATE');
@@ -115,7 +116,7 @@ export class SqliteTarget implements LoadTarget {
     for (const mark of marks) {
       const value = BigInt(mark.value);
       if (value <= 0n) continue;
-      const current = client.prepare(q.SEQUENCE_OF).safeIntegers(true).pluck().get(table.name) as bigint | undefined;
+      const current = firstValue<bigint>(client.prepare(q.SEQUENCE_OF).safeIntegers(true), table.name);
       if (current === undefined) client.prepare('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)').run(table.name, value);
       else if (current < value) client.prepare('UPDATE sqlite_sequence SET seq = ? WHERE name = ?').run(value, table.name);
     }
@@ -126,7 +127,7 @@ export class SqliteTarget implements LoadTarget {
     const digester = new TableDigester('sqlite', table);
     const statement = client.prepare(q.selectRows(table)).raw(true).safeIntegers(true);
     let batch: RawRow[] = [];
-    for (const row of statement.iterate() as IterableIterator<RawRow>) {
+    for (const row of eachRow<RawRow>(statement)) {
       batch.push(row);
       if (batch.length === 1000) {
         digester.add(batch);
@@ -163,7 +164,7 @@ export class SqliteTarget implements LoadTarget {
 /** integrity_check, foreign_key_check and the registry's triggers, on one store file. */
 export function sqliteProblems(client: Database.Database, store: StoreDefinition): string[] {
   const problems = integrityProblems(client);
-  const present = new Set(client.prepare(q.TRIGGER_NAMES).pluck().all() as string[]);
+  const present = new Set(columnValues<string>(client.prepare(q.TRIGGER_NAMES)));
   const missing = store.triggers.filter((t) => !present.has(t));
   if (missing.length > 0) problems.push(`trigger(s) missing: ${missing.join(', ')}`);
   return problems;
@@ -172,11 +173,11 @@ export function sqliteProblems(client: Database.Database, store: StoreDefinition
 /** What PRAGMA integrity_check and foreign_key_check find, one line each; empty when the file is sound. */
 export function integrityProblems(client: Database.Database): string[] {
   const problems: string[] = [];
-  const integrity = client.pragma('integrity_check') as { integrity_check: string }[];
+  const integrity = pragmaRows<{ integrity_check: string }>(client, 'integrity_check');
   if (integrity.length !== 1 || integrity[0]!.integrity_check !== 'ok') {
     problems.push(`integrity_check: ${integrity.slice(0, 3).map((r) => r.integrity_check).join('; ')}`);
   }
-  const violations = client.pragma('foreign_key_check') as { table: string; rowid: number; parent: string }[];
+  const violations = pragmaRows<{ table: string; rowid: number; parent: string }>(client, 'foreign_key_check');
   if (violations.length > 0) {
     const first = violations[0]!;
     problems.push(
