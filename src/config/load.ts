@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from '../errors.ts';
+import { errorMessage } from '../narrow.ts';
 import { type Config, type ConfigKey, type RawConfig, validateConfig } from './validate.ts';
 
 export type { Config, ConfigKey, DatabaseConfig, PostgresConfig } from './validate.ts';
@@ -133,7 +134,7 @@ function readToml(file: string, fileFrom: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    const reason = (error as Error).message;
+    const reason = errorMessage(error);
     throw new ConfigError('config', `cannot read the config file ${file} (from ${fileFrom}): ${reason}`);
   }
   try {

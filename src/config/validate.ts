@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
+import { errorMessage } from '../narrow.ts';
 import { formatDuration, parseGoDuration } from './duration.ts';
 import { redactSecrets, redactUrl, urlSecrets } from './redact.ts';
 
@@ -125,7 +126,7 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
     try {
       ms = durationMs(raw[key].value);
     } catch (error) {
-      return reject(key, (error as Error).message, ACCEPTED.lifetime);
+      return reject(key, errorMessage(error), ACCEPTED.lifetime);
     }
     if (!(ms > 0)) return DEFAULT_CONN_MAX_LIFETIME_MS;
     // The pool closes a connection with a timer, which fires after 1 ms when asked to wait longer than it can.

@@ -5,6 +5,7 @@
 import { type AppliedMigration, planMigrations } from '../backend/migrations.ts';
 import type { Dialect, QueueDefinition, StoreDefinition, StoreName } from '../catalog/registry.ts';
 import { appTableNames } from './catalog.ts';
+import { errorMessage } from '../narrow.ts';
 
 /** The verdict of one doctor check; only `fail` makes the report not ok. */
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -52,7 +53,7 @@ export function migrationsCheck(dialect: Dialect, store: StoreDefinition, journa
     }
     return check(store.name, 'migrations', 'ok', `${plan.applied.length} applied, none pending`);
   } catch (error) {
-    return check(store.name, 'migrations', 'fail', (error as Error).message);
+    return check(store.name, 'migrations', 'fail', errorMessage(error));
   }
 }
 
@@ -128,6 +129,6 @@ export async function guarded(store: StoreName | undefined, name: string, run: (
   try {
     return await run();
   } catch (error) {
-    return [check(store, name, 'fail', `could not check: ${(error as Error).message}`)];
+    return [check(store, name, 'fail', `could not check: ${errorMessage(error)}`)];
   }
 }

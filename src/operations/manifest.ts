@@ -8,6 +8,7 @@ import { createReadStream, existsSync, readFileSync, renameSync, statSync, write
 import { join } from 'node:path';
 import type { AppliedMigration } from '../backend/migrations.ts';
 import { shippedMigrations } from '../backend/migrations.ts';
+import { errorMessage } from '../narrow.ts';
 import { OperationError } from '../errors.ts';
 import { PACKAGE_JSON } from '../package-root.ts';
 import { type Dialect, type StoreName, STORES } from '../catalog/registry.ts';
@@ -109,7 +110,7 @@ export async function readBackup(dir: string): Promise<BackupManifest> {
   try {
     manifest = JSON.parse(readFileSync(file, 'utf8')) as BackupManifest;
   } catch (error) {
-    throw new OperationError('BACKUP_INVALID', `${file} is not valid JSON: ${(error as Error).message}`);
+    throw new OperationError('BACKUP_INVALID', `${file} is not valid JSON: ${errorMessage(error)}`);
   }
   if (manifest.format !== FORMAT || manifest.formatVersion !== FORMAT_VERSION) {
     throw new OperationError('BACKUP_INVALID', `${file} is not a piri-db backup manifest of format ${FORMAT_VERSION}`);

@@ -8,6 +8,7 @@
  * queue's rows and any tooling that diffs them see the whole body). decode() reads it the way Go's json.Unmarshal
  * does: keys match case-insensitively (`Name`, `MESSAGE`), unknown keys are ignored, null leaves a field empty.
  */
+import { errorMessage } from '../narrow.ts';
 
 /** Piri's SpanContextPayload (lib/jobqueue/traceutil): W3C trace context of the enqueuing span. */
 export interface EnvelopeTrace {
@@ -54,7 +55,7 @@ export function decode(body: Uint8Array): Envelope {
   try {
     parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
   } catch (error) {
-    throw new EnvelopeError(`decode message envelope: ${(error as Error).message}`, { cause: error });
+    throw new EnvelopeError(`decode message envelope: ${errorMessage(error)}`, { cause: error });
   }
   const fields = goFields(parsed, 'envelope', ['name', 'message', 'trace']);
   const name = optionalString(fields.name, 'envelope.name') ?? '';

@@ -4,6 +4,7 @@
  */
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { errorCode, errorMessage } from '../narrow.ts';
 import { MarkerError } from '../errors.ts';
 import { DIALECTS, type Dialect } from '../catalog/registry.ts';
 
@@ -20,13 +21,13 @@ export function readMarker(dataDir: string): Dialect | undefined {
       { cause },
     );
   const unreadable = (error: unknown) =>
-    damaged(`cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, error);
+    damaged(`cannot be read (${errorCode(error) ?? errorMessage(error)})`, error);
   let isDirectory: boolean;
   try {
     // lstat, not exists: a symlink to nowhere or a loop is a damaged marker, not an absent one.
     isDirectory = lstatSync(marker).isDirectory();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (errorCode(error) === 'ENOENT') return undefined;
     throw unreadable(error);
   }
   if (isDirectory) throw damaged('is a directory');

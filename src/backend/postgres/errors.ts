@@ -1,10 +1,11 @@
 import type { PostgresConfig } from '../../config/load.ts';
 import { redactSecrets, redactUrl, urlSecrets } from '../../config/redact.ts';
 import { PiriDbError, QueueError } from '../../errors.ts';
+import { errorCode } from '../../narrow.ts';
 
 /** The server could not be reached or refused us: name the server, never the password. */
 export function connectionFailed(config: PostgresConfig, error: unknown): PiriDbError {
-  const reason = error instanceof Error ? error.message || (error as { code?: string }).code || error.name : String(error);
+  const reason = error instanceof Error ? error.message || errorCode(error) || error.name : String(error);
   return new PiriDbError(
     'OPEN_FAILED',
     `cannot use PostgreSQL at ${redactUrl(config.url)}: ${redactSecrets(reason, urlSecrets(config.url))}`,
@@ -22,8 +23,8 @@ const RETRYABLE: Readonly<Record<string, string>> = {
  * operation is one transaction, so nothing of it was written. Other errors pass unchanged.
  */
 export function retryableQueueError(operation: string, error: unknown): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  const why = typeof code === 'string' ? RETRYABLE[code] : undefined;
+  const code = errorCode(error);
+  const why = code === undefined ? undefined : RETRYABLE[code];
   if (why === undefined) return error;
   return new QueueError('RETRYABLE', `${operation}: PostgreSQL aborted it ${why} (${code}); nothing was queued or changed: retry the call`, {
     cause: error,

@@ -19,6 +19,7 @@
  */
 import type { Sql, TransactionSql } from 'postgres';
 import { formatDuration } from '../../config/duration.ts';
+import { errorCode } from '../../narrow.ts';
 import { MigrationError } from '../../errors.ts';
 import type { StoreDefinition } from '../../catalog/registry.ts';
 import {
@@ -120,7 +121,7 @@ export async function migratePostgres(
       for (const store of stores) assertTriggers(store, await postgresTriggers(tx, store));
     });
   } catch (error) {
-    if ((error as { code?: unknown }).code !== LOCK_NOT_AVAILABLE) throw error;
+    if (errorCode(error) !== LOCK_NOT_AVAILABLE) throw error;
     throw new MigrationError(
       'MIGRATION_LOCK_TIMEOUT',
       `waited ${formatDuration(lockWaitMs)} for the migration lock, held by ${await lockHolder(pool)}; nothing ` +

@@ -10,6 +10,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { PiriDbError } from '../../errors.ts';
+import { errorCode } from '../../narrow.ts';
 import type { SqliteStoreConnection } from '../types.ts';
 
 const FILE_ERRORS = /^SQLITE_(FULL|IOERR|CORRUPT|NOTADB|READONLY|CANTOPEN|PERM)/;
@@ -37,7 +38,7 @@ export function unwritable(file: string): string | undefined {
     try {
       accessSync(path, constants.W_OK);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
+      const code = errorCode(error);
       if (code === 'ENOENT') continue;
       const why = code === 'EROFS' ? 'read-only file system' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code;
       return `${path} is not writable (${why})`;

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { errorMessage } from '../../narrow.ts';
 import { PiriDbError } from '../../errors.ts';
 import type { StoreDefinition } from '../../catalog/registry.ts';
 import type { SqliteStoreConnection } from '../types.ts';
@@ -50,7 +51,7 @@ export function openSqliteFile(
   } catch (error) {
     client?.close();
     const hint = unwritable(file);
-    throw new PiriDbError('OPEN_FAILED', `cannot open store ${store.name} at ${file}: ${(error as Error).message}${hint ? `; ${hint}` : ''}`, {
+    throw new PiriDbError('OPEN_FAILED', `cannot open store ${store.name} at ${file}: ${errorMessage(error)}${hint ? `; ${hint}` : ''}`, {
       cause: error,
     });
   }

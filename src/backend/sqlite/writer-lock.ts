@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DataDirLockedError, PiriDbError } from '../../errors.ts';
+import { errorCode, errorMessage } from '../../narrow.ts';
 import { unwritable } from './errors.ts';
 
 export const WRITER_LOCK_FILE = 'piri-db.lock';
@@ -28,7 +29,7 @@ export function acquireWriterLock(dataDir: string): WriterLock {
     lock.exec('BEGIN EXCLUSIVE');
   } catch (error) {
     lock?.close();
-    if ((error as { code?: string }).code === 'SQLITE_BUSY') {
+    if (errorCode(error) === 'SQLITE_BUSY') {
       throw new DataDirLockedError(
         `data dir ${dataDir} is in use by another piri-db instance (lock ${file} is held); ` +
           'SQLite allows one writer per installation: stop the other instance, or use PostgreSQL to share state',
@@ -36,7 +37,7 @@ export function acquireWriterLock(dataDir: string): WriterLock {
     }
     // A data dir that cannot be created or written (read-only mount, permissions): name the file, not just errno.
     const hint = unwritable(file);
-    throw new PiriDbError('OPEN_FAILED', `cannot take the writer lock ${file}: ${(error as Error).message}${hint ? `; ${hint}` : ''}`, {
+    throw new PiriDbError('OPEN_FAILED', `cannot take the writer lock ${file}: ${errorMessage(error)}${hint ? `; ${hint}` : ''}`, {
       cause: error,
     });
   }

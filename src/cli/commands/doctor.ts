@@ -1,5 +1,6 @@
 import { redactSecrets, urlSecrets } from '../../config/redact.ts';
 import { ConfigError } from '../../errors.ts';
+import { errorMessage } from '../../narrow.ts';
 import { type DoctorReport, runDoctor } from '../../operations/doctor.ts';
 import type { CommandResult, FlagValues } from '../command.ts';
 import { configFromFlags } from '../load-config.ts';
@@ -16,7 +17,7 @@ export async function run(flags: FlagValues): Promise<CommandResult> {
     return { output: JSON.stringify(report, null, 2), exitCode: report.ok ? 0 : 1 };
   } catch (error) {
     const url = flags['db-postgres-url'];
-    const message = redactSecrets((error as Error).message ?? String(error), typeof url === 'string' ? urlSecrets(url) : []);
+    const message = redactSecrets(errorMessage(error), typeof url === 'string' ? urlSecrets(url) : []);
     return { output: JSON.stringify({ ok: false, error: message, checks: [] }, null, 2), exitCode: error instanceof ConfigError ? 2 : 1 };
   }
 }

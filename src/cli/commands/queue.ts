@@ -10,6 +10,7 @@ import {
   requeueDeadLetters,
 } from '../../operations/queues.ts';
 import type { DeadLetterFilter } from '../../queue/types.ts';
+import { errorMessage } from '../../narrow.ts';
 import { type CommandResult, type FlagValues, positiveInteger, UsageError } from '../command.ts';
 import { configFromFlags } from '../load-config.ts';
 
@@ -87,7 +88,7 @@ function deadLetterFilter(flags: FlagValues): DeadLetterFilter {
     try {
       ms = parseGoDuration(olderThan);
     } catch (error) {
-      throw new UsageError(`invalid --older-than: ${(error as Error).message} (a duration such as 90m, 24h or 168h)`);
+      throw new UsageError(`invalid --older-than: ${errorMessage(error)} (a duration such as 90m, 24h or 168h)`);
     }
     if (ms < 0) throw new UsageError('invalid --older-than: must not be negative');
     filter.movedBefore = new Date(Date.now() - ms);

@@ -14,6 +14,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Sql, TransactionSql } from 'postgres';
 import { sqliteStoreFile } from '../../backend/sqlite/file.ts';
+import { errorCode } from '../../narrow.ts';
 import { OperationError } from '../../errors.ts';
 import type { StoreDefinition } from '../../catalog/registry.ts';
 
@@ -87,7 +88,7 @@ export function provedAlone(dataDir: string, store: StoreDefinition): AloneFile 
     try {
       client.pragma('journal_mode = DELETE');
     } catch (error) {
-      if ((error as { code?: string }).code === 'SQLITE_BUSY') throw inUse(file, 'SQLite cannot get it to itself');
+      if (errorCode(error) === 'SQLITE_BUSY') throw inUse(file, 'SQLite cannot get it to itself');
       throw error;
     }
     dataVersion = client.pragma('data_version', { simple: true });
@@ -104,7 +105,7 @@ export function provedAlone(dataDir: string, store: StoreDefinition): AloneFile 
         // The first write transaction takes the lock that EXCLUSIVE mode then keeps until the connection closes.
         client.exec('BEGIN EXCLUSIVE; COMMIT');
       } catch (error) {
-        if ((error as { code?: string }).code === 'SQLITE_BUSY') throw inUse(file, 'it was opened during the backup');
+        if (errorCode(error) === 'SQLITE_BUSY') throw inUse(file, 'it was opened during the backup');
         throw error;
       }
       // A process that opened the file meanwhile switched it back to WAL; one that wrote changed its data version.

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import type { PostgresConfig } from '../../config/load.ts';
 import { redactSecrets, urlSecrets } from '../../config/redact.ts';
 import { OperationError } from '../../errors.ts';
+import { errorMessage } from '../../narrow.ts';
 
 const run = promisify(execFile);
 
@@ -82,8 +83,13 @@ async function runTool(tool: PgTool, config: PostgresConfig, args: string[]): Pr
       maxBuffer: 16 * 1024 * 1024,
     });
   } catch (error) {
-    const stderr = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
+    const stderr = stderrOf(error)?.trim() || errorMessage(error);
     const name = tool.path.split('/').pop();
     throw new OperationError('OPERATION_FAILED', `${name} failed: ${redactSecrets(stderr.split('\n')[0] ?? '', urlSecrets(config.url))}`);
   }
+}
+
+/** What a failed tool wrote to stderr: execFile's error carries it. */
+function stderrOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'stderr' in error && typeof error.stderr === 'string' ? error.stderr : undefined;
 }

@@ -10,6 +10,7 @@ import { shippedMigrations, type AppliedMigration, type Migration } from '../../
 import { applyPending, JOURNAL_SCHEMA, migratePostgres, planPostgres, readPostgresJournal } from '../../backend/postgres/migrate.ts';
 import type { PostgresConfig } from '../../config/load.ts';
 import { redactSecrets, redactUrl, urlSecrets } from '../../config/redact.ts';
+import { errorMessage } from '../../narrow.ts';
 import { OperationError } from '../../errors.ts';
 import { type StoreDefinition, type StoreName, STORES } from '../../catalog/registry.ts';
 import type { AppTableSpec, TableSpec } from '../catalog.ts';
@@ -77,7 +78,7 @@ export class PostgresTarget implements LoadTarget {
         try {
           for (const statement of table.definition) await conn.unsafe(statement);
         } catch (error) {
-          throw appTableFailed(table, this.location, new Error(redactSecrets(String((error as Error).message), urlSecrets(this.config.url))));
+          throw appTableFailed(table, this.location, new Error(redactSecrets(errorMessage(error), urlSecrets(this.config.url))));
         }
       }
       await conn.unsafe('COMMIT');

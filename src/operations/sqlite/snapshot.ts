@@ -9,6 +9,7 @@ import { BUSY_TIMEOUT_MS } from '../../backend/sqlite/open.ts';
 import { keepsLegacyJournal, readSqliteJournal } from '../../backend/sqlite/migrate.ts';
 import { columnValues, eachRow, firstValue, onlyValue } from '../../backend/sqlite/rows.ts';
 import type { AppliedMigration } from '../../backend/migrations.ts';
+import { errorMessage } from '../../narrow.ts';
 import { OperationError, PiriDbError } from '../../errors.ts';
 import { type StoreDefinition, type StoreName, STORES } from '../../catalog/registry.ts';
 import type { AppTableSpec, TableSpec } from '../catalog.ts';
@@ -133,7 +134,7 @@ function openReadOnly(store: StoreDefinition, file: string): Database.Database {
     return client;
   } catch (error) {
     client?.close();
-    throw new PiriDbError('OPEN_FAILED', `cannot open store ${store.name} at ${file}: ${(error as Error).message}`, {
+    throw new PiriDbError('OPEN_FAILED', `cannot open store ${store.name} at ${file}: ${errorMessage(error)}`, {
       cause: error,
     });
   }
