@@ -20,11 +20,20 @@ import { type ColumnSpec, sqliteTimeWriter, type TableSpec, type ValueKind } fro
 export type RawValue = null | bigint | number | string | boolean | Buffer;
 export type RawRow = RawValue[];
 
-/** A timestamp in microseconds since the epoch (a double holds them exactly until the year 2255). */
-interface Micros {
-  readonly micros: number;
-}
-type Logical = null | bigint | string | boolean | Buffer | Micros;
+/**
+ * A value in its logical form, tagged with its kind. A timestamp is microseconds since the epoch (a double holds
+ * them exactly until the year 2255); a `native` value is an application column's, moved as the driver gave it.
+ */
+type Logical =
+  | null
+  | { readonly kind: 'integer'; readonly value: bigint }
+  | { readonly kind: 'text'; readonly value: string }
+  | { readonly kind: 'uuid'; readonly value: string }
+  | { readonly kind: 'json'; readonly value: string }
+  | { readonly kind: 'bytes'; readonly value: Buffer }
+  | { readonly kind: 'boolean'; readonly value: boolean }
+  | { readonly kind: 'timestamp'; readonly micros: number }
+  | { readonly kind: 'native'; readonly value: RawValue };
 
 export class ValueError extends Error {}
 
@@ -35,49 +44,64 @@ function fromSqlite(kind: ValueKind, raw: RawValue): Logical {
   if (raw === null) return null;
   switch (kind) {
     case 'integer':
-      if (typeof raw === 'bigint') return raw;
-      if (typeof raw === 'number' && Number.isInteger(raw)) return BigInt(raw);
+      if (typeof raw === 'bigint') return { kind, value: raw };
+      if (typeof raw === 'number' && Number.isInteger(raw)) return { kind, value: BigInt(raw) };
       break;
     case 'text':
     case 'uuid':
-      if (typeof raw === 'string') return raw;
+      if (typeof raw === 'string') return { kind, value: raw };
       break;
     case 'bytes':
-      if (Buffer.isBuffer(raw)) return raw;
-      if (typeof raw === 'string') return Buffer.from(raw, 'utf8');
+      if (Buffer.isBuffer(raw)) return { kind, value: raw };
+      if (typeof raw === 'string') return { kind, value: Buffer.from(raw, 'utf8') };
       break;
     case 'boolean':
-      if (raw === 0n || raw === 0) return false;
-      if (raw === 1n || raw === 1) return true;
+      if (raw === 0n || raw === 0) return { kind, value: false };
+      if (raw === 1n || raw === 1) return { kind, value: true };
       break;
     case 'json':
       // Declared `JSON`, so NUMERIC affinity: a JSON number is stored as a number.
-      if (typeof raw === 'string') return raw;
-      if (typeof raw === 'bigint' || typeof raw === 'number') return String(raw);
+      if (typeof raw === 'string') return { kind, value: raw };
+      if (typeof raw === 'bigint' || typeof raw === 'number') return { kind, value: String(raw) };
       break;
     case 'timestamp':
       if (typeof raw === 'string') {
         const micros = parseTimestamp(raw);
-        if (micros !== undefined) return { micros };
+        if (micros !== undefined) return { kind, micros };
       }
       break;
   }
   throw new ValueError(`${describe(raw)} is not a valid ${kind}`);
 }
 
+/** Postgres values come as postgres/sql.ts reads them: text but for bytea (a Buffer) and booleans. */
 function fromPostgres(kind: ValueKind, raw: RawValue): Logical {
   if (raw === null) return null;
   switch (kind) {
     case 'integer':
-      return BigInt(raw as string);
-    case 'timestamp': {
-      const micros = parseTimestamp(raw as string);
-      if (micros === undefined) throw new ValueError(`${describe(raw)} is not a valid timestamp`);
-      return { micros };
-    }
-    default:
-      return raw as Logical;
+      if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'bigint') return { kind, value: BigInt(raw) };
+      break;
+    case 'timestamp':
+      if (typeof raw === 'string') {
+        const micros = parseTimestamp(raw);
+        if (micros !== undefined) return { kind, micros };
+      }
+      break;
+    case 'text':
+    case 'uuid':
+    case 'json':
+      if (typeof raw === 'string') return { kind, value: raw };
+      break;
+    case 'bytes':
+      if (Buffer.isBuffer(raw)) return { kind, value: raw };
+      break;
+    case 'boolean':
+      if (typeof raw === 'boolean') return { kind, value: raw };
+      break;
+    case 'native':
+      return { kind, value: raw };
   }
+  throw new ValueError(`${describe(raw)} is not a valid ${kind}`);
 }
 
 const DECODE: Record<Dialect, (kind: ValueKind, raw: RawValue) => Logical> = { sqlite: fromSqlite, postgres: fromPostgres };
@@ -87,27 +111,27 @@ const DECODE: Record<Dialect, (kind: ValueKind, raw: RawValue) => Logical> = { s
 
 function toSqlite(table: TableSpec, column: ColumnSpec, value: Logical): RawValue {
   if (value === null) return null;
-  switch (column.kind) {
+  switch (value.kind) {
     case 'boolean':
-      return value ? 1n : 0n;
+      return value.value ? 1n : 0n;
     case 'json':
-      return compactJson(value as string);
+      return compactJson(value.value);
     case 'timestamp':
-      return sqliteTimeWriter(table, column.name)(new Date(Math.floor((value as Micros).micros / 1000)));
+      return sqliteTimeWriter(table, column.name)(new Date(Math.floor(value.micros / 1000)));
     default:
-      return value as RawValue;
+      return value.value;
   }
 }
 
-function toPostgres(_table: TableSpec, column: ColumnSpec, value: Logical): RawValue {
+function toPostgres(_table: TableSpec, _column: ColumnSpec, value: Logical): RawValue {
   if (value === null) return null;
-  switch (column.kind) {
+  switch (value.kind) {
     case 'integer':
-      return (value as bigint).toString();
+      return value.value.toString();
     case 'timestamp':
-      return formatMicros((value as Micros).micros);
+      return formatMicros(value.micros);
     default:
-      return value as RawValue;
+      return value.value;
   }
 }
 
@@ -160,21 +184,24 @@ export function canonical(dialect: Dialect, kind: ValueKind, raw: RawValue): { t
   }
   if (value === null) return { tag: TAG_NULL, bytes: '' };
   const tag = TAG[kind];
-  switch (kind) {
+  switch (value.kind) {
     case 'integer':
-      return { tag, bytes: (value as bigint).toString() };
+      return { tag, bytes: value.value.toString() };
     case 'bytes':
-      return { tag, bytes: value as Buffer };
+      return { tag, bytes: value.value };
     case 'boolean':
-      return { tag, bytes: value ? '1' : '0' };
+      return { tag, bytes: value.value ? '1' : '0' };
     case 'json':
-      return { tag, bytes: canonicalJson(value as string) };
+      return { tag, bytes: canonicalJson(value.value) };
     case 'uuid':
-      return { tag, bytes: (value as string).toLowerCase() };
+      return { tag, bytes: value.value.toLowerCase() };
     case 'timestamp':
-      return { tag, bytes: String(Math.floor((value as Micros).micros / 1000)) };
+      return { tag, bytes: String(Math.floor(value.micros / 1000)) };
     case 'text':
-      return { tag, bytes: value as string };
+      return { tag, bytes: value.value };
+    case 'native':
+      // Not decoded: a native value is hashed as it is (above).
+      return asItIs(raw);
   }
 }
 
@@ -191,10 +218,11 @@ function canonicalJson(text: string): string {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value === null || typeof value !== 'object') return value;
+  // Keys sorted as Array.prototype.sort sorts them by default: by UTF-16 code units.
   return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+    Object.entries(value)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, item]) => [key, sortKeys(item)]),
   );
 }
 
