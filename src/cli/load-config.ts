@@ -15,15 +15,23 @@ export function configWithSources(
   flags: ConfigFlags,
   prefix = '',
   env?: Record<string, string | undefined>,
-): { config: Config; sources: Record<ConfigKey, string> } {
+): { config: Config; sourceOf: (key: ConfigKey) => string } {
   const flag = (name: FlagName) => {
     const value = flags[`${prefix}${name}`];
     return typeof value === 'string' ? value : undefined;
   };
-  const names = Object.fromEntries([
-    ['config', 'flag --config'],
-    ...Object.entries(FLAG_KEYS).map(([name, key]) => [key, `flag --${prefix}${name}`]),
-  ]) as ExplicitSourceNames;
+  const named = (name: FlagName) => `flag --${prefix}${name}`;
+  const names: ExplicitSourceNames = {
+    config: 'flag --config',
+    [FLAG_KEYS['data-dir']]: named('data-dir'),
+    [FLAG_KEYS['db-type']]: named('db-type'),
+    [FLAG_KEYS['db-postgres-url']]: named('db-postgres-url'),
+    [FLAG_KEYS['db-postgres-direct-url']]: named('db-postgres-direct-url'),
+    [FLAG_KEYS['db-postgres-max-open-conns']]: named('db-postgres-max-open-conns'),
+    [FLAG_KEYS['db-postgres-max-idle-conns']]: named('db-postgres-max-idle-conns'),
+    [FLAG_KEYS['db-postgres-conn-max-lifetime']]: named('db-postgres-conn-max-lifetime'),
+    [FLAG_KEYS['db-postgres-prepared-statements']]: named('db-postgres-prepared-statements'),
+  };
   return loadConfigWithSources(
     {
       configFile: typeof flags.config === 'string' ? flags.config : undefined,

@@ -8,8 +8,9 @@ import { resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { ConfigError } from '../errors.ts';
 import { errorMessage } from '../narrow.ts';
-import { type Config, type ConfigKey, type RawConfig, validateConfig } from './validate.ts';
+import { CONFIG_KEYS, type Config, type ConfigKey, type RawConfig, validateConfig } from './validate.ts';
 
+export { CONFIG_KEYS } from './validate.ts';
 export type { Config, ConfigKey, DatabaseConfig, PostgresConfig } from './validate.ts';
 
 /**
@@ -51,7 +52,7 @@ const ENV_VARS: Readonly<Record<ConfigKey, readonly string[]>> = {
   'repo.database.postgres.conn_max_lifetime': ['PIRI_REPO_DATABASE_POSTGRES_CONN_MAX_LIFETIME'],
   'repo.database.postgres.prepared_statements': ['PIRI_REPO_DATABASE_POSTGRES_PREPARED_STATEMENTS'],
 };
-const KEYS = Object.keys(ENV_VARS) as ConfigKey[];
+const KEYS = CONFIG_KEYS;
 
 /** What a message calls each explicit value's source: the library's option names, or the CLI's flags. */
 export type ExplicitSourceNames = Readonly<Record<ConfigKey | 'config', string>>;
@@ -82,7 +83,7 @@ export function loadConfigNaming(options: LoadConfigOptions, names: ExplicitSour
 export function loadConfigWithSources(
   options: LoadConfigOptions,
   names: ExplicitSourceNames,
-): { config: Config; sources: Record<ConfigKey, string> } {
+): { config: Config; sourceOf: (key: ConfigKey) => string } {
   const env = options.env ?? process.env;
   const fileFrom = options.configFile === undefined ? 'environment variable PIRI_CONFIG' : names.config;
   const fileName = options.configFile ?? env.PIRI_CONFIG;
@@ -94,8 +95,7 @@ export function loadConfigWithSources(
     ...fromOptions(options, names),
   };
   const config = validateConfig(raw, configFile);
-  const sources = Object.fromEntries(KEYS.map((key) => [key, raw[key]?.from ?? 'default'])) as Record<ConfigKey, string>;
-  return { config, sources };
+  return { config, sourceOf: (key) => raw[key]?.from ?? 'default' };
 }
 
 function fromOptions({ dataDir, database }: LoadConfigOptions, names: ExplicitSourceNames): RawConfig {

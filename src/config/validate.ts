@@ -39,15 +39,18 @@ export interface Config {
   configFile?: string;
 }
 
-export type ConfigKey =
-  | 'repo.data_dir'
-  | 'repo.database.type'
-  | 'repo.database.postgres.url'
-  | 'repo.database.postgres.direct_url'
-  | 'repo.database.postgres.max_open_conns'
-  | 'repo.database.postgres.max_idle_conns'
-  | 'repo.database.postgres.conn_max_lifetime'
-  | 'repo.database.postgres.prepared_statements';
+/** Every configuration key piri-db reads (Piri's names), in the order `piri-db config` lists them. */
+export const CONFIG_KEYS = [
+  'repo.data_dir',
+  'repo.database.type',
+  'repo.database.postgres.url',
+  'repo.database.postgres.direct_url',
+  'repo.database.postgres.max_open_conns',
+  'repo.database.postgres.max_idle_conns',
+  'repo.database.postgres.conn_max_lifetime',
+  'repo.database.postgres.prepared_statements',
+] as const;
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
 
 /** A value as its source gave it, and that source in words: "environment variable PIRI_REPO_DATA_DIR". */
 export interface RawValue {
@@ -108,7 +111,7 @@ export function validateConfig(raw: RawConfig, configFile?: string): Config {
   const poolSize = (key: ConfigKey): number => {
     if (raw[key] === undefined) return DEFAULT_POOL_SIZE;
     const { value } = raw[key];
-    const size = integer(value) ?? reject(key, integral(value) ? 'out of range' : 'not an integer', ACCEPTED.poolSize);
+    const size = integer(value) ?? reject(key, bigInteger(value) !== undefined ? 'out of range' : 'not an integer', ACCEPTED.poolSize);
     if (size > MAX_POOL_SIZE) reject(key, `out of range (more than ${MAX_POOL_SIZE})`, ACCEPTED.poolSize);
     return size > 0 ? size : DEFAULT_POOL_SIZE;
   };
@@ -195,18 +198,19 @@ function integer(value: unknown): number | undefined {
   return typeof number === 'number' && Number.isSafeInteger(number) ? number : undefined;
 }
 
-/** A whole number too large for a JavaScript number: a TOML integer read as a BigInt, or integer text. */
-function integral(value: unknown): boolean {
-  return typeof value === 'bigint' || (typeof value === 'string' && /^[+-]?\d+$/.test(value));
+/** A whole number however large, as a BigInt: a TOML integer read as one, or integer text; undefined for anything else. */
+function bigInteger(value: unknown): bigint | undefined {
+  if (typeof value === 'bigint') return value;
+  return typeof value === 'string' && /^[+-]?\d+$/.test(value) ? BigInt(value) : undefined;
 }
 
 /** Go duration text, or an integer number of nanoseconds as Go reads an int into a Duration. */
 function durationMs(value: unknown): number {
   const nanoseconds = integer(value);
   if (nanoseconds !== undefined) return nanoseconds / 1e6;
-  if (integral(value)) {
+  const big = bigInteger(value);
+  if (big !== undefined) {
     // An int64 of nanoseconds is a valid Duration however large; beyond it Go refuses it as out of range.
-    const big = BigInt(value as bigint | string);
     if (big >= -(1n << 63n) && big < 1n << 63n) return Number(big) / 1e6;
     throw new Error('out of range (more than about 292 years)');
   }

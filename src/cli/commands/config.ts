@@ -1,4 +1,4 @@
-import type { ConfigKey } from '../../config/load.ts';
+import { CONFIG_KEYS, type ConfigKey } from '../../config/load.ts';
 import { redactUrl } from '../../config/redact.ts';
 import { formatDuration } from '../../config/duration.ts';
 import type { CommandResult, FlagValues } from '../command.ts';
@@ -6,7 +6,7 @@ import { configWithSources } from '../load-config.ts';
 
 /** The effective configuration, key by key, with the source that set each value; the URLs' passwords masked. */
 export async function run(flags: FlagValues): Promise<CommandResult> {
-  const { config, sources } = configWithSources(flags);
+  const { config, sourceOf } = configWithSources(flags);
   const pg = config.database.type === 'postgres' ? config.database.postgres : undefined;
   const values: Record<ConfigKey, string | number | boolean | undefined> = {
     'repo.data_dir': config.dataDir,
@@ -19,16 +19,16 @@ export async function run(flags: FlagValues): Promise<CommandResult> {
     'repo.database.postgres.prepared_statements': pg?.preparedStatements,
   };
   // The postgres keys mean nothing on SQLite: shown only when they apply.
-  const keys = (Object.keys(values) as ConfigKey[]).filter((key) => values[key] !== undefined);
+  const keys = CONFIG_KEYS.filter((key) => values[key] !== undefined);
   if (flags.json) {
     const json = {
       configFile: config.configFile ?? null,
-      values: Object.fromEntries(keys.map((key) => [key, { value: values[key], from: sources[key] }])),
+      values: Object.fromEntries(keys.map((key) => [key, { value: values[key], from: sourceOf(key) }])),
     };
     return { output: JSON.stringify(json, null, 2) };
   }
   const width = Math.max(...keys.map((key) => key.length));
-  const lines = keys.map((key) => `${key.padEnd(width)}  ${values[key]}  (${sources[key]})`);
+  const lines = keys.map((key) => `${key.padEnd(width)}  ${values[key]}  (${sourceOf(key)})`);
   lines.push(`config file: ${config.configFile ?? 'none (--config or PIRI_CONFIG names one)'}`);
   return { output: lines.join('\n') };
 }
