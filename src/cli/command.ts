@@ -40,10 +40,12 @@ export async function withProgress<T>(
   }
 }
 
-/** --app-tables as the operations take it (commander has checked the value); absent: the operation's default. */
+/** --app-tables as the operations take it (commander has checked the value too); absent: the operation's default. */
 export function appTablesFlag(flags: FlagValues): { appTables?: AppTablesMode } {
   const mode = flags['app-tables'];
-  return typeof mode === 'string' ? { appTables: mode as AppTablesMode } : {};
+  if (typeof mode !== 'string') return {};
+  if (mode !== 'carry' && mode !== 'skip') throw new UsageError(`--app-tables must be carry or skip, got ${JSON.stringify(mode)}`);
+  return { appTables: mode };
 }
 
 /** One line on the application's tables an operation found, and what it did with each. */

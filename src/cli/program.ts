@@ -143,7 +143,15 @@ function parent(of: Command, name: string, summary: string, subcommands: string)
     });
 }
 
-/** {dataDir: 'x'} -> {'data-dir': 'x'}: the commands name flags as the user typed them. */
+/** {dataDir: 'x'} -> {'data-dir': 'x'}: the commands name flags as the user typed them. Every flag is text or a switch. */
 function kebabCase(options: Record<string, unknown>): FlagValues {
-  return Object.fromEntries(Object.entries(options).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), value])) as FlagValues;
+  const flags: FlagValues = {};
+  for (const [key, value] of Object.entries(options)) {
+    const name = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    if (value !== undefined && typeof value !== 'string' && typeof value !== 'boolean') {
+      throw new TypeError(`--${name} has a value of type ${typeof value}, not text or a switch`);
+    }
+    flags[name] = value;
+  }
+  return flags;
 }

@@ -2,6 +2,7 @@ import { type BackupReport, backupInstallation } from '../../operations/backup.t
 import { appTablesFlag, type CommandResult, describeAppTables, type FlagValues, requiredString, UsageError, withProgress } from '../command.ts';
 import { configFromFlags } from '../load-config.ts';
 import { progressDisplay } from '../progress.ts';
+import { isOneOf } from '../../narrow.ts';
 
 const METHODS = ['auto', 'pg_dump', 'logical'] as const;
 
@@ -9,14 +10,14 @@ const METHODS = ['auto', 'pg_dump', 'logical'] as const;
 export async function run(flags: FlagValues): Promise<CommandResult> {
   const out = requiredString(flags, 'out', 'backup', 'DIR (a new or empty directory)');
   const method = flags.method ?? 'auto';
-  if (!METHODS.includes(method as (typeof METHODS)[number])) {
+  if (!isOneOf(METHODS, method)) {
     throw new UsageError(`--method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
   }
   const config = configFromFlags(flags);
   const display = progressDisplay('backup');
   const report = await withProgress(display, () =>
     backupInstallation(config, out, {
-      method: method as (typeof METHODS)[number],
+      method,
       onProgress: display.listener,
       ...appTablesFlag(flags),
       ...(typeof flags['pg-dump'] === 'string' ? { pgDump: flags['pg-dump'] } : {}),

@@ -36,7 +36,9 @@ export async function run(sub: QueueSubcommand, flags: FlagValues): Promise<Comm
 
 async function runSubcommand(sub: QueueSubcommand, flags: FlagValues): Promise<CommandResult> {
   const json = flags.json === true;
-  const selection = { ...stringFlag(flags, 'store', 'store'), ...stringFlag(flags, 'queue', 'queue') };
+  const store = stringFlag(flags, 'store');
+  const queue = stringFlag(flags, 'queue');
+  const selection = { ...(store === undefined ? {} : { store }), ...(queue === undefined ? {} : { queue }) };
   if (sub === 'stats') {
     const report = await queueStats(configFromFlags(flags), selection);
     return { output: json ? JSON.stringify(report, null, 2) : describeStats(report) };
@@ -64,11 +66,11 @@ async function runSubcommand(sub: QueueSubcommand, flags: FlagValues): Promise<C
   return { output: json ? JSON.stringify(report, null, 2) : describeAction(report) };
 }
 
-function stringFlag<K extends string>(flags: FlagValues, name: string, key: K): { [P in K]?: string } {
+function stringFlag(flags: FlagValues, name: string): string | undefined {
   const value = flags[name];
-  if (value === undefined) return {};
+  if (value === undefined) return undefined;
   if (typeof value !== 'string' || value === '') throw new UsageError(`--${name} must not be empty`);
-  return { [key]: value } as { [P in K]?: string };
+  return value;
 }
 
 /** The filter flags, checked; movedBefore is now minus --older-than. */
