@@ -19,5 +19,17 @@ export interface Services {
 
 /** The services of `source` when it is a Store or a queue of one (anything else, e.g. a bare SQL layer: undefined). */
 export function servicesOf(source: object): Services | undefined {
-  return 'services' in source ? (source.services as Services | undefined) : undefined;
+  if (!('services' in source)) return undefined;
+  const { services } = source;
+  return isServices(services) ? services : undefined;
+}
+
+function isServices(value: unknown): value is Services {
+  if (typeof value !== 'object' || value === null || !('clock' in value)) return false;
+  const { clock } = value;
+  if (typeof clock !== 'object' || clock === null || !('now' in clock) || typeof clock.now !== 'function') return false;
+  if (!('logger' in value) || value.logger === undefined) return true;
+  const { logger } = value;
+  if (typeof logger !== 'object' || logger === null) return false;
+  return 'warn' in logger && typeof logger.warn === 'function' && 'error' in logger && typeof logger.error === 'function';
 }
