@@ -40,10 +40,8 @@ export function shippedMigrations(dialect: Dialect, store: StoreDefinition): rea
   const folder = `${MIGRATIONS_ROOT}${dialect}/${store.name}`;
   let migrations = cache.get(folder);
   if (!migrations) {
-    const journal = JSON.parse(readFileSync(`${folder}/meta/_journal.json`, 'utf8')) as {
-      entries: { tag: string; when: number }[];
-    };
-    migrations = journal.entries.map(({ tag, when }) => {
+    const journal = `${folder}/meta/_journal.json`;
+    migrations = journalEntries(JSON.parse(readFileSync(journal, 'utf8')), journal).map(({ tag, when }) => {
       const text = readFileSync(`${folder}/${tag}.sql`, 'utf8');
       return {
         tag,
@@ -55,6 +53,20 @@ export function shippedMigrations(dialect: Dialect, store: StoreDefinition): rea
     cache.set(folder, migrations);
   }
   return migrations;
+}
+
+/** drizzle-kit's meta/_journal.json: each migration's tag (its .sql file's name) and timestamp, in order. */
+function journalEntries(journal: unknown, file: string): { tag: string; when: number }[] {
+  const entries = typeof journal === 'object' && journal !== null && 'entries' in journal ? journal.entries : undefined;
+  if (!Array.isArray(entries)) throw new Error(`${file} has no list of entries`);
+  const list: readonly unknown[] = entries;
+  return list.map((entry, i) => {
+    if (typeof entry === 'object' && entry !== null && 'tag' in entry && 'when' in entry) {
+      const { tag, when } = entry;
+      if (typeof tag === 'string' && typeof when === 'number') return { tag, when };
+    }
+    throw new Error(`${file}: entry ${i} has no text tag and numeric when`);
+  });
 }
 
 /** Refuses a database that holds a migration this build does not ship: it was written by a newer piri-db. */

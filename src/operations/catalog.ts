@@ -19,7 +19,8 @@ import { OperationError } from '../errors.ts';
  * whose meaning piri-db does not know; carried as its backend hands it over (Postgres: as text), within one
  * backend only.
  */
-export type ValueKind = 'integer' | 'text' | 'bytes' | 'boolean' | 'json' | 'uuid' | 'timestamp' | 'native';
+export const VALUE_KINDS = ['integer', 'text', 'bytes', 'boolean', 'json', 'uuid', 'timestamp', 'native'] as const;
+export type ValueKind = (typeof VALUE_KINDS)[number];
 
 export interface ColumnSpec {
   readonly name: string;

@@ -36,6 +36,17 @@ export async function writeTableDump(dir: string, file: string, table: TableSpec
   return rows;
 }
 
+/** A dump line read back: a JSON array of text, numbers, booleans and nulls, bytea as base64 text. */
+function dumpedRow(parsed: unknown, bytes: readonly boolean[], file: string): RawRow {
+  if (!Array.isArray(parsed)) throw new OperationError('BACKUP_INVALID', `${file}: a line is not a JSON array of values`);
+  const values: readonly unknown[] = parsed;
+  return values.map((value, i): RawValue => {
+    if (typeof value === 'string') return bytes[i] ? Buffer.from(value, 'base64') : value;
+    if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+    throw new OperationError('BACKUP_INVALID', `${file}: a value is not text, a number, a boolean or null`);
+  });
+}
+
 /** A logical dump read back as a snapshot of the installation it was taken from. */
 export class DumpSnapshot implements Snapshot {
   readonly dialect = 'postgres' as const;
@@ -71,12 +82,12 @@ export class DumpSnapshot implements Snapshot {
     const entry = this.#table(table);
     if (!entry.data) return;
     const bytes = table.columns.map((c) => c.kind === 'bytes');
-    const lines = createInterface({ input: createReadStream(join(this.dir, entry.data.file)), crlfDelay: Infinity });
+    const file = join(this.dir, entry.data.file);
+    const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
     let batch: RawRow[] = [];
     for await (const line of lines) {
       if (line === '') continue;
-      const values = JSON.parse(line) as RawValue[];
-      batch.push(values.map((v, i) => (bytes[i] && typeof v === 'string' ? Buffer.from(v, 'base64') : v)));
+      batch.push(dumpedRow(JSON.parse(line), bytes, file));
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];

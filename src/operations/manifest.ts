@@ -8,11 +8,11 @@ import { createReadStream, existsSync, readFileSync, renameSync, statSync, write
 import { join } from 'node:path';
 import type { AppliedMigration } from '../backend/migrations.ts';
 import { shippedMigrations } from '../backend/migrations.ts';
-import { errorMessage } from '../narrow.ts';
+import { errorMessage, isOneOf } from '../narrow.ts';
 import { OperationError } from '../errors.ts';
 import { PACKAGE_JSON } from '../package-root.ts';
 import { type Dialect, type StoreName, STORES } from '../catalog/registry.ts';
-import type { AppTableSpec, ColumnSpec, TableSpec } from './catalog.ts';
+import { type AppTableSpec, type ColumnSpec, type TableSpec, VALUE_KINDS } from './catalog.ts';
 import type { SequenceMark } from './endpoints.ts';
 import type { AppTableReport } from './transfer.ts';
 
@@ -22,6 +22,8 @@ const FORMAT_VERSION = 1;
 
 /** How a backup's data was taken: SQLite's online backup, pg_dump, or piri-db's logical dump. */
 export type BackupMethod = 'sqlite-online-backup' | 'pg_dump' | 'logical';
+const BACKUP_METHODS: readonly BackupMethod[] = ['sqlite-online-backup', 'pg_dump', 'logical'];
+const BACKENDS: readonly Dialect[] = ['sqlite', 'postgres'];
 
 export interface FileEntry {
   /** Relative to the backup dir. */
@@ -106,15 +108,13 @@ export async function readBackup(dir: string): Promise<BackupManifest> {
   if (!existsSync(file)) {
     throw new OperationError('BACKUP_INVALID', `${dir} is not a complete piri-db backup: ${MANIFEST_FILE} is missing (an interrupted backup writes none)`);
   }
-  let manifest: BackupManifest;
+  let parsed: unknown;
   try {
-    manifest = JSON.parse(readFileSync(file, 'utf8')) as BackupManifest;
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new OperationError('BACKUP_INVALID', `${file} is not valid JSON: ${errorMessage(error)}`);
   }
-  if (manifest.format !== FORMAT || manifest.formatVersion !== FORMAT_VERSION) {
-    throw new OperationError('BACKUP_INVALID', `${file} is not a piri-db backup manifest of format ${FORMAT_VERSION}`);
-  }
+  const manifest = checkedManifest(parsed, file);
   const stores = new Set(manifest.stores.map((s) => s.store));
   const missingStores = STORES.filter((s) => !stores.has(s.name)).map((s) => s.name);
   if (missingStores.length > 0) throw new OperationError('BACKUP_INVALID', `${file} lists no store ${missingStores.join(', ')}`);
@@ -127,6 +127,124 @@ export async function readBackup(dir: string): Promise<BackupManifest> {
     }
   }
   return manifest;
+}
+
+/**
+ * The manifest's JSON read into a BackupManifest field by field: a manifest of another format, edited by hand or cut
+ * short is refused (BACKUP_INVALID) naming the field, instead of failing somewhere in the middle of a restore.
+ */
+function checkedManifest(parsed: unknown, file: string): BackupManifest {
+  const invalid = (at: string, expected: string) =>
+    new OperationError('BACKUP_INVALID', `${file} is not a valid piri-db backup manifest: ${at} is not ${expected}`);
+  const object = (value: unknown, at: string): object => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid(at, 'an object');
+    return value;
+  };
+  // JSON objects hold their fields as own data properties.
+  const field = (value: object, key: string): unknown => Object.getOwnPropertyDescriptor(value, key)?.value;
+  const text = (value: object, key: string, at: string): string => {
+    const found = field(value, key);
+    if (typeof found !== 'string') throw invalid(`${at}.${key}`, 'text');
+    return found;
+  };
+  const number = (value: object, key: string, at: string): number => {
+    const found = field(value, key);
+    if (typeof found !== 'number') throw invalid(`${at}.${key}`, 'a number');
+    return found;
+  };
+  const oneOf = <T>(options: readonly T[], value: object, key: string, at: string): T => {
+    const found = field(value, key);
+    if (!isOneOf(options, found)) throw invalid(`${at}.${key}`, `one of ${options.join(', ')}`);
+    return found;
+  };
+  const list = <T>(value: object, key: string, at: string, item: (value: unknown, at: string) => T): T[] => {
+    const found = field(value, key);
+    if (!Array.isArray(found)) throw invalid(`${at}.${key}`, 'a list');
+    const items: readonly unknown[] = found;
+    return items.map((each, i) => item(each, `${at}.${key}[${i}]`));
+  };
+  const texts = (value: object, key: string, at: string): string[] =>
+    list(value, key, at, (each, where) => {
+      if (typeof each !== 'string') throw invalid(where, 'text');
+      return each;
+    });
+  /** `read(value)` as { [key]: ... } when the field is there, else nothing: absent fields stay absent. */
+  const optional = <K extends string, T>(key: K, value: object, read: (found: unknown) => T): { [P in K]?: T } => {
+    const found = field(value, key);
+    const present: { [P in K]?: T } = {};
+    if (found !== undefined) present[key] = read(found);
+    return present;
+  };
+
+  const fileEntry = (value: unknown, at: string): FileEntry => {
+    const entry = object(value, at);
+    return { file: text(entry, 'file', at), sha256: text(entry, 'sha256', at), bytes: number(entry, 'bytes', at) };
+  };
+  const column = (value: unknown, at: string): ColumnSpec => {
+    const spec = object(value, at);
+    const serial = field(spec, 'serial');
+    if (typeof serial !== 'boolean') throw invalid(`${at}.serial`, 'true or false');
+    return { name: text(spec, 'name', at), kind: oneOf(VALUE_KINDS, spec, 'kind', at), serial };
+  };
+  const sequence = (value: unknown, at: string): SequenceMark => {
+    const mark = object(value, at);
+    return { table: text(mark, 'table', at), column: text(mark, 'column', at), value: text(mark, 'value', at) };
+  };
+  const table = (value: unknown, at: string): ManifestTable => {
+    const t = object(value, at);
+    return {
+      name: text(t, 'name', at),
+      rows: number(t, 'rows', at),
+      checksum: text(t, 'checksum', at),
+      columns: list(t, 'columns', at, column),
+      primaryKey: texts(t, 'primaryKey', at),
+      parents: texts(t, 'parents', at),
+      sequences: list(t, 'sequences', at, sequence),
+      ...optional('data', t, (data) => fileEntry(data, `${at}.data`)),
+    };
+  };
+  const appTable = (value: unknown, at: string): ManifestAppTable => ({
+    ...table(value, at),
+    definition: texts(object(value, at), 'definition', at),
+  });
+  const migration = (value: unknown, at: string): ManifestMigration => {
+    const m = object(value, at);
+    return { tag: text(m, 'tag', at), hash: text(m, 'hash', at), createdAt: number(m, 'createdAt', at) };
+  };
+  const store = (value: unknown, at: string): ManifestStore => {
+    const s = object(value, at);
+    return {
+      store: oneOf(STORES.map((each) => each.name), s, 'store', at),
+      migrations: list(s, 'migrations', at, migration),
+      ...optional('database', s, (database) => fileEntry(database, `${at}.database`)),
+      tables: list(s, 'tables', at, table),
+      ...optional('appTables', s, () => list(s, 'appTables', at, appTable)),
+      ...optional('skippedAppTables', s, () => texts(s, 'skippedAppTables', at)),
+    };
+  };
+
+  const manifest = object(parsed, 'the manifest');
+  const format = field(manifest, 'format');
+  const formatVersion = field(manifest, 'formatVersion');
+  if (format !== FORMAT || formatVersion !== FORMAT_VERSION) {
+    throw new OperationError('BACKUP_INVALID', `${file} is not a piri-db backup manifest of format ${FORMAT_VERSION}`);
+  }
+  const at = 'manifest';
+  return {
+    format,
+    formatVersion,
+    piriDbVersion: text(manifest, 'piriDbVersion', at),
+    createdAt: text(manifest, 'createdAt', at),
+    backend: oneOf(BACKENDS, manifest, 'backend', at),
+    method: oneOf(BACKUP_METHODS, manifest, 'method', at),
+    source: text(manifest, 'source', at),
+    ...optional('pgDump', manifest, (value) => {
+      const where = `${at}.pgDump`;
+      const pgDump = object(value, where);
+      return { ...fileEntry(pgDump, where), pgDumpVersion: text(pgDump, 'pgDumpVersion', where), serverVersion: number(pgDump, 'serverVersion', where) };
+    }),
+    stores: list(manifest, 'stores', at, store),
+  };
 }
 
 export function filesOf(manifest: BackupManifest): FileEntry[] {

@@ -4,7 +4,7 @@
  */
 import { closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { errorCode, errorMessage } from '../narrow.ts';
+import { errorCode, errorMessage, isOneOf } from '../narrow.ts';
 import { MarkerError } from '../errors.ts';
 import { DIALECTS, type Dialect } from '../catalog/registry.ts';
 
@@ -45,12 +45,12 @@ export function readMarker(dataDir: string): Dialect | undefined {
   } catch (error) {
     throw damaged('is not JSON', error);
   }
-  const backend = typeof parsed === 'object' && parsed !== null ? (parsed as { backend?: unknown }).backend : undefined;
-  if (!DIALECTS.includes(backend as Dialect)) {
+  const backend = typeof parsed === 'object' && parsed !== null && 'backend' in parsed ? parsed.backend : undefined;
+  if (!isOneOf(DIALECTS, backend)) {
     const found = backend === undefined ? 'no backend' : `an unknown backend ${JSON.stringify(backend)}`;
     throw damaged(`names ${found} (expected {"backend": "sqlite"} or {"backend": "postgres"})`);
   }
-  return backend as Dialect;
+  return backend;
 }
 
 /**
