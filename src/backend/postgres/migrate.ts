@@ -65,8 +65,8 @@ export async function readPostgresJournal(sql: Queryable, store: StoreDefinition
 }
 
 async function tableExists(sql: Queryable, table: string): Promise<boolean> {
-  const [{ exists }] = (await sql`SELECT to_regclass(${table}) IS NOT NULL AS exists`) as unknown as [{ exists: boolean }];
-  return exists;
+  const [row] = await sql<{ exists: boolean }[]>`SELECT to_regclass(${table}) IS NOT NULL AS exists`;
+  return row?.exists === true;
 }
 
 /**

@@ -12,7 +12,7 @@ import { type StoreDefinition, STORES } from '../../catalog/registry.ts';
 import type { AppTableSpec, TableSpec } from '../catalog.ts';
 import { describePostgresAppTable } from './app-table.ts';
 import type { SequenceMark, Snapshot } from '../endpoints.ts';
-import type { RawRow } from '../values.ts';
+import type { RawRow, RawValue } from '../values.ts';
 import { openOperationsPool, statementFailed } from './pool.ts';
 import * as q from './sql.ts';
 
@@ -69,8 +69,9 @@ export class PostgresSnapshot implements Snapshot {
   }
 
   async *rows(table: TableSpec, batchSize: number): AsyncIterable<RawRow[]> {
-    const cursor = this.conn.unsafe(q.selectRows(schemaOf(table), table)).values().cursor(batchSize);
-    for await (const rows of cursor as AsyncIterable<RawRow[]>) yield rows;
+    // Every column is read as a RawValue (postgres/sql.ts, selectRows).
+    const cursor = this.conn.unsafe<Record<string, RawValue>[]>(q.selectRows(schemaOf(table), table)).values().cursor(batchSize);
+    for await (const rows of cursor) yield rows;
   }
 
   async sequences(table: TableSpec): Promise<readonly SequenceMark[]> {

@@ -16,7 +16,7 @@ import { type StoreDefinition, type StoreName, STORES } from '../../catalog/regi
 import type { AppTableSpec, TableSpec } from '../catalog.ts';
 import { type TableDigest, TableDigester } from '../digest.ts';
 import { appTableFailed, type LoadTarget, type SequenceMark } from '../endpoints.ts';
-import type { RawRow } from '../values.ts';
+import type { RawRow, RawValue } from '../values.ts';
 import { applicationSessions, openOperationsPool, statementFailed } from './pool.ts';
 import { schemaOf } from './snapshot.ts';
 import * as q from './sql.ts';
@@ -146,8 +146,9 @@ export class PostgresTarget implements LoadTarget {
     const conn = await this.sql.reserve();
     try {
       await conn.unsafe('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const cursor = conn.unsafe(q.selectRows(schemaOf(table), table)).values().cursor(1000);
-      for await (const rows of cursor as AsyncIterable<RawRow[]>) digester.add(rows);
+      // Every column is read as a RawValue (postgres/sql.ts, selectRows).
+      const cursor = conn.unsafe<Record<string, RawValue>[]>(q.selectRows(schemaOf(table), table)).values().cursor(1000);
+      for await (const rows of cursor) digester.add(rows);
       await conn.unsafe('COMMIT');
     } finally {
       conn.release();

@@ -491,11 +491,11 @@ async function eachSlice<Message extends { readonly body: Buffer }, Result>(
     bytes += message.body.length;
   }
   if (slices.length === 1) return [await insert(sql, slices[0]!)];
-  return sql.begin(async (tx) => {
-    const results: Result[] = [];
+  const results: Result[] = [];
+  await sql.begin(async (tx) => {
     for (const slice of slices) results.push(await insert(tx, slice));
-    return results;
-  }) as Promise<Result[]>;
+  });
+  return results;
 }
 
 /**
