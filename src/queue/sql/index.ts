@@ -10,13 +10,13 @@ import type { DedupQueueSql, PlainQueueSql, Synchronous } from './types.ts';
 
 export function plainQueueSql(connection: StoreConnection, signals: QueueSignals): PlainQueueSql {
   return connection.dialect === 'sqlite'
-    ? namingFile(sqlite.plainQueueSql(connection), connection)
+    ? plainNamingFile(sqlite.plainQueueSql(connection), connection)
     : postgres.plainQueueSql(connection, wakePayload(signals));
 }
 
 export function dedupQueueSql(connection: StoreConnection, signals: QueueSignals): DedupQueueSql {
   return connection.dialect === 'sqlite'
-    ? namingFile(sqlite.dedupQueueSql(connection), connection)
+    ? dedupNamingFile(sqlite.dedupQueueSql(connection), connection)
     : abortsAsRetryable(postgres.dedupQueueSql(connection, wakePayload(signals)));
 }
 
@@ -27,23 +27,59 @@ function wakePayload(signals: QueueSignals): WakePayload {
 }
 
 /**
- * The synchronous SQLite driver as the drivers' async interface, with every operation's file-level failure (disk
- * full, I/O error, damaged file, read-only) raised as a PiriDbError naming the store and its file
- * (backend/sqlite/errors.ts); other errors pass unchanged. One settled promise per call and no more: these are the
- * queue's hot paths.
+ * A synchronous SQLite operation as the drivers' async interface, with its file-level failure (disk full, I/O error,
+ * damaged file, read-only) raised as a PiriDbError naming the store and its file (backend/sqlite/errors.ts); other
+ * errors pass unchanged. One settled promise per call and no more: these are the queue's hot paths.
  */
-function namingFile<Driver extends object>(driver: Synchronous<Driver>, connection: SqliteStoreConnection): Driver {
-  const wrapped = {} as Record<string, unknown>;
-  for (const [name, operation] of Object.entries(driver) as [string, (...args: unknown[]) => unknown][]) {
-    wrapped[name] = (...args: unknown[]) => {
+function namingFile(connection: SqliteStoreConnection) {
+  return <Params, Result>(operation: (params: Params) => Result) =>
+    (params: Params): Promise<Result> => {
       try {
-        return Promise.resolve(operation(...args));
+        return Promise.resolve(operation(params));
       } catch (error) {
         return Promise.reject(storageError(connection, error));
       }
     };
-  }
-  return wrapped as Driver;
+}
+
+/** The synchronous SQLite plain-queue driver, every operation wrapped by namingFile. */
+function plainNamingFile(driver: Synchronous<PlainQueueSql>, connection: SqliteStoreConnection): PlainQueueSql {
+  const wrap = namingFile(connection);
+  return {
+    send: wrap(driver.send),
+    sendMany: wrap(driver.sendMany),
+    claim: wrap(driver.claim),
+    extend: wrap(driver.extend),
+    deleteMany: wrap(driver.deleteMany),
+    release: wrap(driver.release),
+    deadLetter: wrap(driver.deadLetter),
+    sweepExhausted: wrap(driver.sweepExhausted),
+    listDead: wrap(driver.listDead),
+    requeueDead: wrap(driver.requeueDead),
+    purgeDead: wrap(driver.purgeDead),
+    stats: wrap(driver.stats),
+  };
+}
+
+/** The synchronous SQLite dedup-queue driver, every operation wrapped by namingFile. */
+function dedupNamingFile(driver: Synchronous<DedupQueueSql>, connection: SqliteStoreConnection): DedupQueueSql {
+  const wrap = namingFile(connection);
+  return {
+    registerQueue: wrap(driver.registerQueue),
+    namespace: wrap(driver.namespace),
+    send: wrap(driver.send),
+    sendMany: wrap(driver.sendMany),
+    claim: wrap(driver.claim),
+    extend: wrap(driver.extend),
+    deleteMany: wrap(driver.deleteMany),
+    release: wrap(driver.release),
+    deadLetter: wrap(driver.deadLetter),
+    sweepExhausted: wrap(driver.sweepExhausted),
+    listDead: wrap(driver.listDead),
+    requeueDead: wrap(driver.requeueDead),
+    purgeDead: wrap(driver.purgeDead),
+    stats: wrap(driver.stats),
+  };
 }
 
 /**
@@ -52,13 +88,27 @@ function namingFile<Driver extends object>(driver: Synchronous<Driver>, connecti
  * transaction's locks (a batch's keys, an application's own lock on the tables); the plain queue's cannot, and its
  * hot paths stay unwrapped.
  */
-function abortsAsRetryable<Driver extends object>(driver: Driver): Driver {
-  const wrapped = {} as Record<string, unknown>;
-  for (const [name, operation] of Object.entries(driver) as [string, (params: { queue?: string }) => Promise<unknown>][]) {
-    wrapped[name] = (params: { queue?: string }) =>
+function abortsAsRetryable(driver: DedupQueueSql): DedupQueueSql {
+  const wrap =
+    <Params extends { readonly queue?: string }, Result>(name: string, operation: (params: Params) => Promise<Result>) =>
+    (params: Params): Promise<Result> =>
       operation(params).catch((error: unknown) => {
         throw retryableQueueError(params.queue === undefined ? `dedup queue ${name}` : `dedup queue ${params.queue} ${name}`, error);
       });
-  }
-  return wrapped as Driver;
+  return {
+    registerQueue: wrap('registerQueue', driver.registerQueue),
+    namespace: wrap('namespace', driver.namespace),
+    send: wrap('send', driver.send),
+    sendMany: wrap('sendMany', driver.sendMany),
+    claim: wrap('claim', driver.claim),
+    extend: wrap('extend', driver.extend),
+    deleteMany: wrap('deleteMany', driver.deleteMany),
+    release: wrap('release', driver.release),
+    deadLetter: wrap('deadLetter', driver.deadLetter),
+    sweepExhausted: wrap('sweepExhausted', driver.sweepExhausted),
+    listDead: wrap('listDead', driver.listDead),
+    requeueDead: wrap('requeueDead', driver.requeueDead),
+    purgeDead: wrap('purgeDead', driver.purgeDead),
+    stats: wrap('stats', driver.stats),
+  };
 }
