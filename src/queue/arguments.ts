@@ -3,6 +3,7 @@
  * receive plain, valid values. Every message names the argument.
  */
 import { QueueError } from '../errors.ts';
+import { isOneOf } from '../narrow.ts';
 import type { DeadLetterFilter, DeadLetterInput, DeadLetterReason, SendOptions } from './types.ts';
 
 /**
@@ -133,7 +134,7 @@ export function checkClaims<Id>(claims: unknown, checkId: (id: unknown, argument
   const ids: Id[] = [];
   const deliveries: number[] = [];
   claims.forEach((claim: unknown, i) => {
-    const { id, delivery } = (claim ?? {}) as { id?: unknown; delivery?: unknown };
+    const { id, delivery }: { id?: unknown; delivery?: unknown } = claim ?? {};
     ids.push(checkId(id, `claims[${i}].id`));
     // A delivery count is an integer column on Postgres: anything else matches no row on either backend.
     if (typeof delivery !== 'number' || !Number.isInteger(delivery) || delivery < 1 || delivery > 2 ** 31 - 1) {
@@ -145,15 +146,15 @@ export function checkClaims<Id>(claims: unknown, checkId: (id: unknown, argument
 }
 
 export function checkDeadLetterInput(input: unknown): DeadLetterInput {
-  const { jobName, reason, error } = (input ?? {}) as Partial<DeadLetterInput>;
+  const { jobName, reason, error }: { jobName?: unknown; reason?: unknown; error?: unknown } = input ?? {};
   if (typeof jobName !== 'string') throw invalidArgument(`input.jobName must be a string, got ${show(jobName)}`);
-  if (!REASONS.includes(reason as DeadLetterReason)) {
+  if (!isOneOf(REASONS, reason)) {
     throw invalidArgument(`input.reason must be one of ${REASONS.join(', ')}, got ${show(reason)}`);
   }
   if (typeof error !== 'string') throw invalidArgument(`input.error must be a string, got ${show(error)}`);
   // Both are free text that comes from job data (an envelope's name, a handler's error message): refusing them would
   // leave the message undead-letterable, retried and finally swept with the cause lost.
-  return { jobName: storableText(jobName), reason: reason as DeadLetterReason, error: storableText(error) };
+  return { jobName: storableText(jobName), reason, error: storableText(error) };
 }
 
 /** A dead-letter filter with each present field checked; ids go through the queue kind's own id check. */

@@ -76,7 +76,7 @@ function encodeTrace(trace: EnvelopeTrace): string {
 function decodeTrace(value: unknown): EnvelopeTrace {
   const fields = goFields(value, 'envelope.trace', ['trace_id', 'span_id', 'trace_flags', 'trace_state']);
   const flags = fields.trace_flags;
-  if (flags !== undefined && flags !== null && !(Number.isInteger(flags) && (flags as number) >= 0 && (flags as number) <= 255)) {
+  if (flags !== undefined && flags !== null && !(typeof flags === 'number' && Number.isInteger(flags) && flags >= 0 && flags <= 255)) {
     throw new EnvelopeError(`decode message envelope: envelope.trace.trace_flags is not a uint8: ${JSON.stringify(flags)}`);
   }
   const state = optionalString(fields.trace_state, 'envelope.trace.trace_state');

@@ -71,7 +71,9 @@ function pickSettings(definition: QueueDefinition | undefined): Partial<QueueSet
 
 /** The overrides actually given: a key present with the value undefined keeps the default. */
 function given<T extends object>(overrides: T): Partial<T> {
-  return Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) as Partial<T>;
+  const present: Partial<T> = { ...overrides };
+  for (const [key, value] of Object.entries(overrides)) if (value === undefined) Reflect.deleteProperty(present, key);
+  return present;
 }
 
 function checked(settings: QueueSettings): QueueSettings {

@@ -27,10 +27,11 @@ export interface StoreQueues {
 export function storeQueues(connection: StoreConnection, services: Services, signals: QueueSignals): StoreQueues {
   let plainSql: PlainQueueSql | undefined;
   let dedupSql: DedupQueueSql | undefined;
-  const opened = new Map<string, PlainQueue | DedupQueue>();
-  const once = <Q extends PlainQueue | DedupQueue>(key: unknown[], open: () => Q): Q => {
+  const plainQueues = new Map<string, PlainQueue>();
+  const dedupQueues = new Map<string, DedupQueue>();
+  const once = <Q extends PlainQueue | DedupQueue>(opened: Map<string, Q>, key: unknown[], open: () => Q): Q => {
     const id = JSON.stringify(key);
-    let queue = opened.get(id) as Q | undefined;
+    let queue = opened.get(id);
     if (queue === undefined) {
       queue = open();
       opened.set(id, queue);
@@ -40,14 +41,14 @@ export function storeQueues(connection: StoreConnection, services: Services, sig
   return {
     queue(name, overrides) {
       const settings = plainQueueSettings(connection.store, checkQueueName(name), overrides);
-      return once(['plain', name, settings], () => {
+      return once(plainQueues, ['plain', name, settings], () => {
         const wake = queueWake(signals, connection.store.name, name);
         return new PlainQueue((plainSql ??= plainQueueSql(connection, signals)), services, wake, name, settings);
       });
     },
     dedupQueue(name, overrides) {
       const settings = dedupQueueSettings(connection.store, checkQueueName(name), overrides);
-      return once(['dedup', name, settings], () => {
+      return once(dedupQueues, ['dedup', name, settings], () => {
         const wake = queueWake(signals, connection.store.name, name);
         return new DedupQueue((dedupSql ??= dedupQueueSql(connection, signals)), services, wake, name, settings);
       });

@@ -44,7 +44,18 @@ export type JobQueueEventName = keyof JobQueueEvents;
 export type JobQueueListener<E extends JobQueueEventName> = (event: JobQueueEvents[E]) => void;
 
 export class JobQueueEmitter {
-  readonly #listeners = new Map<JobQueueEventName, Set<(event: never) => void>>();
+  /** Each event's listeners, keyed so that the set for event `E` holds listeners of `E`. */
+  readonly #listeners: { readonly [E in JobQueueEventName]: Set<JobQueueListener<E>> } = {
+    claimed: new Set(),
+    started: new Set(),
+    succeeded: new Set(),
+    failed: new Set(),
+    retried: new Set(),
+    deadLettered: new Set(),
+    leaseLost: new Set(),
+    wakeups: new Set(),
+    stopped: new Set(),
+  };
   readonly #logger: JobQueueLogger;
 
   constructor(logger: JobQueueLogger) {
@@ -54,17 +65,17 @@ export class JobQueueEmitter {
   /** Returns the function that unsubscribes. */
   on<E extends JobQueueEventName>(event: E, listener: JobQueueListener<E>): () => void {
     if (typeof listener !== 'function') throw new TypeError(`listener for "${event}" must be a function`);
-    const set = this.#listeners.get(event) ?? new Set();
-    this.#listeners.set(event, set.add(listener));
+    // A name that is no event (from a JavaScript caller) is never emitted: nothing to keep the listener for.
+    if (!Object.hasOwn(this.#listeners, event)) return () => false;
+    const set = this.#listeners[event];
+    set.add(listener);
     return () => set.delete(listener);
   }
 
   emit<E extends JobQueueEventName>(event: E, data: JobQueueEvents[E]): void {
-    const listeners = this.#listeners.get(event);
-    if (listeners === undefined) return;
-    for (const listener of listeners) {
+    for (const listener of this.#listeners[event]) {
       try {
-        (listener as JobQueueListener<E>)(data);
+        listener(data);
       } catch (error) {
         this.#logger.error(`a "${event}" listener threw`, { queue: data.queue, error: describeError(error) });
       }
