@@ -148,7 +148,21 @@ export type TaskEngineEvent =
 /** Where a TaskEngine is in its life: new, joined (session row written), running (polling), stopping, stopped. */
 export type TaskEngineState = 'new' | 'joined' | 'running' | 'stopping' | 'stopped';
 
-const DEFAULTS = {
+/** The engine's numeric options: each as TaskEngineOptions gives it, else its default. */
+type Timings = Required<
+  Pick<
+    TaskEngineOptions,
+    | 'heartbeatIntervalMs'
+    | 'heartbeatTimeoutMs'
+    | 'firstPollDelayMs'
+    | 'busyPollIntervalMs'
+    | 'idlePollIntervalMs'
+    | 'claimScanLimit'
+    | 'stopTimeoutMs'
+  >
+>;
+
+const DEFAULTS: Timings = {
   heartbeatIntervalMs: 5_000,
   heartbeatTimeoutMs: 30_000,
   firstPollDelayMs: 100,
@@ -156,7 +170,7 @@ const DEFAULTS = {
   idlePollIntervalMs: 3_000,
   claimScanLimit: 1_000,
   stopTimeoutMs: 30_000,
-} as const;
+};
 
 class Vetoed extends Error {}
 
@@ -168,7 +182,7 @@ class Vetoed extends Error {}
 export class TaskEngine {
   readonly #sql: SchedulerSql;
   readonly #clock: Clock;
-  readonly #options: typeof DEFAULTS;
+  readonly #options: Timings;
   readonly #lockRetry: Required<LockRetryOptions>;
   readonly #newSessionId: (nowMs: number) => string;
   readonly #emit: (event: TaskEngineEvent) => void;
@@ -189,15 +203,24 @@ export class TaskEngine {
     this.#sql = schedulerSql(store);
     const services = servicesOf(store);
     this.#clock = options.clock ?? services?.clock ?? systemClock;
-    const merged = { ...DEFAULTS };
-    for (const key of Object.keys(DEFAULTS) as (keyof typeof DEFAULTS)[]) {
+    const option = (key: keyof Timings): number => {
       const value = options[key];
-      if (value === undefined) continue;
+      if (value === undefined) return DEFAULTS[key];
       if (!Number.isFinite(value) || value < 0) {
         throw new TaskEngineError('INVALID_OPTION', `task engine option ${key} must be a finite number >= 0, got ${value}`);
       }
-      (merged as Record<string, number>)[key] = value;
-    }
+      return value;
+    };
+    // In the order they are checked.
+    const merged: Timings = {
+      heartbeatIntervalMs: option('heartbeatIntervalMs'),
+      heartbeatTimeoutMs: option('heartbeatTimeoutMs'),
+      firstPollDelayMs: option('firstPollDelayMs'),
+      busyPollIntervalMs: option('busyPollIntervalMs'),
+      idlePollIntervalMs: option('idlePollIntervalMs'),
+      claimScanLimit: option('claimScanLimit'),
+      stopTimeoutMs: option('stopTimeoutMs'),
+    };
     if (merged.heartbeatTimeoutMs <= merged.heartbeatIntervalMs) {
       throw new TaskEngineError('INVALID_OPTION', 'task engine option heartbeatTimeoutMs must exceed heartbeatIntervalMs');
     }

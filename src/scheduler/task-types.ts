@@ -78,10 +78,11 @@ export type Outcome =
 
 /** Turns what `do` returned into an outcome with Piri's task_history err text. */
 export function outcomeOfResult(result: unknown): Outcome {
-  if (typeof result !== 'object' || result === null || typeof (result as TaskResult).done !== 'boolean') {
+  if (typeof result !== 'object' || result === null || !('done' in result) || typeof result.done !== 'boolean') {
     return { kind: 'failed', err: `error: task returned ${describe(result)} instead of { done: boolean }` };
   }
-  const { done, error } = result as TaskResult;
+  const done = result.done;
+  const error = 'error' in result ? result.error : undefined;
   const hasError = error !== undefined && error !== null;
   if (done) return { kind: 'done', err: hasError ? `non-failing error: ${messageOf(error)}` : '' };
   if (hasError && isDeferral(error)) return { kind: 'deferred', err: `deferred: ${messageOf(error)}` };
