@@ -76,7 +76,9 @@ export function migrationSteps(dialect: Dialect, store: StoreDefinition, piri: S
         }
         const key = `${event.kind}:${event.name}`;
         if (dropped.has(key) || collisions.some((c) => `${c.kind}:${c.name}` === key)) continue;
-        const kind = event.kind as CollisionKind;
+        const kind = event.kind;
+        // CREATE_OBJECT matches nothing else.
+        if (kind !== 'trigger' && kind !== 'function' && kind !== 'index') continue;
         const table = kind === 'trigger' ? piri.triggers.get(event.name) : kind === 'index' ? piri.indexes.get(event.name) : undefined;
         const exists = kind === 'function' ? piri.functions.has(event.name) : table !== undefined;
         if (exists) collisions.push({ kind, name: event.name, ...(table ? { table } : {}), by: migration.tag });
