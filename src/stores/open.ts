@@ -6,10 +6,11 @@ import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import type { PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import type { Sql } from 'postgres';
 import { DEFAULT_MIGRATION_LOCK_WAIT_MS, MAX_MIGRATION_LOCK_WAIT_MS, migratePostgres } from '../backend/postgres/migrate.ts';
-import { openPostgresPool, postgresStore } from '../backend/postgres/open.ts';
+import { openPostgresPool, postgresDatabase, postgresStore } from '../backend/postgres/open.ts';
 import type { PostgresSchemas } from '../backend/postgres/schemas.ts';
 import { migrateSqlite, planSqlite } from '../backend/sqlite/migrate.ts';
-import { openSqliteStore } from '../backend/sqlite/open.ts';
+import type { SqliteStoreFile } from '../backend/sqlite/file.ts';
+import { openSqliteStoreFile, sqliteDatabase } from '../backend/sqlite/open.ts';
 import type { SqliteSchemas } from '../backend/sqlite/schemas.ts';
 import { acquireWriterLock } from '../backend/sqlite/writer-lock.ts';
 import type { StoreConnection } from '../backend/types.ts';
@@ -121,12 +122,12 @@ export async function openDatabases(config: Config, options: OpenOptions = {}): 
   assertBackend(config.dataDir, backend);
   const resources = new ReleaseStack();
   try {
-    const connections =
+    const opened: Opened =
       config.database.type === 'postgres'
-        ? await openPostgres(config.database.postgres, resources, lockWaitMs)
-        : openSqlite(config.dataDir, resources);
+        ? { dialect: 'postgres', pool: await openPostgres(config.database.postgres, resources, lockWaitMs) }
+        : { dialect: 'sqlite', files: openSqlite(config.dataDir, resources) };
     recordBackend(config.dataDir, backend);
-    return assemble(config, connections, resources, services);
+    return assemble(config, opened, resources, services);
   } catch (error) {
     await resources.release().catch(() => {});
     throw await explainPiriInstallation(config, error);
@@ -150,18 +151,23 @@ async function explainPiriInstallation(config: Config, error: unknown): Promise<
   );
 }
 
-function openSqlite(dataDir: string, resources: ReleaseStack): StoreConnection[] {
+/** The installation's stores, opened and migrated, before their drizzle instances: a file each, or the one pool. */
+type Opened =
+  | { readonly dialect: 'sqlite'; readonly files: readonly SqliteStoreFile[] }
+  | { readonly dialect: 'postgres'; readonly pool: Sql };
+
+function openSqlite(dataDir: string, resources: ReleaseStack): SqliteStoreFile[] {
   const lock = acquireWriterLock(dataDir);
   resources.push(() => lock.release());
-  const connections = STORES.map((store) => {
-    const conn = openSqliteStore(dataDir, store);
+  const files = STORES.map((store) => {
+    const conn = openSqliteStoreFile(dataDir, store);
     resources.push(() => conn.client.close());
     return conn;
   });
   // Every plan first: a file written by a newer build is refused before any store is migrated.
-  const plans = connections.map((conn) => planSqlite(conn));
-  connections.forEach((conn, i) => migrateSqlite(conn, plans[i]!));
-  return connections;
+  const plans = files.map((conn) => planSqlite(conn));
+  files.forEach((conn, i) => migrateSqlite(conn, plans[i]!));
+  return files;
 }
 
 function migrationLockWaitMs({ migrationLockWaitMs: ms = DEFAULT_MIGRATION_LOCK_WAIT_MS }: OpenOptions): number {
@@ -179,7 +185,7 @@ function openServices({ clock = systemClock, logger }: OpenOptions): Services {
   return logger === undefined ? { clock } : { clock, logger };
 }
 
-async function openPostgres(config: PostgresConfig, resources: ReleaseStack, lockWaitMs: number): Promise<StoreConnection[]> {
+async function openPostgres(config: PostgresConfig, resources: ReleaseStack, lockWaitMs: number): Promise<Sql> {
   const pool = openPostgresPool(config);
   resources.push(() => pool.end({ timeout: 5 }));
   try {
@@ -188,35 +194,75 @@ async function openPostgres(config: PostgresConfig, resources: ReleaseStack, loc
     if (error instanceof PiriDbError) throw error;
     throw connectionFailed(config, error);
   }
-  return STORES.map((store) => postgresStore(pool as Sql, store));
+  return pool;
 }
 
-function assemble(config: Config, connections: StoreConnection[], resources: ReleaseStack, services: Services): Databases {
-  const signals = installationSignals(config, connections[0]!, services.clock);
+/** A store's connection and its drizzle instance, typed by the store's schema on backend `D`. */
+interface Connected<K extends StoreName, D extends Dialect> {
+  readonly name: K;
+  readonly db: StoreDatabase<K, D>;
+  readonly connection: StoreConnection;
+}
+
+/** Each store's drizzle instance is made here, where its name, and so its schema's type, is known. */
+function assemble(config: Config, opened: Opened, resources: ReleaseStack, services: Services): Databases {
+  if (opened.dialect === 'sqlite') {
+    const connect = <K extends StoreName>(name: K): Connected<K, 'sqlite'> => {
+      const file = opened.files.find((f) => f.store.name === name);
+      if (file === undefined) throw new Error(`store ${name} was not opened`);
+      const db = sqliteDatabase(file.client, name);
+      return { name, db, connection: { ...file, db } };
+    };
+    const stores = [connect('scheduler'), connect('replicator'), connect('aggregator'), connect('egress_tracker')] as const;
+    return databasesOn('sqlite', stores, config, resources, services);
+  }
+  const { pool } = opened;
+  const connect = <K extends StoreName>(name: K): Connected<K, 'postgres'> => {
+    const store = STORES.find((s) => s.name === name);
+    if (store === undefined) throw new Error(`store ${name} is not in the registry`);
+    const db = postgresDatabase(pool, name);
+    return { name, db, connection: postgresStore(pool, store, db) };
+  };
+  const stores = [connect('scheduler'), connect('replicator'), connect('aggregator'), connect('egress_tracker')] as const;
+  return databasesOn('postgres', stores, config, resources, services);
+}
+
+/** The installation on backend `D`: its stores in registry order, with their queues, sharing one set of wake-ups. */
+function databasesOn<D extends Dialect>(
+  backend: D,
+  connected: readonly [Connected<'scheduler', D>, Connected<'replicator', D>, Connected<'aggregator', D>, Connected<'egress_tracker', D>],
+  config: Config,
+  resources: ReleaseStack,
+  services: Services,
+): DatabasesOn<D> {
+  const signals = installationSignals(config, connected[0].connection, services.clock);
   resources.push(() => signals.close());
-  const stores = connections.map(
-    (connection): Store => ({
-      name: connection.store.name,
-      definition: connection.store,
-      db: connection.db as Store['db'],
-      connection,
-      services,
-      ...storeQueues(connection, services, signals),
-      ...(connection.store.name === 'scheduler' && {
-        transaction: <T>(fn: (tx: SchedulerTx) => Promise<T>) => schedulerSql(connection).transaction(fn),
-      }),
-    }),
-  );
-  const byName = <K extends StoreName>(name: K) => stores.find((s) => s.name === name) as unknown as Store<K>;
-  const scheduler = stores.find((s) => s.name === 'scheduler') as unknown as SchedulerStore;
+  const store = <K extends StoreName>({ name, db, connection }: Connected<K, D>): Store<K, D> => ({
+    name,
+    definition: connection.store,
+    db,
+    connection,
+    services,
+    ...storeQueues(connection, services, signals),
+  });
+  const { connection } = connected[0];
+  const scheduler: SchedulerStore<D> = {
+    ...store(connected[0]),
+    transaction: <T>(fn: (tx: SchedulerTx<D>) => Promise<T>) =>
+      // cast: the SQL layer types tx.db for either backend; it runs on this store's connection, whose backend is D.
+      schedulerSql(connection).transaction(fn as (tx: SchedulerTx) => Promise<T>),
+  };
+  const replicator = store(connected[1]);
+  const aggregator = store(connected[2]);
+  const egressTracker = store(connected[3]);
   return {
-    backend: config.database.type,
+    backend,
     config,
     scheduler,
-    replicator: byName('replicator'),
-    aggregator: byName('aggregator'),
-    egressTracker: byName('egress_tracker'),
-    stores,
+    replicator,
+    aggregator,
+    egressTracker,
+    stores: [scheduler, replicator, aggregator, egressTracker],
     close: () => resources.release(),
-  } as Databases;
+  };
 }

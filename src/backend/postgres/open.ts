@@ -7,12 +7,12 @@
  *   max_idle_conns    -> postgres-js cannot keep "N idle"; with max_idle_conns >= max_open_conns idle
  *                        connections are kept (`idle_timeout: 0`), below that they close after 30 s idle.
  */
-import { drizzle } from 'drizzle-orm/postgres-js';
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
 import type { PostgresConfig } from '../../config/load.ts';
 import type { StoreDefinition } from '../../catalog/registry.ts';
 import type { PostgresStoreConnection } from '../types.ts';
-import { postgresSchemas } from './schemas.ts';
+import { type PostgresSchemas, postgresSchemas } from './schemas.ts';
 
 const IDLE_CLOSE_SECONDS = 30;
 
@@ -27,7 +27,16 @@ export function openPostgresPool(config: PostgresConfig): Sql {
   });
 }
 
-export function postgresStore(client: Sql, store: StoreDefinition): PostgresStoreConnection {
-  const schema = postgresSchemas[store.name];
-  return { dialect: 'postgres', store, schema: store.pgSchema, client, db: drizzle(client, { schema }) };
+/** A store's connection on the pool; `db` defaults to a drizzle instance made from the store's schema. */
+export function postgresStore(
+  client: Sql,
+  store: StoreDefinition,
+  db: PostgresStoreConnection['db'] = postgresDatabase(client, store.name),
+): PostgresStoreConnection {
+  return { dialect: 'postgres', store, schema: store.pgSchema, client, db };
+}
+
+/** Store `name`'s drizzle instance on the pool, typed by the store's schema. */
+export function postgresDatabase<K extends keyof PostgresSchemas>(client: Sql, name: K): PostgresJsDatabase<PostgresSchemas[K]> {
+  return drizzle(client, { schema: postgresSchemas[name] });
 }

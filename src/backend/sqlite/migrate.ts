@@ -19,7 +19,6 @@ import {
   type Migration,
   type MigrationPlan,
 } from '../migrations.ts';
-import type { SqliteStoreConnection } from '../types.ts';
 import type { SqliteStoreFile } from './file.ts';
 import { allRows, columnValues, pragmaRows } from './rows.ts';
 
@@ -62,7 +61,7 @@ export function keepsLegacyJournal(conn: SqliteStoreFile): boolean {
  * Creates the journal, moving piri-db's rows from the legacy one in the same transaction; the legacy table is
  * dropped only when nothing else is left in it. The caller holds the file's single writer connection.
  */
-function ensureJournal(conn: SqliteStoreConnection): void {
+function ensureJournal(conn: SqliteStoreFile): void {
   if (hasTable(conn, SQLITE_JOURNAL)) return;
   const { client } = conn;
   client
@@ -106,7 +105,7 @@ export function planSqlite(conn: SqliteStoreFile): MigrationPlan {
   return planMigrations('sqlite', conn.store, readSqliteJournal(conn));
 }
 
-export function migrateSqlite(conn: SqliteStoreConnection, plan: MigrationPlan): void {
+export function migrateSqlite(conn: SqliteStoreFile, plan: MigrationPlan): void {
   const { client, store } = conn;
   ensureJournal(conn);
   client.pragma('foreign_keys = OFF');

@@ -4,19 +4,24 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import type { StoreDefinition } from '../../catalog/registry.ts';
 import type { SqliteStoreConnection } from '../types.ts';
 import { openSqliteFile, type SqliteStoreFile, sqliteStoreFile } from './file.ts';
-import { sqliteSchemas } from './schemas.ts';
+import { type SqliteSchemas, sqliteSchemas } from './schemas.ts';
 import { guardedClient } from './statement-guard.ts';
 
 export { BUSY_TIMEOUT_MS, sqliteStoreFile } from './file.ts';
 
 /** Opens a store's file for the application: creates directories and the file, WAL, synchronous NORMAL. */
 export function openSqliteStore(dataDir: string, store: StoreDefinition): SqliteStoreConnection {
+  return withDrizzle(openSqliteStoreFile(dataDir, store));
+}
+
+/** openSqliteStore without the drizzle instance (sqliteDatabase makes one typed by the store's schema). */
+export function openSqliteStoreFile(dataDir: string, store: StoreDefinition): SqliteStoreFile {
   const file = sqliteStoreFile(dataDir, store);
-  const opened = openSqliteFile(
+  return openSqliteFile(
     store,
     file,
     () => {
@@ -28,7 +33,6 @@ export function openSqliteStore(dataDir: string, store: StoreDefinition): Sqlite
       client.pragma('synchronous = NORMAL');
     },
   );
-  return withDrizzle(opened);
 }
 
 /**
@@ -42,5 +46,10 @@ export function openSqliteStoreReadOnly(dataDir: string, store: StoreDefinition)
 }
 
 function withDrizzle(opened: SqliteStoreFile): SqliteStoreConnection {
-  return { ...opened, db: drizzle(guardedClient(opened.client), { schema: sqliteSchemas[opened.store.name] }) };
+  return { ...opened, db: sqliteDatabase(opened.client, opened.store.name) };
+}
+
+/** Store `name`'s drizzle instance on its file (statements checked by statement-guard.ts), typed by the store's schema. */
+export function sqliteDatabase<K extends keyof SqliteSchemas>(client: Database.Database, name: K): BetterSQLite3Database<SqliteSchemas[K]> {
+  return drizzle(guardedClient(client), { schema: sqliteSchemas[name] });
 }
