@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * `root`: the files directly under src/ (clock, errors, lifecycle, logger, package-root, services), utilities every
+ * `root`: the files directly under src/ (clock, errors, lifecycle, logger, narrow, package-root, services), utilities every
  * layer may use; `index`: src/index.ts, the public entry, on top; `schema`: the drizzle tables in schema/ at the package
  * root, outside src/. Every other name is a folder under src/.
  */
