@@ -24,15 +24,6 @@ import { MAX_BODY_BYTES } from '../arguments.ts';
 import { WAKE_CHANNEL, type WakePayload } from '../wakeups/postgres-signals.ts';
 import type { ClaimedRow, DeadSelection, DedupMessage, DedupQueueSql, PlainQueueSql } from './types.ts';
 
-/**
- * Appended to a claim's WHERE: the claim's transaction commits without waiting for its WAL flush. A claim the
- * server loses in a crash only makes its job deliverable again, which at-least-once allows (the lost delivery count
- * can give a job one delivery more than max_deliveries); and the job's delete, a durable commit, flushes the claim
- * with it. On an idle queue this takes one disk flush off the path from send to handler. Transaction-local
- * (set_config's third argument), so no session state is left behind, also through a transaction pooler.
- */
-const CLAIM_COMMITS_LAZILY = `(SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL`;
-
 export function plainQueueSql({ client: sql, schema, store }: PostgresStoreConnection, payload: WakePayload): PlainQueueSql {
   const jobqueue = qualified(schema, 'jobqueue');
   const jobqueueDead = qualified(schema, 'jobqueue_dead');
@@ -58,7 +49,7 @@ export function plainQueueSql({ client: sql, schema, store }: PostgresStoreConne
        UPDATE ${jobqueue} SET timeout = $5, received = received + 1
        WHERE id = ANY(ARRAY(
          SELECT id FROM ${jobqueue} WHERE queue = $1 AND timeout <= $2 AND received < $3
-         ORDER BY created, id LIMIT $4 FOR UPDATE SKIP LOCKED)) AND ${CLAIM_COMMITS_LAZILY}
+         ORDER BY created, id LIMIT $4 FOR UPDATE SKIP LOCKED))
        RETURNING id, body, received, created
      )
      SELECT id, body, received FROM claimed ORDER BY created, id`,
@@ -68,7 +59,7 @@ export function plainQueueSql({ client: sql, schema, store }: PostgresStoreConne
   const claimOne = prepared<ClaimedRow>(
     `UPDATE ${jobqueue} SET timeout = $4, received = received + 1
      WHERE id = (SELECT id FROM ${jobqueue} WHERE queue = $1 AND timeout <= $2 AND received < $3
-                 ORDER BY created, id LIMIT 1 FOR UPDATE SKIP LOCKED) AND ${CLAIM_COMMITS_LAZILY}
+                 ORDER BY created, id LIMIT 1 FOR UPDATE SKIP LOCKED)
      RETURNING id, body, received`,
   );
   const extend = prepared(`UPDATE ${jobqueue} SET timeout = $3 WHERE queue = $1 AND id = $2`);
@@ -230,7 +221,7 @@ export function dedupQueueSql({ client: sql, schema, store }: PostgresStoreConne
        UPDATE ${jobs} SET attempts = attempts + 1, avail_s = $5
        WHERE id = ANY(ARRAY(
          SELECT id FROM ${jobs} WHERE ${inQueue} AND avail_s <= $2 AND attempts < $3
-         ORDER BY created_s, id LIMIT $4 FOR UPDATE SKIP LOCKED)) AND ${CLAIM_COMMITS_LAZILY}
+         ORDER BY created_s, id LIMIT $4 FOR UPDATE SKIP LOCKED))
        RETURNING id, body, attempts, created_s
      )
      SELECT id, body, attempts AS received FROM claimed ORDER BY created_s, id`,
