@@ -139,35 +139,25 @@ export class SqliteDialect implements Dialect {
     const prepare = (statement: Fragment<unknown, unknown>) => {
       scope.assertOpen();
       const c = compiled(statement);
-      let prepared = this.#state.statements.get(c.text);
-      if (!prepared) this.#state.statements.set(c.text, (prepared = this.#client.prepare(c.text)));
+      let prepared = state.statements.get(c.text);
+      if (!prepared) state.statements.set(c.text, (prepared = this.#client.prepare(c.text)));
       return { c, prepared };
     };
-    const settle = <R>(body: () => R): Promise<R> => {
-      try {
-        return Promise.resolve(body());
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    };
     return {
-      all: <P, R>(statement: Fragment<P, R>, params: P) =>
-        settle(() => {
-          const { c, prepared } = prepare(statement);
-          return decoded<R>(c.decode, prepared.all(...c.bind(params)));
-        }),
-      get: <P, R>(statement: Fragment<P, R>, params: P) =>
-        settle(() => {
-          const { c, prepared } = prepare(statement);
-          const row = prepared.get(...c.bind(params));
-          return row === undefined ? undefined : decoded<R>(c.decode, [row])[0];
-        }),
-      run: (statement, params) =>
-        settle(() => {
-          const { c, prepared } = prepare(statement);
-          return prepared.run(...c.bind(params)).changes;
-        }),
-      lock: () => settle(() => scope.assertOpen()),
+      all: async <P, R>(statement: Fragment<P, R>, params: P) => {
+        const { c, prepared } = prepare(statement);
+        return decoded<R>(c.decode, prepared.all(...c.bind(params)));
+      },
+      get: async <P, R>(statement: Fragment<P, R>, params: P) => {
+        const { c, prepared } = prepare(statement);
+        const row = prepared.get(...c.bind(params));
+        return row === undefined ? undefined : decoded<R>(c.decode, [row])[0];
+      },
+      run: async (statement, params) => {
+        const { c, prepared } = prepare(statement);
+        return prepared.run(...c.bind(params)).changes;
+      },
+      lock: async () => scope.assertOpen(),
       get db() {
         scope.assertOpen();
         return state.db;
