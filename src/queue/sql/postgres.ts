@@ -413,7 +413,6 @@ interface StatsOut {
   oldestCreatedMs: number | null;
 }
 
-/** A statement run as a named prepared statement (parsed once per pooled connection), on the pool or in a transaction. */
 /**
  * A one-row CTE named `wake` that NOTIFYs $n (the channel) with $n+1 (the payload) when the statement's transaction
  * commits; the statement joins it. MATERIALIZED, so it runs once whatever the join order.
@@ -422,6 +421,7 @@ function wakeCte(n: number): string {
   return `WITH wake AS MATERIALIZED (SELECT pg_notify($${n}::text, $${n + 1}::text))`;
 }
 
+/** A statement run as a named prepared statement (parsed once per pooled connection), on the pool or in a transaction. */
 function prepared<Row extends object = never>(text: string) {
   return (db: Sql | TransactionSql, params: Param[]) => db.unsafe<Row[]>(text, params, { prepare: true });
 }
