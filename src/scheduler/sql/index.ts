@@ -1,8 +1,4 @@
-/**
- * The one place that builds the scheduler's SQL layer for a store: the entity modules over the store's dialect. One
- * instance per connection, so everything in the process that asks for the scheduler's SQL shares it (and, on SQLite,
- * its mutex).
- */
+/** Builds the scheduler's SQL layer once per connection, so the whole process shares it (and SQLite's mutex). */
 import type { StoreConnection } from '../../backend/types.ts';
 import type { Services } from '../../services.ts';
 import type { Dialect, SqlSession } from './dialect/dialect.ts';
@@ -15,10 +11,7 @@ export type * from './types.ts';
 
 const instances = new WeakMap<StoreConnection, SchedulerSql>();
 
-/**
- * What the task engine, retention and the PDP flows run on: the scheduler store from openDatabases (`dbs.scheduler`),
- * or its SQL layer itself (how tests wrap it to inject faults).
- */
+/** What the scheduler runs on: `dbs.scheduler` from openDatabases, or its SQL layer (how tests inject faults). */
 export type SchedulerSource = { readonly connection: StoreConnection; readonly services?: Services } | SchedulerSql;
 
 export function schedulerSql(source: SchedulerSource | StoreConnection): SchedulerSql {
@@ -47,10 +40,7 @@ class DialectSchedulerSql implements SchedulerSql {
   }
 }
 
-/**
- * One transaction's operations, each entity's made on first use: a transaction uses one or two of the nineteen, and
- * the task engine runs thousands of transactions a second.
- */
+/** Each entity's operations are made on first use: a transaction uses one or two of nineteen, thousands a second. */
 class Tx implements SchedulerTx {
   readonly #db: SqlSession;
   readonly #made: Partial<Omit<SchedulerTx, 'db'>> = {};

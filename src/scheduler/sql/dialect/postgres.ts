@@ -1,14 +1,8 @@
 /**
- * The scheduler on PostgreSQL (postgres-js, the installation's one pool shared by the four stores).
- *
- * A transaction is `sql.begin` on one pooled connection; transactions run concurrently, so there is no mutex: claims
- * lock their candidates FOR UPDATE SKIP LOCKED and are conditional on `session_id IS NULL`, so a task is taken by
- * exactly one engine. Every statement names the store's schema (nothing relies on search_path) and runs as a named
- * prepared statement (`unsafe(text, params, { prepare: true })`).
- *
- * Values: drizzle turns timestamptz parsing and serialising off for the whole pool, so times go in as ISO text cast
- * to timestamptz and come out as epoch milliseconds computed by the server, never as driver-parsed values; bigint
- * comes back as text; jsonb and uuid are read as text.
+ * The scheduler on PostgreSQL (postgres-js, the pool the four stores share). Transactions run concurrently, with no
+ * mutex: claims lock candidates FOR UPDATE SKIP LOCKED and require `session_id IS NULL`. Statements name the schema
+ * (no search_path) and run prepared. drizzle turns timestamptz parsing off for the whole pool, so times go in as ISO
+ * text and come out as epoch ms computed by the server; bigint, jsonb and uuid are read as text.
  */
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';

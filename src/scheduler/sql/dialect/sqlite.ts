@@ -1,14 +1,8 @@
 /**
- * The scheduler on SQLite (better-sqlite3, ONE connection per store file, shared by everything in the process).
- *
- * better-sqlite3 transactions must be synchronous, but the task engine's transactions await user code (AddTask's
- * `extra`). So a transaction here is BEGIN IMMEDIATE ... COMMIT/ROLLBACK issued with `client.exec`, held across
- * awaits, and every scheduler transaction on the connection waits for one FIFO async mutex per connection (a
- * WeakMap keyed by the better-sqlite3 Database). Anything that touches the scheduler file must go through here; a
- * statement issued on `store.db` or `connection.client` directly while a transaction is open would land inside it.
- *
- * Statements are prepared once per connection. Times are stored as the datetime codec writes them
- * (schema/sqlite/columns.ts): UTC text `YYYY-MM-DD HH:MM:SS.mmm+00:00`, so text order is time order.
+ * The scheduler on SQLite (better-sqlite3, ONE connection per store file, shared by the process). better-sqlite3
+ * transactions must be synchronous, but ours await user code (AddTask's `extra`): so BEGIN IMMEDIATE ... COMMIT is
+ * held across awaits, behind one FIFO mutex per connection, and a statement issued on the connection directly
+ * meanwhile would land inside it. Times are stored as schema/sqlite/columns.ts writes them: UTC text, in time order.
  */
 import Database from 'better-sqlite3';
 import { formatSqliteTime, parseSqliteTime } from '../../../../schema/sqlite/columns.ts';
@@ -85,7 +79,7 @@ export class SqliteDialect implements Dialect {
     this.#state = state;
   }
 
-  /** A file-level failure (disk full, I/O error, damaged file) is raised naming the scheduler's file, as the queues do. */
+  /** A file-level failure (disk full, I/O error, damaged file) names the scheduler's file, as the queues do. */
   async transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
     try {
       return await this.#transaction(fn);
@@ -133,7 +127,6 @@ export class SqliteDialect implements Dialect {
     return 'other';
   }
 
-  /** The statements of one transaction: each checks the scope first and then runs synchronously. */
   #session(scope: TransactionScope): SqlSession {
     const state = this.#state;
     const prepare = (statement: Fragment<unknown, unknown>) => {

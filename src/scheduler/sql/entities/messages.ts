@@ -1,7 +1,4 @@
-/**
- * Chain messages (data-model §8.1, §8.5): the outgoing transaction queue `message_sends_eth`, its per-sender nonce
- * lock `message_send_eth_locks`, and `message_waits_eth`, the transactions watched until they are confirmed.
- */
+/** Chain messages (data-model §8.1, §8.5): the sends, their per-sender nonce locks, and the watched waits. */
 import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { anyOf, columns, forUpdate, out, p, type Params, sql, table, TRUE } from '../statement.ts';
@@ -93,31 +90,24 @@ export type WaitConfirmation = P<'waitConfirm'>;
 export function messageSends(db: SqlSession) {
   return {
     insert: async (m: MessageSendInsert) => void (await db.run(S.sendInsert, m)),
-    /** MAX(nonce) over the sender's successful sends, undefined when there is none. */
+    /** Over the sender's successful sends. */
     maxSentNonce: async (a: P<'sendMaxNonce'>) => (await db.get(S.sendMaxNonce, a))?.nonce ?? undefined,
-    /** Stores nonce and signed transaction; false when the row does not exist. */
     assignNonce: async (a: P<'sendAssignNonce'>) => (await db.run(S.sendAssignNonce, a)) === 1,
-    /** send_success, send_error ('' on success: Piri's waiter treats NULL as an error) and send_time. */
+    /** send_error is '' on success: Piri's waiter treats NULL as an error. */
     recordSend: async (a: P<'sendRecord'>) => (await db.run(S.sendRecord, a)) === 1,
-    /** Retention: deletes up to `limit` finished sends older than the cutoff whose task row is gone. */
+    /** Retention: up to `limit` finished sends older than the cutoff whose task row is gone. */
     pruneFinished: (a: P<'sendPrune'>) => db.run(S.sendPrune, a),
-    /** The send of one SendTransaction task, with whether its task row still exists. */
     get: (a: P<'sendGet'>) => db.get(S.sendGet, a),
   };
 }
 
 export function messageSendLocks(db: SqlSession) {
   return {
-    /** Piri's upsert: insert, or take over only if `taskId` already holds it. True iff `taskId` now holds the lock. */
+    /** Piri's upsert: insert, or take over only if `taskId` already holds it. */
     acquire: async (a: P<'lockAcquire'>) => (await db.run(S.lockAcquire, a)) === 1,
-    /** Deletes the lock if `taskId` holds it. */
     release: async (a: P<'lockRelease'>) => (await db.run(S.lockRelease, a)) === 1,
-    /** Who holds the sender's lock, if anyone. */
     holder: (a: P<'lockHolder'>) => db.get(S.lockHolder, a),
-    /**
-     * piri-db's stale-lock rule (Piri has none): hands the lock to `taskId` when its holder is another task whose row
-     * is gone (finished or dropped without releasing). Returns the previous holder's task id when taken over.
-     */
+    /** piri-db's rule (Piri has none): takes the lock from a holder whose task row is gone; returns that task's id. */
     takeOverStale: async (a: Omit<P<'lockTakeOver'>, 'previous'>) => {
       const stale = await db.get(S.lockStaleHolder, a);
       if (!stale) return undefined;
@@ -129,28 +119,26 @@ export function messageSendLocks(db: SqlSession) {
 export function messageWaits(db: SqlSession) {
   return {
     /**
-     * Retention: deletes up to `limit` confirmed waits that nothing refers to. Creates, roots, root adds and
-     * registrations reference waits ON DELETE CASCADE, so deleting a referenced wait would delete confirmed roots;
-     * also kept are waits named by a proof set's challenge request, by payment waits, and by a send newer than the
-     * cutoff or unfinished.
+     * Retention: up to `limit` confirmed waits nothing refers to (references cascade: deleting one would delete
+     * confirmed roots); a send newer than the cutoff or unfinished also keeps its wait.
      */
     pruneConfirmed: async ({ cutoffMs, limit }: P<'waitPruneCandidates'>) => {
       const hashes = (await db.all(S.waitPruneCandidates, { cutoffMs, limit })).map((r) => r.signedTxHash);
       return hashes.length === 0 ? 0 : db.run(S.waitPruneDelete, { cutoffMs, hashes });
     },
-    /** A pending wait; with `ignoreExisting`, a hash already watched is no error. Returns whether a row was inserted. */
+    /** With `ignoreExisting`, a hash already watched is no error. */
     insertPending: async ({ ignoreExisting, ...a }: P<'waitInsertPending'> & { ignoreExisting?: boolean }) =>
       (await db.run(ignoreExisting ? S.waitInsertPendingIgnore : S.waitInsertPending, a)) === 1,
-    /** The watcher's claim of unwatched pending waits. Returns how many. */
+    /** The watcher's claim of unwatched pending waits. */
     markWatched: () => db.run(S.waitMarkWatched, {}),
-    /** Watched pending hashes, in hash order. */
+    /** In hash order. */
     watched: async (a: P<'waitWatched'>) => (await db.all(S.waitWatched, a)).map((r) => r.signedTxHash),
-    /** Records the confirmation, only while pending (the transition fires the status triggers once). */
+    /** Only while pending: the transition fires the status triggers once. */
     confirm: async (c: WaitConfirmation) => (await db.run(S.waitConfirm, c)) === 1,
-    /** The admin repair's write (data-model §8.4 step 8): confirmed and successful, while pending. */
+    /** The admin repair's write (data-model §8.4 step 8). */
     confirmSuccessful: async (a: P<'waitConfirmSuccessful'>) => (await db.run(S.waitConfirmSuccessful, a)) === 1,
     get: (a: P<'waitGet'>) => db.get(S.waitGet, a),
-    /** Never done by Piri: cascades to the creates, roots, root adds and registrations of the hash. */
+    /** Never done by Piri: cascades to the hash's creates, roots, root adds and registrations. */
     delete: async (a: P<'waitDelete'>) => (await db.run(S.waitDelete, a)) === 1,
   };
 }

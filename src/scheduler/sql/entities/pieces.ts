@@ -1,7 +1,4 @@
-/**
- * Pieces (data-model §8.3): the blob-multihash to piece CID cache `pdp_piece_mh_to_commp`, `parked_pieces` and their
- * `parked_piece_refs`, PDP's `pdp_piecerefs`, and the upload slots `pdp_piece_uploads`.
- */
+/** Pieces (data-model §8.3): the multihash to piece CID cache, parked pieces and refs, PDP piece refs, uploads. */
 import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { anyOf, columns, FALSE, out, p, type Params, type Row, sql, table, TRUE } from '../statement.ts';
@@ -12,7 +9,7 @@ const REFS = table(schema.parkedPieceRefs);
 const PIECE_REFS = table(schema.pdpPiecerefs);
 const UPLOADS = table(schema.pdpPieceUploads);
 
-/** The lock space of parked-piece CIDs, so two parks of one CID do not both insert (`pdpp`). */
+/** `pdpp`: so two parks of one piece CID do not both insert. */
 const PARKED_PIECE_LOCK = 0x70_64_70_70;
 
 const S = {
@@ -79,14 +76,13 @@ export function pieceCommps(db: SqlSession) {
     get: (a: P<'commpGet'>) => db.get(S.commpGet, a),
     /** By piece CID; the lowest multihash when several blobs map to one piece. */
     byCommp: (a: P<'commpByCommp'>) => db.get(S.commpByCommp, a),
-    /** The first value for a multihash is kept; returns whether inserted. */
+    /** The first value for a multihash is kept. */
     put: async (a: P<'commpPut'>) => (await db.run(S.commpPut, a)) === 1,
   };
 }
 
 export function parkedPieceOps(db: SqlSession) {
   return {
-    /** Serialises parkers of one piece CID until the transaction ends. */
     lockPieceCid: ({ pieceCid }: { pieceCid: string }) => db.lock(PARKED_PIECE_LOCK, pieceCid),
     /** The oldest row the unique index would take for the same piece if NULLs were equal. */
     findReusable: (a: P<'parkedFindReusable'>) => db.get(S.parkedFindReusable, a),
@@ -100,27 +96,24 @@ export function parkedPieceOps(db: SqlSession) {
 
 export function parkedPieceRefOps(db: SqlSession) {
   return {
-    /** The oldest ref of this piece with this data_url and long_term. */
+    /** The oldest match. */
     find: (a: P<'refFind'>) => db.get(S.refFind, a),
     insert: async (a: P<'refInsert'>) => (await db.get(S.refInsert, { ...a, dataHeaders: a.dataHeaders ?? {} }))!.refId,
     get: (a: P<'refGet'>) => db.get(S.refGet, a),
     /** Cascades to pdp_piecerefs (then SET NULL on roots and root adds) and SET NULL on uploads' piece_ref. */
     delete: async (a: P<'refDelete'>) => (await db.run(S.refDelete, a)) === 1,
-    /**
-     * Root cleanup (data-model §8.6 Prove step 4, fixed): deletes the parked ref a pdp_piecerefs row points to, while
-     * no pdp_piecerefs row on it is counted by a proof set or pending in a root add. Returns the deleted ref ids.
-     */
+    /** Root cleanup (data-model §8.6 Prove step 4, fixed): the parked ref, once no proof set or root add needs it. */
     deleteReleasedByPieceRef: async (a: P<'refDeleteReleased'>) => (await db.all(S.refDeleteReleased, a)).map((r) => r.refId),
   };
 }
 
 export function pieceRefs(db: SqlSession) {
   return {
-    /** The oldest pdp_piecerefs row for (service, piece_cid, piece_ref). */
+    /** The oldest match. */
     find: (a: P<'pieceRefFind'>) => db.get(S.pieceRefFind, a),
     insert: async (a: P<'pieceRefInsert'>) => (await db.get(S.pieceRefInsert, a))!.id,
     get: (a: P<'pieceRefGet'>) => db.get(S.pieceRefGet, a),
-    /** The service's piece refs of these piece CIDs with their parked sizes, by piece CID, then id. */
+    /** With their parked sizes, by piece CID, then id. */
     subrootPieces: (a: P<'subrootPieces'>) => db.all(S.subrootPieces, a),
   };
 }

@@ -1,7 +1,6 @@
 /**
- * The task engine's rows (data-model §6.2.1, §6.2.2, §6.2.19, §7): `task`, `task_history`, and piri-db's own
- * `task_engine_sessions`. Every finishing statement is conditional on the owning session, so a session that lost a
- * task changes nothing and learns it from the `false` it gets back.
+ * The task engine's rows (data-model §6.2.1, §6.2.2, §6.2.19, §7). Every finishing statement is conditional on the
+ * owning session, so a session that lost a task changes nothing and learns it from the `false` it gets back.
  */
 import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
@@ -65,7 +64,7 @@ export type TaskHistoryRow = P<'historyInsert'>;
 
 export function tasks(db: SqlSession) {
   return {
-    /** A new unowned task with retries 0; posted_time = update_time = now. Returns its id (never reused). */
+    /** Returns its id (never reused). */
     insert: async (a: P<'insert'>) => (await db.get(S.insert, a))!.id,
     /** Unowned tasks of one type, oldest first, after `after` when given. */
     claimable: ({ after, ...a }: P<'claimable'> & { after?: TaskCursor }): Promise<ClaimCandidate[]> =>
@@ -76,17 +75,17 @@ export function tasks(db: SqlSession) {
       const order = new Map(a.ids.map((id, i) => [id, i]));
       return (await db.all(S.claim, a)).sort((x, y) => order.get(x.id)! - order.get(y.id)!);
     },
-    /** Finishing: deletes the task (firing the FK cascades) while `sessionId` owns it. */
+    /** Fires the FK cascades. */
     deleteOwned: async (a: P<'deleteOwned'>) => (await db.run(S.deleteOwned, a)) === 1,
-    /** Deletes the owned task when it has used up its attempts (retries >= maxFailures). */
+    /** When retries >= maxFailures. */
     deleteOwnedIfExhausted: async (a: P<'deleteOwnedIfExhausted'>) => (await db.run(S.deleteOwnedIfExhausted, a)) === 1,
-    /** Releases the owned task without counting a retry (a deferral). */
+    /** A deferral: no retry counted. */
     release: async (a: P<'release'>) => (await db.run(S.release, a)) === 1,
-    /** Releases the owned task after a failed attempt: retries + 1. */
+    /** After a failed attempt: retries + 1. */
     releaseForRetry: async (a: P<'releaseForRetry'>) => (await db.run(S.releaseForRetry, a)) === 1,
-    /** Releases every task of a session (update_time unchanged). Returns how many. */
+    /** update_time unchanged. */
     releaseSession: (a: P<'releaseSession'>) => db.run(S.releaseSession, a),
-    /** Releases every task owned by a session without a task_engine_sessions row (dead, or Piri's). Returns how many. */
+    /** Tasks of sessions without a task_engine_sessions row (dead, or Piri's). */
     releaseOrphaned: () => db.run(S.releaseOrphaned, {}),
   };
 }
@@ -94,7 +93,7 @@ export function tasks(db: SqlSession) {
 export function taskHistoryOps(db: SqlSession) {
   return {
     insert: async (row: TaskHistoryRow) => void (await db.run(S.historyInsert, row)),
-    /** Deletes up to `limit` rows whose work_end < cutoff, oldest ids first. Returns how many. */
+    /** Oldest ids first. */
     pruneBefore: (a: P<'historyPrune'>) => db.run(S.historyPrune, a),
   };
 }
@@ -102,11 +101,10 @@ export function taskHistoryOps(db: SqlSession) {
 export function sessions(db: SqlSession) {
   return {
     insert: async (a: P<'sessionInsert'>) => void (await db.run(S.sessionInsert, a)),
-    /** heartbeat_at = now. False when the row is gone: another engine declared this session dead. */
+    /** False when the row is gone: another engine declared this session dead. */
     beat: async (a: P<'sessionBeat'>) => (await db.run(S.sessionBeat, a)) === 1,
-    /** Sessions whose heartbeat is older than the cutoff, except the caller's own. */
+    /** Except the caller's own. */
     lapsed: (a: P<'sessionLapsed'>) => db.all(S.sessionLapsed, a),
-    /** Deletes these session rows. Returns how many. */
     delete: async (a: P<'sessionDelete'>) => (a.sessionIds.length === 0 ? 0 : db.run(S.sessionDelete, a)),
   };
 }
