@@ -75,8 +75,7 @@ export function compile(parts: readonly Part[], r: Renderer): Compiled {
   const text = render(parts);
   return {
     text,
-    bind: (params) =>
-      names.map((name, i) => encoders[i]!(typeof params === 'object' && params !== null ? Reflect.get(params, name) : undefined)),
+    bind: (params) => names.map((name, i) => encoders[i]!(typeof params === 'object' && params ? Reflect.get(params, name) : undefined)),
     decode: (row) => {
       for (const [alias, decode] of decoders) row[alias] = decode(row[alias]);
     },
@@ -88,24 +87,27 @@ export function compiler(renderer: Renderer): (statement: Fragment<unknown, unkn
   const cache = new WeakMap<Fragment<unknown, unknown>, Compiled>();
   return (statement) => {
     let compiled = cache.get(statement);
-    if (!compiled) {
-      compiled = compile(statement.parts, renderer);
-      cache.set(statement, compiled);
-    }
+    if (!compiled) cache.set(statement, (compiled = compile(statement.parts, renderer)));
     return compiled;
   };
 }
 
-/** Shared decoders: nulls stay null, and integers may come back as text (bigint). */
-export const nullable =
-  (decode: (value: unknown) => unknown) =>
-  (value: unknown): unknown =>
-    value === null || value === undefined ? null : decode(value);
+/** Shared codecs: nulls stay null, and integers may come back as text (bigint). */
+export const nullable = (decode: (value: unknown) => unknown) => (value: unknown): unknown =>
+  value === null || value === undefined ? null : decode(value);
 
+export const asIs = (value: unknown) => value ?? null;
 export const toInt = nullable(Number);
+export const toBuffer = nullable((bytes) => (bytes instanceof Uint8Array ? Buffer.from(bytes) : bytes));
 
 /** JSON text (a bare number may come back as a number from SQLite's NUMERIC affinity). */
 export const fromJson = nullable((value) => (typeof value === 'string' ? JSON.parse(value) : value));
 
 /** Null and undefined are SQL NULL. */
 export const toJson = nullable((value) => JSON.stringify(value));
+
+/** The driver's error in `error`'s cause chain (drizzle and other wrappers keep it there), if any. */
+export function driverError<E>(error: unknown, type: abstract new (...args: never[]) => E): E | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) if (e instanceof type) return e;
+  return undefined;
+}

@@ -11,20 +11,14 @@ import type { PostgresStoreConnection } from '../../../backend/types.ts';
 import type { Fragment, ValueKind } from '../statement.ts';
 import { assertNotNested, runInScope, TransactionScope } from '../transaction-scope.ts';
 import type { SchedulerErrorKind } from '../types.ts';
-import { compiler, type Dialect, fromJson, nullable, type Renderer, type SqlSession, toInt, toJson } from './dialect.ts';
+import {
+  asIs, compiler, type Dialect, driverError, fromJson, nullable, type Renderer, type SqlSession, toBuffer, toInt, toJson,
+} from './dialect.ts';
 
 const CASTS: Partial<Record<ValueKind, string>> = {
-  int: '::bigint',
-  bool: '::boolean',
-  time: '::timestamptz',
-  timeText: '::timestamptz',
-  json: '::text::jsonb',
-  uuid: '::uuid',
-  ints: '::bigint[]',
-  texts: '::text[]',
+  int: '::bigint', bool: '::boolean', time: '::timestamptz', timeText: '::timestamptz', json: '::text::jsonb', uuid: '::uuid',
+  ints: '::bigint[]', texts: '::text[]',
 };
-
-const asIs = (value: unknown) => value ?? null;
 
 function renderer(schema: string): Renderer {
   return {
@@ -40,16 +34,8 @@ function renderer(schema: string): Renderer {
     },
     reusesParams: true,
     encode: {
-      text: asIs,
-      int: asIs,
-      bool: asIs,
-      uuid: asIs,
-      timeText: asIs,
-      ints: asIs,
-      texts: asIs,
+      text: asIs, int: asIs, bool: asIs, uuid: asIs, timeText: asIs, ints: asIs, texts: asIs, bytes: toBuffer, json: toJson,
       time: nullable((ms) => new Date(Number(ms)).toISOString()),
-      bytes: nullable((bytes) => (bytes instanceof Uint8Array ? Buffer.from(bytes) : bytes)),
-      json: toJson,
     },
     decode: { int: toInt, time: toInt, bool: nullable((value) => value === true), json: fromJson },
   };
@@ -93,9 +79,7 @@ export class PostgresDialect implements Dialect {
           const c = this.#compiled(statement);
           return (await query(c.text, c.bind(params))).count;
         },
-        lock: async (space, key) => {
-          await query(LOCK, [space, key]);
-        },
+        lock: async (space, key) => void (await query(LOCK, [space, key])),
         get db() {
           scope.assertOpen();
           // Driver boundary: drizzle runs its queries through the client's unsafe(), and reads the pool's options (its
@@ -114,12 +98,7 @@ export class PostgresDialect implements Dialect {
   }
 
   classifyError(error: unknown): SchedulerErrorKind {
-    for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-      if (!(e instanceof postgres.PostgresError)) continue;
-      if (e.code === '40001' || e.code === '40P01' || e.code === '55P03') return 'lock';
-      if (e.code === '23505') return 'unique';
-      return 'other';
-    }
-    return 'other';
+    const code = driverError(error, postgres.PostgresError)?.code;
+    return code === '40001' || code === '40P01' || code === '55P03' ? 'lock' : code === '23505' ? 'unique' : 'other';
   }
 }
