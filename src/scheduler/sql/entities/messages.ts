@@ -87,58 +87,52 @@ export type MessageSendInsert = P<'sendInsert'>;
 /** What the message watcher writes when a watched transaction has enough confirmations (data-model §8.5). */
 export type WaitConfirmation = P<'waitConfirm'>;
 
-export function messageSends(db: SqlSession) {
-  return {
-    insert: async (m: MessageSendInsert) => void (await db.run(S.sendInsert, m)),
-    /** Over the sender's successful sends. */
-    maxSentNonce: async (a: P<'sendMaxNonce'>) => (await db.get(S.sendMaxNonce, a))?.nonce ?? undefined,
-    assignNonce: async (a: P<'sendAssignNonce'>) => (await db.run(S.sendAssignNonce, a)) === 1,
-    /** send_error is '' on success: Piri's waiter treats NULL as an error. */
-    recordSend: async (a: P<'sendRecord'>) => (await db.run(S.sendRecord, a)) === 1,
-    /** Retention: up to `limit` finished sends older than the cutoff whose task row is gone. */
-    pruneFinished: (a: P<'sendPrune'>) => db.run(S.sendPrune, a),
-    get: (a: P<'sendGet'>) => db.get(S.sendGet, a),
-  };
-}
+export const messageSends = (db: SqlSession) => ({
+  insert: async (m: MessageSendInsert) => void (await db.run(S.sendInsert, m)),
+  /** Over the sender's successful sends. */
+  maxSentNonce: async (a: P<'sendMaxNonce'>) => (await db.get(S.sendMaxNonce, a))?.nonce ?? undefined,
+  assignNonce: async (a: P<'sendAssignNonce'>) => (await db.run(S.sendAssignNonce, a)) === 1,
+  /** send_error is '' on success: Piri's waiter treats NULL as an error. */
+  recordSend: async (a: P<'sendRecord'>) => (await db.run(S.sendRecord, a)) === 1,
+  /** Retention: up to `limit` finished sends older than the cutoff whose task row is gone. */
+  pruneFinished: (a: P<'sendPrune'>) => db.run(S.sendPrune, a),
+  get: (a: P<'sendGet'>) => db.get(S.sendGet, a),
+});
 
-export function messageSendLocks(db: SqlSession) {
-  return {
-    /** Piri's upsert: insert, or take over only if `taskId` already holds it. */
-    acquire: async (a: P<'lockAcquire'>) => (await db.run(S.lockAcquire, a)) === 1,
-    release: async (a: P<'lockRelease'>) => (await db.run(S.lockRelease, a)) === 1,
-    holder: (a: P<'lockHolder'>) => db.get(S.lockHolder, a),
-    /** piri-db's rule (Piri has none): takes the lock from a holder whose task row is gone; returns that task's id. */
-    takeOverStale: async (a: Omit<P<'lockTakeOver'>, 'previous'>) => {
-      const stale = await db.get(S.lockStaleHolder, a);
-      if (!stale) return undefined;
-      return (await db.run(S.lockTakeOver, { ...a, previous: stale.taskId })) === 1 ? stale.taskId : undefined;
-    },
-  };
-}
+export const messageSendLocks = (db: SqlSession) => ({
+  /** Piri's upsert: insert, or take over only if `taskId` already holds it. */
+  acquire: async (a: P<'lockAcquire'>) => (await db.run(S.lockAcquire, a)) === 1,
+  release: async (a: P<'lockRelease'>) => (await db.run(S.lockRelease, a)) === 1,
+  holder: (a: P<'lockHolder'>) => db.get(S.lockHolder, a),
+  /** piri-db's rule (Piri has none): takes the lock from a holder whose task row is gone; returns that task's id. */
+  takeOverStale: async (a: Omit<P<'lockTakeOver'>, 'previous'>) => {
+    const stale = await db.get(S.lockStaleHolder, a);
+    if (!stale) return undefined;
+    return (await db.run(S.lockTakeOver, { ...a, previous: stale.taskId })) === 1 ? stale.taskId : undefined;
+  },
+});
 
-export function messageWaits(db: SqlSession) {
-  return {
-    /**
-     * Retention: up to `limit` confirmed waits nothing refers to (references cascade: deleting one would delete
-     * confirmed roots); a send newer than the cutoff or unfinished also keeps its wait.
-     */
-    pruneConfirmed: async ({ cutoffMs, limit }: P<'waitPruneCandidates'>) => {
-      const hashes = (await db.all(S.waitPruneCandidates, { cutoffMs, limit })).map((r) => r.signedTxHash);
-      return hashes.length === 0 ? 0 : db.run(S.waitPruneDelete, { cutoffMs, hashes });
-    },
-    /** With `ignoreExisting`, a hash already watched is no error. */
-    insertPending: async ({ ignoreExisting, ...a }: P<'waitInsertPending'> & { ignoreExisting?: boolean }) =>
-      (await db.run(ignoreExisting ? S.waitInsertPendingIgnore : S.waitInsertPending, a)) === 1,
-    /** The watcher's claim of unwatched pending waits. */
-    markWatched: () => db.run(S.waitMarkWatched, {}),
-    /** In hash order. */
-    watched: async (a: P<'waitWatched'>) => (await db.all(S.waitWatched, a)).map((r) => r.signedTxHash),
-    /** Only while pending: the transition fires the status triggers once. */
-    confirm: async (c: WaitConfirmation) => (await db.run(S.waitConfirm, c)) === 1,
-    /** The admin repair's write (data-model §8.4 step 8). */
-    confirmSuccessful: async (a: P<'waitConfirmSuccessful'>) => (await db.run(S.waitConfirmSuccessful, a)) === 1,
-    get: (a: P<'waitGet'>) => db.get(S.waitGet, a),
-    /** Never done by Piri: cascades to the hash's creates, roots, root adds and registrations. */
-    delete: async (a: P<'waitDelete'>) => (await db.run(S.waitDelete, a)) === 1,
-  };
-}
+export const messageWaits = (db: SqlSession) => ({
+  /**
+   * Retention: up to `limit` confirmed waits nothing refers to (references cascade: deleting one would delete
+   * confirmed roots); a send newer than the cutoff or unfinished also keeps its wait.
+   */
+  pruneConfirmed: async ({ cutoffMs, limit }: P<'waitPruneCandidates'>) => {
+    const hashes = (await db.all(S.waitPruneCandidates, { cutoffMs, limit })).map((r) => r.signedTxHash);
+    return hashes.length === 0 ? 0 : db.run(S.waitPruneDelete, { cutoffMs, hashes });
+  },
+  /** With `ignoreExisting`, a hash already watched is no error. */
+  insertPending: async ({ ignoreExisting, ...a }: P<'waitInsertPending'> & { ignoreExisting?: boolean }) =>
+    (await db.run(ignoreExisting ? S.waitInsertPendingIgnore : S.waitInsertPending, a)) === 1,
+  /** The watcher's claim of unwatched pending waits. */
+  markWatched: () => db.run(S.waitMarkWatched, {}),
+  /** In hash order. */
+  watched: async (a: P<'waitWatched'>) => (await db.all(S.waitWatched, a)).map((r) => r.signedTxHash),
+  /** Only while pending: the transition fires the status triggers once. */
+  confirm: async (c: WaitConfirmation) => (await db.run(S.waitConfirm, c)) === 1,
+  /** The admin repair's write (data-model §8.4 step 8). */
+  confirmSuccessful: async (a: P<'waitConfirmSuccessful'>) => (await db.run(S.waitConfirmSuccessful, a)) === 1,
+  get: (a: P<'waitGet'>) => db.get(S.waitGet, a),
+  /** Never done by Piri: cascades to the hash's creates, roots, root adds and registrations. */
+  delete: async (a: P<'waitDelete'>) => (await db.run(S.waitDelete, a)) === 1,
+});

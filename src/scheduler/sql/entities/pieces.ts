@@ -70,58 +70,48 @@ type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
 /** A row of the subroot lookup (data-model §8.4 step 3). */
 export type SubrootPiece = Row<typeof S.subrootPieces>;
 
-export function pieceCommps(db: SqlSession) {
-  return {
-    /** By the multihash BYTES (Piri compared them with base58 text and never matched). */
-    get: (a: P<'commpGet'>) => db.get(S.commpGet, a),
-    /** By piece CID; the lowest multihash when several blobs map to one piece. */
-    byCommp: (a: P<'commpByCommp'>) => db.get(S.commpByCommp, a),
-    /** The first value for a multihash is kept. */
-    put: async (a: P<'commpPut'>) => (await db.run(S.commpPut, a)) === 1,
-  };
-}
+export const pieceCommps = (db: SqlSession) => ({
+  /** By the multihash BYTES (Piri compared them with base58 text and never matched). */
+  get: (a: P<'commpGet'>) => db.get(S.commpGet, a),
+  /** By piece CID; the lowest multihash when several blobs map to one piece. */
+  byCommp: (a: P<'commpByCommp'>) => db.get(S.commpByCommp, a),
+  /** The first value for a multihash is kept. */
+  put: async (a: P<'commpPut'>) => (await db.run(S.commpPut, a)) === 1,
+});
 
-export function parkedPieceOps(db: SqlSession) {
-  return {
-    lockPieceCid: ({ pieceCid }: { pieceCid: string }) => db.lock(PARKED_PIECE_LOCK, pieceCid),
-    /** The oldest row the unique index would take for the same piece if NULLs were equal. */
-    findReusable: (a: P<'parkedFindReusable'>) => db.get(S.parkedFindReusable, a),
-    insert: async (a: P<'parkedInsert'>) => (await db.get(S.parkedInsert, a))!.id,
-    markComplete: async (a: P<'parkedMarkComplete'>) => (await db.run(S.parkedMarkComplete, a)) === 1,
-    get: (a: P<'parkedGet'>) => db.get(S.parkedGet, a),
-    /** Never done by Piri: cascades to its parked refs and from there to pdp_piecerefs. */
-    delete: async (a: P<'parkedDelete'>) => (await db.run(S.parkedDelete, a)) === 1,
-  };
-}
+export const parkedPieceOps = (db: SqlSession) => ({
+  lockPieceCid: ({ pieceCid }: { pieceCid: string }) => db.lock(PARKED_PIECE_LOCK, pieceCid),
+  /** The oldest row the unique index would take for the same piece if NULLs were equal. */
+  findReusable: (a: P<'parkedFindReusable'>) => db.get(S.parkedFindReusable, a),
+  insert: async (a: P<'parkedInsert'>) => (await db.get(S.parkedInsert, a))!.id,
+  markComplete: async (a: P<'parkedMarkComplete'>) => (await db.run(S.parkedMarkComplete, a)) === 1,
+  get: (a: P<'parkedGet'>) => db.get(S.parkedGet, a),
+  /** Never done by Piri: cascades to its parked refs and from there to pdp_piecerefs. */
+  delete: async (a: P<'parkedDelete'>) => (await db.run(S.parkedDelete, a)) === 1,
+});
 
-export function parkedPieceRefOps(db: SqlSession) {
-  return {
-    /** The oldest match. */
-    find: (a: P<'refFind'>) => db.get(S.refFind, a),
-    insert: async (a: P<'refInsert'>) => (await db.get(S.refInsert, { ...a, dataHeaders: a.dataHeaders ?? {} }))!.refId,
-    get: (a: P<'refGet'>) => db.get(S.refGet, a),
-    /** Cascades to pdp_piecerefs (then SET NULL on roots and root adds) and SET NULL on uploads' piece_ref. */
-    delete: async (a: P<'refDelete'>) => (await db.run(S.refDelete, a)) === 1,
-    /** Root cleanup (data-model §8.6 Prove step 4, fixed): the parked ref, once no proof set or root add needs it. */
-    deleteReleasedByPieceRef: async (a: P<'refDeleteReleased'>) => (await db.all(S.refDeleteReleased, a)).map((r) => r.refId),
-  };
-}
+export const parkedPieceRefOps = (db: SqlSession) => ({
+  /** The oldest match. */
+  find: (a: P<'refFind'>) => db.get(S.refFind, a),
+  insert: async (a: P<'refInsert'>) => (await db.get(S.refInsert, { ...a, dataHeaders: a.dataHeaders ?? {} }))!.refId,
+  get: (a: P<'refGet'>) => db.get(S.refGet, a),
+  /** Cascades to pdp_piecerefs (then SET NULL on roots and root adds) and SET NULL on uploads' piece_ref. */
+  delete: async (a: P<'refDelete'>) => (await db.run(S.refDelete, a)) === 1,
+  /** Root cleanup (data-model §8.6 Prove step 4, fixed): the parked ref, once no proof set or root add needs it. */
+  deleteReleasedByPieceRef: async (a: P<'refDeleteReleased'>) => (await db.all(S.refDeleteReleased, a)).map((r) => r.refId),
+});
 
-export function pieceRefs(db: SqlSession) {
-  return {
-    /** The oldest match. */
-    find: (a: P<'pieceRefFind'>) => db.get(S.pieceRefFind, a),
-    insert: async (a: P<'pieceRefInsert'>) => (await db.get(S.pieceRefInsert, a))!.id,
-    get: (a: P<'pieceRefGet'>) => db.get(S.pieceRefGet, a),
-    /** With their parked sizes, by piece CID, then id. */
-    subrootPieces: (a: P<'subrootPieces'>) => db.all(S.subrootPieces, a),
-  };
-}
+export const pieceRefs = (db: SqlSession) => ({
+  /** The oldest match. */
+  find: (a: P<'pieceRefFind'>) => db.get(S.pieceRefFind, a),
+  insert: async (a: P<'pieceRefInsert'>) => (await db.get(S.pieceRefInsert, a))!.id,
+  get: (a: P<'pieceRefGet'>) => db.get(S.pieceRefGet, a),
+  /** With their parked sizes, by piece CID, then id. */
+  subrootPieces: (a: P<'subrootPieces'>) => db.all(S.subrootPieces, a),
+});
 
-export function pieceUploads(db: SqlSession) {
-  return {
-    insert: async (a: P<'uploadInsert'>) => void (await db.run(S.uploadInsert, a)),
-    get: (a: P<'uploadGet'>) => db.get(S.uploadGet, a),
-    delete: async (a: P<'uploadDelete'>) => (await db.run(S.uploadDelete, a)) === 1,
-  };
-}
+export const pieceUploads = (db: SqlSession) => ({
+  insert: async (a: P<'uploadInsert'>) => void (await db.run(S.uploadInsert, a)),
+  get: (a: P<'uploadGet'>) => db.get(S.uploadGet, a),
+  delete: async (a: P<'uploadDelete'>) => (await db.run(S.uploadDelete, a)) === 1,
+});

@@ -39,33 +39,27 @@ const S = {
 
 type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
 
-export function providerRegistrations(db: SqlSession) {
-  return {
-    /** The oldest unregistered one not failed (Piri counted failed ones: they would block a new one forever). */
-    inProgress: (a: P<'inProgress'>) => db.get(S.inProgress, a),
-    insert: async (a: P<'insert'>) => void (await db.run(S.insert, a)),
-    /** The status triggers' rule, which Piri lacks: ok = the transaction's success, unchanged while unknown. */
-    applyConfirmation: (a: P<'applyConfirmation'>) => db.run(S.applyConfirmation, a),
-    /** Oldest first. */
-    ready: (a: P<'ready'>) => db.all(S.ready, a),
-    markRegistered: async (a: P<'markRegistered'>) => (await db.run(S.markRegistered, a)) === 1,
-    get: (a: P<'get'>) => db.get(S.get, a),
-  };
-}
+export const providerRegistrations = (db: SqlSession) => ({
+  /** The oldest unregistered one not failed (Piri counted failed ones: they would block a new one forever). */
+  inProgress: (a: P<'inProgress'>) => db.get(S.inProgress, a),
+  insert: async (a: P<'insert'>) => void (await db.run(S.insert, a)),
+  /** The status triggers' rule, which Piri lacks: ok = the transaction's success, unchanged while unknown. */
+  applyConfirmation: (a: P<'applyConfirmation'>) => db.run(S.applyConfirmation, a),
+  /** Oldest first. */
+  ready: (a: P<'ready'>) => db.all(S.ready, a),
+  markRegistered: async (a: P<'markRegistered'>) => (await db.run(S.markRegistered, a)) === 1,
+  get: (a: P<'get'>) => db.get(S.get, a),
+});
 
-export function railSettlementWaitOps(db: SqlSession) {
-  return {
-    get: (a: P<'railGet'>) => db.get(S.railGet, a),
-    upsert: async (a: P<'railUpsert'>) => void (await db.run(S.railUpsert, a)),
-    delete: async (a: P<'railDelete'>) => (await db.run(S.railDelete, a)) === 1,
-  };
-}
+export const railSettlementWaitOps = (db: SqlSession) => ({
+  get: (a: P<'railGet'>) => db.get(S.railGet, a),
+  upsert: async (a: P<'railUpsert'>) => void (await db.run(S.railUpsert, a)),
+  delete: async (a: P<'railDelete'>) => (await db.run(S.railDelete, a)) === 1,
+});
 
-export function withdrawalWaitOps(db: SqlSession) {
-  return {
-    /** NULL created_at counts as oldest. */
-    latest: () => db.get(S.withdrawalLatest, {}),
-    insert: async (a: P<'withdrawalInsert'>) => (await db.get(S.withdrawalInsert, a))!.id,
-    delete: async (a: P<'withdrawalDelete'>) => (await db.run(S.withdrawalDelete, a)) === 1,
-  };
-}
+export const withdrawalWaitOps = (db: SqlSession) => ({
+  /** NULL created_at counts as oldest. */
+  latest: () => db.get(S.withdrawalLatest, {}),
+  insert: async (a: P<'withdrawalInsert'>) => (await db.get(S.withdrawalInsert, a))!.id,
+  delete: async (a: P<'withdrawalDelete'>) => (await db.run(S.withdrawalDelete, a)) === 1,
+});
