@@ -41,37 +41,21 @@ class DialectSchedulerSql implements SchedulerSql {
 }
 
 /** Each entity's operations are made on first use: a transaction uses one or two of nineteen, thousands a second. */
-class Tx implements SchedulerTx {
-  readonly #db: SqlSession;
-  readonly #made: Partial<Omit<SchedulerTx, 'db'>> = {};
+interface Tx extends Omit<SchedulerTx, 'db'> {}
+class Tx {
+  readonly #session: SqlSession;
+  readonly #made: Partial<Record<keyof typeof ENTITIES, unknown>> = {};
 
-  constructor(db: SqlSession) {
-    this.#db = db;
+  constructor(session: SqlSession) {
+    this.#session = session;
   }
 
-  #ops<K extends keyof typeof ENTITIES>(name: K): SchedulerTx[K] {
-    // cast: ENTITIES[K] makes SchedulerTx[K] (that is how SchedulerTx is defined), which the compiler cannot correlate.
-    return (this.#made[name] ??= ENTITIES[name](this.#db) as SchedulerTx[K]);
-  }
+  get db() { return this.#session.db; }
 
-  get tasks() { return this.#ops('tasks'); }
-  get taskHistory() { return this.#ops('taskHistory'); }
-  get sessions() { return this.#ops('sessions'); }
-  get messageSends() { return this.#ops('messageSends'); }
-  get messageSendLocks() { return this.#ops('messageSendLocks'); }
-  get messageWaits() { return this.#ops('messageWaits'); }
-  get proofSetCreates() { return this.#ops('proofSetCreates'); }
-  get proofSets() { return this.#ops('proofSets'); }
-  get proveTasks() { return this.#ops('proveTasks'); }
-  get pieceCommps() { return this.#ops('pieceCommps'); }
-  get parkedPieces() { return this.#ops('parkedPieces'); }
-  get parkedPieceRefs() { return this.#ops('parkedPieceRefs'); }
-  get pieceRefs() { return this.#ops('pieceRefs'); }
-  get pieceUploads() { return this.#ops('pieceUploads'); }
-  get roots() { return this.#ops('roots'); }
-  get rootAdds() { return this.#ops('rootAdds'); }
-  get providerRegistrations() { return this.#ops('providerRegistrations'); }
-  get railSettlementWaits() { return this.#ops('railSettlementWaits'); }
-  get withdrawalWaits() { return this.#ops('withdrawalWaits'); }
-  get db() { return this.#db.db; }
+  static {
+    // A getter per entity, on the prototype as if written out; the interface above gives them their types.
+    for (const name of Object.keys(ENTITIES) as (keyof typeof ENTITIES)[]) {
+      Object.defineProperty(Tx.prototype, name, { get(this: Tx) { return (this.#made[name] ??= ENTITIES[name](this.#session)); } });
+    }
+  }
 }
