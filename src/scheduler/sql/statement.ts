@@ -81,13 +81,12 @@ export type Params<S> = S extends Fragment<infer P, unknown> ? P : never;
 
 export type Row<S> = S extends Fragment<unknown, infer R> ? R : never;
 
+function list<T>(type: 'ints' | 'texts') {
+  return <N extends string>(name: N): Fragment<{ readonly [K in N]: readonly T[] }, unknown> => part({ kind: 'anyOf', name, type });
+}
+
 /** `column IN list` on SQLite, `column = ANY(list)` on Postgres: write `root ${anyOf.texts('roots')}`. */
-export const anyOf = {
-  ints: <N extends string>(name: N): Fragment<{ readonly [K in N]: readonly number[] }, unknown> =>
-    part({ kind: 'anyOf', name, type: 'ints' }),
-  texts: <N extends string>(name: N): Fragment<{ readonly [K in N]: readonly string[] }, unknown> =>
-    part({ kind: 'anyOf', name, type: 'texts' }),
-};
+export const anyOf = { ints: list<number>('ints'), texts: list<string>('texts') };
 
 /** A GORM boolean literal: `1`/`0` on SQLite (numeric), `true`/`false` on Postgres. */
 export const TRUE = part<unknown, unknown>({ kind: 'bool', value: true });
@@ -99,11 +98,8 @@ export const forUpdate = (options: { of?: string; skipLocked?: boolean } = {}) =
 
 /** One output column `expr AS alias`, converted by kind (`time` becomes epoch ms). */
 function output<T>(type: ValueKind) {
-  return <A extends string, P = unknown>(
-    alias: A,
-    expr: string | Fragment<P, unknown> = snake(alias),
-  ): Fragment<P, { readonly [K in A]: T }> =>
-    part({ kind: 'output', expr: typeof expr === 'string' ? expr : expr.parts, alias, type });
+  return <A extends string, P = unknown>(alias: A, expr: string | Fragment<P, unknown> = snake(alias)) =>
+    part<P, { readonly [K in A]: T }>({ kind: 'output', expr: typeof expr === 'string' ? expr : expr.parts, alias, type });
 }
 
 /** The default expression is the alias in snake_case. */
@@ -119,10 +115,10 @@ export const out = {
 
 /** A drizzle table's row as the scheduler reads it: times as `<name>Ms` epoch ms, bytes as Uint8Array. */
 export type RowOf<T extends Table> = {
-  readonly [K in keyof T['$inferSelect'] as T['$inferSelect'][K] extends Date | null ? `${K & string}Ms` : K]: Value<
-    T['$inferSelect'][K]
-  >;
+  readonly [K in keyof Select<T> as Select<T>[K] extends Date | null ? `${K & string}Ms` : K]: Value<Select<T>[K]>;
 };
+
+type Select<T extends Table> = T['$inferSelect'];
 
 type Value<V> = V extends Date ? number : V extends Buffer ? Uint8Array : V;
 
