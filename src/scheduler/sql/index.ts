@@ -17,9 +17,7 @@ export type SchedulerSource = { readonly connection: StoreConnection; readonly s
 export function schedulerSql(source: SchedulerSource | StoreConnection): SchedulerSql {
   if (!('connection' in source) && 'classifyError' in source) return source;
   const connection = 'connection' in source ? source.connection : source;
-  if (connection.store.name !== 'scheduler') {
-    throw new Error(`schedulerSql needs the scheduler store, got ${connection.store.name}`);
-  }
+  if (connection.store.name !== 'scheduler') throw new Error(`schedulerSql needs the scheduler store, got ${connection.store.name}`);
   let sql = instances.get(connection);
   if (!sql) {
     sql = new DialectSchedulerSql(connection.dialect === 'sqlite' ? new SqliteDialect(connection) : new PostgresDialect(connection));

@@ -33,9 +33,7 @@ export class TransactionScope {
   }
 
   assertOpen(): void {
-    if (!this.#open) {
-      throw new Error('scheduler transaction already ended: a tx must not be used after its callback has settled');
-    }
+    if (!this.#open) throw new Error('scheduler transaction already ended: a tx must not be used after its callback has settled');
   }
 }
 
@@ -46,9 +44,7 @@ const openScopes = new WeakMap<object, TransactionScope>();
 export function assertNotNested(owner: object): void {
   const scope = current.getStore();
   if (scope?.open && scope.owner === owner) {
-    throw new Error(
-      'scheduler transaction opened inside another one on the same connection: use the tx passed to your callback',
-    );
+    throw new Error('scheduler transaction opened inside another one on the same connection: use the tx passed to your callback');
   }
 }
 

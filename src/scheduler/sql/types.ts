@@ -50,8 +50,7 @@ type Backend = StoreConnection['dialect'];
 
 /** The scheduler store's drizzle instance on backend `D` (a union of both when `D` is not narrowed). */
 export type SchedulerDatabase<D extends Backend = Backend> = D extends 'sqlite'
-  ? BetterSQLite3Database<SqliteSchemas['scheduler']>
-  : PostgresJsDatabase<PostgresSchemas['scheduler']>;
+  ? BetterSQLite3Database<SqliteSchemas['scheduler']> : PostgresJsDatabase<PostgresSchemas['scheduler']>;
 
 /** A message_sends_eth row as the waiting caller reads it (SenderETH.Send's poll). */
 export type MessageSendRow = RowOf<typeof schema.messageSendsEth> & {

@@ -69,12 +69,8 @@ export class SqliteDialect implements Dialect {
   }
 
   /** A file-level failure (disk full, I/O error, damaged file) names the scheduler's file, as the queues do. */
-  async transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
-    try {
-      return await this.#transaction(fn);
-    } catch (error) {
-      throw storageError(this.#connection, error);
-    }
+  transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.#transaction(fn).catch((error: unknown) => Promise.reject(storageError(this.#connection, error)));
   }
 
   async #transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {

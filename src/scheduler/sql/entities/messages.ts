@@ -34,8 +34,7 @@ const S = {
   sendRecord: sql`UPDATE ${SENDS} SET send_success = ${p.bool('success')}, send_error = ${p.text('error')},
     send_time = ${p.time('nowMs')} WHERE send_task_id = ${p.int('taskId')}`,
   // Keeps each sender's successful send with the highest nonce: the next nonce is derived from it.
-  sendPrune: sql`DELETE FROM ${SENDS} WHERE send_task_id IN (
-    SELECT m.send_task_id FROM ${SENDS} m
+  sendPrune: sql`DELETE FROM ${SENDS} WHERE send_task_id IN (SELECT m.send_task_id FROM ${SENDS} m
     WHERE m.send_success IS NOT NULL AND m.send_time < ${p.time('cutoffMs')}
       AND NOT EXISTS (SELECT 1 FROM ${TASK} t WHERE t.id = m.send_task_id)
       AND NOT (m.send_success = ${TRUE} AND m.nonce IS NOT NULL AND m.nonce = (

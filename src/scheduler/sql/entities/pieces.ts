@@ -20,8 +20,7 @@ const S = {
 
   parkedFindReusable: sql`SELECT ${columns(schema.parkedPieces)} FROM ${PARKED}
     WHERE piece_cid = ${p.text('pieceCid')} AND piece_padded_size = ${p.int('paddedSize')} AND long_term = ${p.bool('longTerm')}
-      AND cleanup_task_id IS NULL
-    ORDER BY id LIMIT 1`,
+      AND cleanup_task_id IS NULL ORDER BY id LIMIT 1`,
   parkedInsert: sql`INSERT INTO ${PARKED} (created_at, piece_cid, piece_padded_size, piece_raw_size, complete, task_id,
     cleanup_task_id, long_term) VALUES (${p.time('nowMs')}, ${p.text('pieceCid')}, ${p.int('paddedSize')}, ${p.int('rawSize')},
     ${p.bool('complete')}, NULL, NULL, ${p.bool('longTerm')}) RETURNING ${out.int('id')}`,
@@ -52,9 +51,7 @@ const S = {
   subrootPieces: sql`SELECT ${out.text('pieceCid', 'ppr.piece_cid')}, ${out.int('pdpPieceRefId', 'ppr.id')},
       ${out.int('pieceRef', 'ppr.piece_ref')}, ${out.int('paddedSize', 'pp.piece_padded_size')},
       ${out.int('rawSize', 'pp.piece_raw_size')}
-    FROM ${PIECE_REFS} ppr
-    JOIN ${REFS} pprf ON pprf.ref_id = ppr.piece_ref
-    JOIN ${PARKED} pp ON pp.id = pprf.piece_id
+    FROM ${PIECE_REFS} ppr JOIN ${REFS} pprf ON pprf.ref_id = ppr.piece_ref JOIN ${PARKED} pp ON pp.id = pprf.piece_id
     WHERE ppr.service = ${p.text('service')} AND ppr.piece_cid ${anyOf.texts('pieceCids')}
     ORDER BY ppr.piece_cid, ppr.id`,
 
