@@ -1,8 +1,4 @@
-/**
- * The one place that builds the scheduler's SQL layer for a store: the entity modules over the store's dialect. One
- * instance per connection, so everything in the process that asks for the scheduler's SQL shares it (and, on SQLite,
- * its mutex).
- */
+/** Builds the scheduler's SQL layer once per connection, so the whole process shares it (and SQLite's mutex). */
 import type { StoreConnection } from '../../backend/types.ts';
 import type { Services } from '../../services.ts';
 import type { Dialect, SqlSession } from './dialect/dialect.ts';
@@ -15,18 +11,13 @@ export type * from './types.ts';
 
 const instances = new WeakMap<StoreConnection, SchedulerSql>();
 
-/**
- * What the task engine, retention and the PDP flows run on: the scheduler store from openDatabases (`dbs.scheduler`),
- * or its SQL layer itself (how tests wrap it to inject faults).
- */
+/** What the scheduler runs on: `dbs.scheduler` from openDatabases, or its SQL layer (how tests inject faults). */
 export type SchedulerSource = { readonly connection: StoreConnection; readonly services?: Services } | SchedulerSql;
 
 export function schedulerSql(source: SchedulerSource | StoreConnection): SchedulerSql {
   if (!('connection' in source) && 'classifyError' in source) return source;
   const connection = 'connection' in source ? source.connection : source;
-  if (connection.store.name !== 'scheduler') {
-    throw new Error(`schedulerSql needs the scheduler store, got ${connection.store.name}`);
-  }
+  if (connection.store.name !== 'scheduler') throw new Error(`schedulerSql needs the scheduler store, got ${connection.store.name}`);
   let sql = instances.get(connection);
   if (!sql) {
     sql = new DialectSchedulerSql(connection.dialect === 'sqlite' ? new SqliteDialect(connection) : new PostgresDialect(connection));
@@ -47,41 +38,22 @@ class DialectSchedulerSql implements SchedulerSql {
   }
 }
 
-/**
- * One transaction's operations, each entity's made on first use: a transaction uses one or two of the nineteen, and
- * the task engine runs thousands of transactions a second.
- */
-class Tx implements SchedulerTx {
-  readonly #db: SqlSession;
-  readonly #made: Partial<Omit<SchedulerTx, 'db'>> = {};
+/** Each entity's operations are made on first use: a transaction uses one or two of nineteen, thousands a second. */
+interface Tx extends Omit<SchedulerTx, 'db'> {}
+class Tx {
+  readonly #session: SqlSession;
+  readonly #made: Partial<Record<keyof typeof ENTITIES, unknown>> = {};
 
-  constructor(db: SqlSession) {
-    this.#db = db;
+  constructor(session: SqlSession) {
+    this.#session = session;
   }
 
-  #ops<K extends keyof typeof ENTITIES>(name: K): SchedulerTx[K] {
-    // cast: ENTITIES[K] makes SchedulerTx[K] (that is how SchedulerTx is defined), which the compiler cannot correlate.
-    return (this.#made[name] ??= ENTITIES[name](this.#db) as SchedulerTx[K]);
-  }
+  get db() { return this.#session.db; }
 
-  get tasks() { return this.#ops('tasks'); }
-  get taskHistory() { return this.#ops('taskHistory'); }
-  get sessions() { return this.#ops('sessions'); }
-  get messageSends() { return this.#ops('messageSends'); }
-  get messageSendLocks() { return this.#ops('messageSendLocks'); }
-  get messageWaits() { return this.#ops('messageWaits'); }
-  get proofSetCreates() { return this.#ops('proofSetCreates'); }
-  get proofSets() { return this.#ops('proofSets'); }
-  get proveTasks() { return this.#ops('proveTasks'); }
-  get pieceCommps() { return this.#ops('pieceCommps'); }
-  get parkedPieces() { return this.#ops('parkedPieces'); }
-  get parkedPieceRefs() { return this.#ops('parkedPieceRefs'); }
-  get pieceRefs() { return this.#ops('pieceRefs'); }
-  get pieceUploads() { return this.#ops('pieceUploads'); }
-  get roots() { return this.#ops('roots'); }
-  get rootAdds() { return this.#ops('rootAdds'); }
-  get providerRegistrations() { return this.#ops('providerRegistrations'); }
-  get railSettlementWaits() { return this.#ops('railSettlementWaits'); }
-  get withdrawalWaits() { return this.#ops('withdrawalWaits'); }
-  get db() { return this.#db.db; }
+  static {
+    // A getter per entity, on the prototype as if written out; the interface above gives them their types.
+    for (const name of Object.keys(ENTITIES) as (keyof typeof ENTITIES)[]) {
+      Object.defineProperty(Tx.prototype, name, { get(this: Tx) { return (this.#made[name] ??= ENTITIES[name](this.#session)); } });
+    }
+  }
 }

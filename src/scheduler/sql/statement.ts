@@ -1,20 +1,13 @@
 /**
- * The scheduler's statements are written once, as typed templates; each dialect (src/scheduler/sql/dialect/) renders
- * a template into its own SQL text and binding. A template is SQL text with markers for what differs between the
- * databases: table names (schema-qualified on Postgres), parameters (`?` and SQLite value forms, or `$n::type`),
- * the GORM booleans (0/1 or true/false), list membership, row locks, and output columns that need converting
- * (times come out as epoch milliseconds on both).
- *
- * The markers carry types: a statement's parameter object and row type are inferred from the markers in it, and the
- * select lists of whole tables come from the drizzle schema, so a row's type is the schema's `$inferSelect` with
- * times as `<name>Ms` numbers.
+ * Statements are written once, as typed templates that each dialect renders: SQL text with markers for what differs
+ * (table names, parameters, GORM booleans, list membership, row locks, converted output columns). A statement's params
+ * and row types are inferred from its markers; whole-table select lists come from the drizzle schema.
  */
 import { getTableColumns, getTableName, type Table } from 'drizzle-orm';
 
-/** How a value is encoded as a parameter and decoded from a row; only these differ between the dialects. */
+/** How a value is encoded and decoded; only these differ between the dialects. */
 export type ValueKind = 'text' | 'int' | 'bool' | 'time' | 'timeText' | 'bytes' | 'json' | 'uuid' | 'ints' | 'texts';
 
-/** One piece of a template; a dialect renders each kind. */
 export type Part =
   | { readonly kind: 'sql'; readonly text: string }
   | { readonly kind: 'table'; readonly name: string }
@@ -26,10 +19,10 @@ export type Part =
   /** Postgres row locks; nothing on SQLite, whose transactions already run one at a time. */
   | { readonly kind: 'lock'; readonly of: string | undefined; readonly skipLocked: boolean };
 
-/** A template: its parts, with the parameter object `P` and row `R` it was built with (types only). */
+/** A template, typed by its parameter object `P` and row `R`. */
 export interface Fragment<P = unknown, R = unknown> {
   readonly parts: readonly Part[];
-  /** Phantom: never set; carries P and R. */
+  /** Phantom: never set. */
   readonly types?: { readonly params: P; readonly row: R };
 }
 
@@ -60,12 +53,8 @@ export function sql<V extends readonly (Fragment<unknown, unknown> | string | nu
   return { parts };
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Markers
-
 const part = <P, R>(p: Part): Fragment<P, R> => ({ parts: [p] });
 
-/** A table of the scheduler schema, by its drizzle definition. */
 export const table = (t: Table): Fragment<unknown, unknown> => part({ kind: 'table', name: getTableName(t) });
 
 /** A named parameter of type `T`; the same name may appear several times. */
@@ -73,10 +62,7 @@ function param<T>(type: ValueKind) {
   return <N extends string>(name: N): Fragment<{ readonly [K in N]: T }, unknown> => part({ kind: 'param', name, type });
 }
 
-/**
- * Parameters by value kind. `time` takes epoch milliseconds; `timeText` a time as the database itself printed it;
- * the `…OrNull` kinds also take SQL NULL.
- */
+/** `time` takes epoch ms; `timeText` a time as the database printed it; `…OrNull` also takes NULL. */
 export const p = {
   text: param<string>('text'),
   int: param<number>('int'),
@@ -91,19 +77,16 @@ export const p = {
   textsOrNull: param<readonly string[] | null>('texts'),
 };
 
-/** The parameter object a statement takes. */
 export type Params<S> = S extends Fragment<infer P, unknown> ? P : never;
 
-/** The row a statement returns. */
 export type Row<S> = S extends Fragment<unknown, infer R> ? R : never;
 
+function list<T>(type: 'ints' | 'texts') {
+  return <N extends string>(name: N): Fragment<{ readonly [K in N]: readonly T[] }, unknown> => part({ kind: 'anyOf', name, type });
+}
+
 /** `column IN list` on SQLite, `column = ANY(list)` on Postgres: write `root ${anyOf.texts('roots')}`. */
-export const anyOf = {
-  ints: <N extends string>(name: N): Fragment<{ readonly [K in N]: readonly number[] }, unknown> =>
-    part({ kind: 'anyOf', name, type: 'ints' }),
-  texts: <N extends string>(name: N): Fragment<{ readonly [K in N]: readonly string[] }, unknown> =>
-    part({ kind: 'anyOf', name, type: 'texts' }),
-};
+export const anyOf = { ints: list<number>('ints'), texts: list<string>('texts') };
 
 /** A GORM boolean literal: `1`/`0` on SQLite (numeric), `true`/`false` on Postgres. */
 export const TRUE = part<unknown, unknown>({ kind: 'bool', value: true });
@@ -113,16 +96,13 @@ export const FALSE = part<unknown, unknown>({ kind: 'bool', value: false });
 export const forUpdate = (options: { of?: string; skipLocked?: boolean } = {}) =>
   part<unknown, unknown>({ kind: 'lock', of: options.of, skipLocked: options.skipLocked ?? false });
 
-/** One output column `expr AS alias`, converted by kind (`time` becomes epoch milliseconds). */
+/** One output column `expr AS alias`, converted by kind (`time` becomes epoch ms). */
 function output<T>(type: ValueKind) {
-  return <A extends string, P = unknown>(
-    alias: A,
-    expr: string | Fragment<P, unknown> = snake(alias),
-  ): Fragment<P, { readonly [K in A]: T }> =>
-    part({ kind: 'output', expr: typeof expr === 'string' ? expr : expr.parts, alias, type });
+  return <A extends string, P = unknown>(alias: A, expr: string | Fragment<P, unknown> = snake(alias)) =>
+    part<P, { readonly [K in A]: T }>({ kind: 'output', expr: typeof expr === 'string' ? expr : expr.parts, alias, type });
 }
 
-/** Output columns by value kind; the default expression is the alias in snake_case. */
+/** The default expression is the alias in snake_case. */
 export const out = {
   text: output<string>('text'),
   int: output<number>('int'),
@@ -133,15 +113,12 @@ export const out = {
   json: output<unknown>('json'),
 };
 
-/**
- * A drizzle table's row as the scheduler reads it: the schema's types, with times as `<name>Ms` epoch milliseconds
- * and bytes as Uint8Array.
- */
+/** A drizzle table's row as the scheduler reads it: times as `<name>Ms` epoch ms, bytes as Uint8Array. */
 export type RowOf<T extends Table> = {
-  readonly [K in keyof T['$inferSelect'] as T['$inferSelect'][K] extends Date | null ? `${K & string}Ms` : K]: Value<
-    T['$inferSelect'][K]
-  >;
+  readonly [K in keyof Select<T> as Select<T>[K] extends Date | null ? `${K & string}Ms` : K]: Value<Select<T>[K]>;
 };
+
+type Select<T extends Table> = T['$inferSelect'];
 
 type Value<V> = V extends Date ? number : V extends Buffer ? Uint8Array : V;
 

@@ -1,12 +1,11 @@
 /**
- * Dialect-free pieces shared by both SchedulerSql implementations: the FIFO async mutex SQLite needs, and the
- * transaction scope that makes a `tx` unusable once its transaction has ended and refuses a nested
- * `transaction()` on the same connection (on SQLite that would wait for its own mutex forever).
+ * What both dialects share: SQLite's FIFO mutex, and the scope that makes a `tx` unusable once its transaction ended
+ * and refuses a nested `transaction()` on the same connection (on SQLite it would wait for its own mutex forever).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { PiriDbError } from '../../errors.ts';
 
-/** A FIFO mutex: `lock()` resolves with the release function once every earlier holder has released. */
+/** `lock()` resolves with the release function once every earlier holder has released. */
 export class AsyncMutex {
   #tail: Promise<void> = Promise.resolve();
 
@@ -33,11 +32,8 @@ export class TransactionScope {
     this.#open = false;
   }
 
-  /** Every tx operation calls this first. */
   assertOpen(): void {
-    if (!this.#open) {
-      throw new Error('scheduler transaction already ended: a tx must not be used after its callback has settled');
-    }
+    if (!this.#open) throw new Error('scheduler transaction already ended: a tx must not be used after its callback has settled');
   }
 }
 
@@ -48,16 +44,11 @@ const openScopes = new WeakMap<object, TransactionScope>();
 export function assertNotNested(owner: object): void {
   const scope = current.getStore();
   if (scope?.open && scope.owner === owner) {
-    throw new Error(
-      'scheduler transaction opened inside another one on the same connection: use the tx passed to your callback',
-    );
+    throw new Error('scheduler transaction opened inside another one on the same connection: use the tx passed to your callback');
   }
 }
 
-/**
- * Refuses a statement issued on `owner` from outside its open transaction (SQLite: it would run inside it). Named
- * `what`, the way the statement came in.
- */
+/** Refuses a statement on `owner`, issued as `what`, from outside its open transaction (it would run inside it). */
 export function assertNoForeignTransaction(owner: object, what: string): void {
   const open = openScopes.get(owner);
   if (open?.open && current.getStore() !== open) {

@@ -1,15 +1,7 @@
 /**
- * The scheduler store's SQL contract. The task engine, retention and the PDP flows (src/scheduler/pdp/) are written
- * against it and know no dialect. It is implemented once, in src/scheduler/sql/entities/ (one module per entity or
- * flow, whose statements' parameters and rows give the operations their types), over the dialect layer in
- * src/scheduler/sql/dialect/, which holds all that differs between the databases.
- *
- * Everything runs inside `transaction()`: there is no statement outside a transaction. That is what lets SQLite (ONE
- * connection per file, shared by everything in the process) serialise all scheduler statements behind one async
- * mutex, so a statement from another async task never lands inside someone else's open transaction.
- *
- * Every operation takes one params object; times are epoch milliseconds, passed in by the caller from its Clock (SQL
- * never asks the database for "now"). Rows are the drizzle schema's (`RowOf`).
+ * The scheduler store's SQL contract: the task engine, retention and the PDP flows use it knowing no dialect. Every
+ * statement runs inside `transaction()`, so SQLite's one shared connection can serialise them behind one mutex.
+ * Operations take one params object; times are epoch ms from the caller's Clock (SQL never asks for "now").
  */
 import type * as schema from '../../../schema/postgres/scheduler.ts';
 import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
@@ -36,21 +28,18 @@ export type SchedulerErrorKind =
 
 export interface SchedulerSql {
   /**
-   * Runs `fn` in one transaction: committed when the returned promise resolves, rolled back when it rejects (the
-   * rejection is passed on). SQLite: BEGIN IMMEDIATE under the connection's mutex. Postgres: `sql.begin`.
-   * `tx` is only valid until `fn` settles; calling `transaction` again from inside `fn` is refused (it would
-   * deadlock on SQLite): use the `tx` you were given. Keep `fn` short and free of network waits: on SQLite every
-   * other scheduler transaction of the process queues behind it.
+   * Runs `fn` in one transaction, committed when it resolves and rolled back when it rejects. `tx` is valid until
+   * `fn` settles; a nested `transaction` is refused (it would deadlock on SQLite). Keep `fn` short and free of
+   * network waits: on SQLite every other scheduler transaction of the process queues behind it.
    */
   transaction<T>(fn: (tx: SchedulerTx) => Promise<T>): Promise<T>;
-  /** Classifies an error thrown by an operation or by `transaction` (drizzle/other wrappers are unwrapped via `cause`). */
+  /** Of an error thrown by an operation or `transaction`; wrappers (drizzle's, ...) are unwrapped via `cause`. */
   classifyError(error: unknown): SchedulerErrorKind;
 }
 
 /**
- * The operations available inside a scheduler transaction, grouped by entity (`tx.tasks.claim`,
- * `tx.messageSendLocks.acquire`, ...); an AddTaskExtra writes through it. Its operation sets are the SQL layer's and
- * may change between versions, so prefer the PDP flows (data-model §8) where they fit.
+ * A scheduler transaction's operations by entity (`tx.tasks.claim`, ...), which an AddTaskExtra writes through. They
+ * may change between versions: prefer the PDP flows (data-model §8) where they fit.
  */
 export type SchedulerTx<D extends Backend = Backend> = { readonly [K in keyof typeof ENTITIES]: ReturnType<(typeof ENTITIES)[K]> } & {
   /** The scheduler's typed drizzle instance, bound to this transaction. */
@@ -61,8 +50,7 @@ type Backend = StoreConnection['dialect'];
 
 /** The scheduler store's drizzle instance on backend `D` (a union of both when `D` is not narrowed). */
 export type SchedulerDatabase<D extends Backend = Backend> = D extends 'sqlite'
-  ? BetterSQLite3Database<SqliteSchemas['scheduler']>
-  : PostgresJsDatabase<PostgresSchemas['scheduler']>;
+  ? BetterSQLite3Database<SqliteSchemas['scheduler']> : PostgresJsDatabase<PostgresSchemas['scheduler']>;
 
 /** A message_sends_eth row as the waiting caller reads it (SenderETH.Send's poll). */
 export type MessageSendRow = RowOf<typeof schema.messageSendsEth> & {
@@ -89,7 +77,7 @@ export type PieceUploadRow = RowOf<typeof schema.pdpPieceUploads>;
 export type RootRow = RowOf<typeof schema.pdpProofsetRoots>;
 /** A pdp_proofset_root_adds row: one subroot of a root being added. */
 export type RootAddRow = RowOf<typeof schema.pdpProofsetRootAdds>;
-/** A pdp_provider_registrations row: a registration message, whether it confirmed and the provider id once registered. */
+/** A pdp_provider_registrations row: a registration message, whether it confirmed, the provider id once registered. */
 export type ProviderRegistrationRow = RowOf<typeof schema.pdpProviderRegistrations>;
 /** A rail_settlement_waits row: the settlement transaction last sent for a payment rail. */
 export type RailSettlementWaitRow = RowOf<typeof schema.railSettlementWaits>;

@@ -1,8 +1,6 @@
 /**
- * The contract between the scheduler's statements (written once, src/scheduler/sql/entities/) and a database: run a
- * template inside a transaction. sqlite.ts and postgres.ts implement it with what really differs: how a template is
- * rendered and bound, how values are encoded and decoded, transactions, the cross-transaction lock, and which driver
- * errors mean "retry" or "duplicate".
+ * The contract between the statements (written once, in entities/) and a database. sqlite.ts and postgres.ts
+ * implement only what differs: rendering, value codecs, transactions, the lock, and what a driver error means.
  */
 import type { Fragment, Part, ValueKind } from '../statement.ts';
 import type { SchedulerDatabase, SchedulerErrorKind } from '../types.ts';
@@ -11,14 +9,10 @@ import type { SchedulerDatabase, SchedulerErrorKind } from '../types.ts';
 export interface SqlSession {
   all<P, R>(statement: Fragment<P, R>, params: P): Promise<R[]>;
   get<P, R>(statement: Fragment<P, R>, params: P): Promise<R | undefined>;
-  /** Runs a statement that returns no rows; resolves with the number of rows it changed. */
+  /** Resolves with the number of rows changed. */
   run<P>(statement: Fragment<P, unknown>, params: P): Promise<number>;
-  /**
-   * Holds (`space`, `key`) until the transaction ends, so two transactions on the same key run one after the other.
-   * Postgres: an advisory transaction lock. SQLite: nothing to do, its transactions already run one at a time.
-   */
+  /** Serialises transactions on (`space`, `key`): an advisory lock on Postgres; SQLite's already run one at a time. */
   lock(space: number, key: string): Promise<void>;
-  /** The typed drizzle instance bound to this transaction. */
   readonly db: SchedulerDatabase;
 }
 
@@ -28,7 +22,6 @@ export interface Dialect {
   classifyError(error: unknown): SchedulerErrorKind;
 }
 
-/** How a dialect writes each marker of a template. */
 export interface Renderer {
   table(name: string): string;
   /** The placeholder of the `index`-th bound value (0-based). */
@@ -44,7 +37,6 @@ export interface Renderer {
   readonly decode: Readonly<Partial<Record<ValueKind, (value: unknown) => unknown>>>;
 }
 
-/** A template rendered for one dialect: its text, how to bind a parameter object, and how to decode a row. */
 export interface Compiled {
   readonly text: string;
   bind(params: unknown): unknown[];
@@ -83,8 +75,7 @@ export function compile(parts: readonly Part[], r: Renderer): Compiled {
   const text = render(parts);
   return {
     text,
-    bind: (params) =>
-      names.map((name, i) => encoders[i]!(typeof params === 'object' && params !== null ? Reflect.get(params, name) : undefined)),
+    bind: (params) => names.map((name, i) => encoders[i]!(typeof params === 'object' && params ? Reflect.get(params, name) : undefined)),
     decode: (row) => {
       for (const [alias, decode] of decoders) row[alias] = decode(row[alias]);
     },
@@ -96,24 +87,27 @@ export function compiler(renderer: Renderer): (statement: Fragment<unknown, unkn
   const cache = new WeakMap<Fragment<unknown, unknown>, Compiled>();
   return (statement) => {
     let compiled = cache.get(statement);
-    if (!compiled) {
-      compiled = compile(statement.parts, renderer);
-      cache.set(statement, compiled);
-    }
+    if (!compiled) cache.set(statement, (compiled = compile(statement.parts, renderer)));
     return compiled;
   };
 }
 
-/** Decoders both dialects share: integers may come back as text (bigint) and nulls stay null. */
-export const nullable =
-  (decode: (value: unknown) => unknown) =>
-  (value: unknown): unknown =>
-    value === null || value === undefined ? null : decode(value);
+/** Shared codecs: nulls stay null, and integers may come back as text (bigint). */
+export const nullable = (decode: (value: unknown) => unknown) => (value: unknown): unknown =>
+  value === null || value === undefined ? null : decode(value);
 
+export const asIs = (value: unknown) => value ?? null;
 export const toInt = nullable(Number);
+export const toBuffer = nullable((bytes) => (bytes instanceof Uint8Array ? Buffer.from(bytes) : bytes));
 
 /** JSON text (a bare number may come back as a number from SQLite's NUMERIC affinity). */
 export const fromJson = nullable((value) => (typeof value === 'string' ? JSON.parse(value) : value));
 
-/** JSON text for a parameter; null and undefined are SQL NULL. */
+/** Null and undefined are SQL NULL. */
 export const toJson = nullable((value) => JSON.stringify(value));
+
+/** The driver's error in `error`'s cause chain (drizzle and other wrappers keep it there), if any. */
+export function driverError<E>(error: unknown, type: abstract new (...args: never[]) => E): E | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) if (e instanceof type) return e;
+  return undefined;
+}

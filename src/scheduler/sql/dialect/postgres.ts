@@ -1,14 +1,8 @@
 /**
- * The scheduler on PostgreSQL (postgres-js, the installation's one pool shared by the four stores).
- *
- * A transaction is `sql.begin` on one pooled connection; transactions run concurrently, so there is no mutex: claims
- * lock their candidates FOR UPDATE SKIP LOCKED and are conditional on `session_id IS NULL`, so a task is taken by
- * exactly one engine. Every statement names the store's schema (nothing relies on search_path) and runs as a named
- * prepared statement (`unsafe(text, params, { prepare: true })`).
- *
- * Values: drizzle turns timestamptz parsing and serialising off for the whole pool, so times go in as ISO text cast
- * to timestamptz and come out as epoch milliseconds computed by the server, never as driver-parsed values; bigint
- * comes back as text; jsonb and uuid are read as text.
+ * The scheduler on PostgreSQL (postgres-js, the pool the four stores share). Transactions run concurrently, with no
+ * mutex: claims lock candidates FOR UPDATE SKIP LOCKED and require `session_id IS NULL`. Statements name the schema
+ * (no search_path) and run prepared. drizzle turns timestamptz parsing off for the whole pool, so times go in as ISO
+ * text and come out as epoch ms computed by the server; bigint, jsonb and uuid are read as text.
  */
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
@@ -17,20 +11,14 @@ import type { PostgresStoreConnection } from '../../../backend/types.ts';
 import type { Fragment, ValueKind } from '../statement.ts';
 import { assertNotNested, runInScope, TransactionScope } from '../transaction-scope.ts';
 import type { SchedulerErrorKind } from '../types.ts';
-import { compiler, type Dialect, fromJson, nullable, type Renderer, type SqlSession, toInt, toJson } from './dialect.ts';
+import {
+  asIs, compiler, type Dialect, driverError, fromJson, nullable, type Renderer, type SqlSession, toBuffer, toInt, toJson,
+} from './dialect.ts';
 
 const CASTS: Partial<Record<ValueKind, string>> = {
-  int: '::bigint',
-  bool: '::boolean',
-  time: '::timestamptz',
-  timeText: '::timestamptz',
-  json: '::text::jsonb',
-  uuid: '::uuid',
-  ints: '::bigint[]',
-  texts: '::text[]',
+  int: '::bigint', bool: '::boolean', time: '::timestamptz', timeText: '::timestamptz', json: '::text::jsonb', uuid: '::uuid',
+  ints: '::bigint[]', texts: '::text[]',
 };
-
-const asIs = (value: unknown) => value ?? null;
 
 function renderer(schema: string): Renderer {
   return {
@@ -46,16 +34,8 @@ function renderer(schema: string): Renderer {
     },
     reusesParams: true,
     encode: {
-      text: asIs,
-      int: asIs,
-      bool: asIs,
-      uuid: asIs,
-      timeText: asIs,
-      ints: asIs,
-      texts: asIs,
+      text: asIs, int: asIs, bool: asIs, uuid: asIs, timeText: asIs, ints: asIs, texts: asIs, bytes: toBuffer, json: toJson,
       time: nullable((ms) => new Date(Number(ms)).toISOString()),
-      bytes: nullable((bytes) => (bytes instanceof Uint8Array ? Buffer.from(bytes) : bytes)),
-      json: toJson,
     },
     decode: { int: toInt, time: toInt, bool: nullable((value) => value === true), json: fromJson },
   };
@@ -99,9 +79,7 @@ export class PostgresDialect implements Dialect {
           const c = this.#compiled(statement);
           return (await query(c.text, c.bind(params))).count;
         },
-        lock: async (space, key) => {
-          await query(LOCK, [space, key]);
-        },
+        lock: async (space, key) => void (await query(LOCK, [space, key])),
         get db() {
           scope.assertOpen();
           // Driver boundary: drizzle runs its queries through the client's unsafe(), and reads the pool's options (its
@@ -120,12 +98,7 @@ export class PostgresDialect implements Dialect {
   }
 
   classifyError(error: unknown): SchedulerErrorKind {
-    for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-      if (!(e instanceof postgres.PostgresError)) continue;
-      if (e.code === '40001' || e.code === '40P01' || e.code === '55P03') return 'lock';
-      if (e.code === '23505') return 'unique';
-      return 'other';
-    }
-    return 'other';
+    const code = driverError(error, postgres.PostgresError)?.code;
+    return code === '40001' || code === '40P01' || code === '55P03' ? 'lock' : code === '23505' ? 'unique' : 'other';
   }
 }

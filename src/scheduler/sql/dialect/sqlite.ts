@@ -1,14 +1,8 @@
 /**
- * The scheduler on SQLite (better-sqlite3, ONE connection per store file, shared by everything in the process).
- *
- * better-sqlite3 transactions must be synchronous, but the task engine's transactions await user code (AddTask's
- * `extra`). So a transaction here is BEGIN IMMEDIATE ... COMMIT/ROLLBACK issued with `client.exec`, held across
- * awaits, and every scheduler transaction on the connection waits for one FIFO async mutex per connection (a
- * WeakMap keyed by the better-sqlite3 Database). Anything that touches the scheduler file must go through here; a
- * statement issued on `store.db` or `connection.client` directly while a transaction is open would land inside it.
- *
- * Statements are prepared once per connection. Times are stored as the datetime codec writes them
- * (schema/sqlite/columns.ts): UTC text `YYYY-MM-DD HH:MM:SS.mmm+00:00`, so text order is time order.
+ * The scheduler on SQLite (better-sqlite3, ONE connection per store file, shared by the process). better-sqlite3
+ * transactions must be synchronous, but ours await user code (AddTask's `extra`): so BEGIN IMMEDIATE ... COMMIT is
+ * held across awaits, behind one FIFO mutex per connection, and a statement issued on the connection directly
+ * meanwhile would land inside it. Times are stored as schema/sqlite/columns.ts writes them: UTC text, in time order.
  */
 import Database from 'better-sqlite3';
 import { formatSqliteTime, parseSqliteTime } from '../../../../schema/sqlite/columns.ts';
@@ -20,11 +14,11 @@ import type { SqliteStoreConnection } from '../../../backend/types.ts';
 import type { Fragment } from '../statement.ts';
 import { AsyncMutex, assertNoForeignTransaction, assertNotNested, runInScope, TransactionScope } from '../transaction-scope.ts';
 import type { SchedulerErrorKind } from '../types.ts';
-import { compiler, type Dialect, fromJson, nullable, type Renderer, type SqlSession, toInt, toJson } from './dialect.ts';
+import {
+  asIs, compiler, type Dialect, driverError, fromJson, nullable, type Renderer, type SqlSession, toBuffer, toInt, toJson,
+} from './dialect.ts';
 
 type Client = Database.Database;
-
-const asIs = (value: unknown) => value ?? null;
 
 const renderer: Renderer = {
   table: (name) => name,
@@ -35,22 +29,14 @@ const renderer: Renderer = {
   output: (expr, alias) => `${expr} AS "${alias}"`,
   reusesParams: false,
   encode: {
-    text: asIs,
-    int: asIs,
-    uuid: asIs,
-    timeText: asIs,
+    text: asIs, int: asIs, uuid: asIs, timeText: asIs, bytes: toBuffer, json: toJson, ints: toJson, texts: toJson,
     bool: nullable((value) => (value ? 1 : 0)),
     time: nullable((ms) => formatSqliteTime(new Date(Number(ms)))),
-    bytes: nullable((bytes) => (bytes instanceof Uint8Array ? Buffer.from(bytes) : bytes)),
-    json: toJson,
-    ints: toJson,
-    texts: toJson,
   },
   decode: {
-    int: toInt,
+    int: toInt, json: fromJson,
     bool: nullable((value) => Number(value) === 1),
     time: nullable((text) => parseSqliteTime(String(text)).getTime()),
-    json: fromJson,
   },
 };
 
@@ -69,78 +55,58 @@ const connections = new WeakMap<Client, ConnectionState>();
 
 export class SqliteDialect implements Dialect {
   readonly #connection: SqliteStoreConnection;
-  readonly #client: Client;
   readonly #state: ConnectionState;
 
   constructor(connection: SqliteStoreConnection) {
     this.#connection = connection;
-    this.#client = connection.client;
-    let state = connections.get(this.#client);
+    const client = connection.client;
+    let state = connections.get(client);
     if (!state) {
-      state = { mutex: new AsyncMutex(), statements: new Map(), db: schedulerDrizzle(this.#client) };
-      connections.set(this.#client, state);
-      const client = this.#client;
+      connections.set(client, (state = { mutex: new AsyncMutex(), statements: new Map(), db: schedulerDrizzle(client) }));
       guardStatements(client, () => assertNoForeignTransaction(client, 'dbs.scheduler.db'));
     }
     this.#state = state;
   }
 
-  /** A file-level failure (disk full, I/O error, damaged file) is raised naming the scheduler's file, as the queues do. */
-  async transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
-    try {
-      return await this.#transaction(fn);
-    } catch (error) {
-      throw storageError(this.#connection, error);
-    }
+  /** A file-level failure (disk full, I/O error, damaged file) names the scheduler's file, as the queues do. */
+  transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    return this.#transaction(fn).catch((error: unknown) => Promise.reject(storageError(this.#connection, error)));
   }
 
   async #transaction<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
-    const client = this.#client;
+    const client = this.#connection.client;
     assertNotNested(client);
     const release = await this.#state.mutex.lock();
+    const scope = new TransactionScope(client);
     try {
       client.exec('BEGIN IMMEDIATE');
-      const scope = new TransactionScope(client);
-      let result: T;
-      try {
-        result = await runInScope(scope, () => fn(this.#session(scope)));
-      } catch (error) {
-        scope.close();
-        if (client.inTransaction) client.exec('ROLLBACK');
-        throw error;
-      }
+      const result = await runInScope(scope, () => fn(this.#session(scope)));
       scope.close();
       if (!client.inTransaction) throw new Error('scheduler transaction was rolled back by SQLite before COMMIT');
-      try {
-        client.exec('COMMIT');
-      } catch (error) {
-        if (client.inTransaction) client.exec('ROLLBACK');
-        throw error;
-      }
+      client.exec('COMMIT');
       return result;
+    } catch (error) {
+      if (client.inTransaction) client.exec('ROLLBACK');
+      throw error;
     } finally {
+      scope.close();
       release();
     }
   }
 
   classifyError(error: unknown): SchedulerErrorKind {
-    for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
-      if (!(e instanceof Database.SqliteError)) continue;
-      if (e.code.startsWith('SQLITE_BUSY') || e.code.startsWith('SQLITE_LOCKED')) return 'lock';
-      if (e.code === 'SQLITE_CONSTRAINT_UNIQUE' || e.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') return 'unique';
-      return 'other';
-    }
-    return 'other';
+    const code = driverError(error, Database.SqliteError)?.code ?? '';
+    if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'lock';
+    return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? 'unique' : 'other';
   }
 
-  /** The statements of one transaction: each checks the scope first and then runs synchronously. */
   #session(scope: TransactionScope): SqlSession {
     const state = this.#state;
     const prepare = (statement: Fragment<unknown, unknown>) => {
       scope.assertOpen();
       const c = compiled(statement);
       let prepared = state.statements.get(c.text);
-      if (!prepared) state.statements.set(c.text, (prepared = this.#client.prepare(c.text)));
+      if (!prepared) state.statements.set(c.text, (prepared = this.#connection.client.prepare(c.text)));
       return { c, prepared };
     };
     return {

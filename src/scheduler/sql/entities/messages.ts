@@ -1,7 +1,4 @@
-/**
- * Chain messages (data-model §8.1, §8.5): the outgoing transaction queue `message_sends_eth`, its per-sender nonce
- * lock `message_send_eth_locks`, and `message_waits_eth`, the transactions watched until they are confirmed.
- */
+/** Chain messages (data-model §8.1, §8.5): the sends, their per-sender nonce locks, and the watched waits. */
 import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { anyOf, columns, forUpdate, out, p, type Params, sql, table, TRUE } from '../statement.ts';
@@ -37,8 +34,7 @@ const S = {
   sendRecord: sql`UPDATE ${SENDS} SET send_success = ${p.bool('success')}, send_error = ${p.text('error')},
     send_time = ${p.time('nowMs')} WHERE send_task_id = ${p.int('taskId')}`,
   // Keeps each sender's successful send with the highest nonce: the next nonce is derived from it.
-  sendPrune: sql`DELETE FROM ${SENDS} WHERE send_task_id IN (
-    SELECT m.send_task_id FROM ${SENDS} m
+  sendPrune: sql`DELETE FROM ${SENDS} WHERE send_task_id IN (SELECT m.send_task_id FROM ${SENDS} m
     WHERE m.send_success IS NOT NULL AND m.send_time < ${p.time('cutoffMs')}
       AND NOT EXISTS (SELECT 1 FROM ${TASK} t WHERE t.id = m.send_task_id)
       AND NOT (m.send_success = ${TRUE} AND m.nonce IS NOT NULL AND m.nonce = (
@@ -90,67 +86,52 @@ export type MessageSendInsert = P<'sendInsert'>;
 /** What the message watcher writes when a watched transaction has enough confirmations (data-model §8.5). */
 export type WaitConfirmation = P<'waitConfirm'>;
 
-export function messageSends(db: SqlSession) {
-  return {
-    insert: async (m: MessageSendInsert) => void (await db.run(S.sendInsert, m)),
-    /** MAX(nonce) over the sender's successful sends, undefined when there is none. */
-    maxSentNonce: async (a: P<'sendMaxNonce'>) => (await db.get(S.sendMaxNonce, a))?.nonce ?? undefined,
-    /** Stores nonce and signed transaction; false when the row does not exist. */
-    assignNonce: async (a: P<'sendAssignNonce'>) => (await db.run(S.sendAssignNonce, a)) === 1,
-    /** send_success, send_error ('' on success: Piri's waiter treats NULL as an error) and send_time. */
-    recordSend: async (a: P<'sendRecord'>) => (await db.run(S.sendRecord, a)) === 1,
-    /** Retention: deletes up to `limit` finished sends older than the cutoff whose task row is gone. */
-    pruneFinished: (a: P<'sendPrune'>) => db.run(S.sendPrune, a),
-    /** The send of one SendTransaction task, with whether its task row still exists. */
-    get: (a: P<'sendGet'>) => db.get(S.sendGet, a),
-  };
-}
+export const messageSends = (db: SqlSession) => ({
+  insert: async (m: MessageSendInsert) => void (await db.run(S.sendInsert, m)),
+  /** Over the sender's successful sends. */
+  maxSentNonce: async (a: P<'sendMaxNonce'>) => (await db.get(S.sendMaxNonce, a))?.nonce ?? undefined,
+  assignNonce: async (a: P<'sendAssignNonce'>) => (await db.run(S.sendAssignNonce, a)) === 1,
+  /** send_error is '' on success: Piri's waiter treats NULL as an error. */
+  recordSend: async (a: P<'sendRecord'>) => (await db.run(S.sendRecord, a)) === 1,
+  /** Retention: up to `limit` finished sends older than the cutoff whose task row is gone. */
+  pruneFinished: (a: P<'sendPrune'>) => db.run(S.sendPrune, a),
+  get: (a: P<'sendGet'>) => db.get(S.sendGet, a),
+});
 
-export function messageSendLocks(db: SqlSession) {
-  return {
-    /** Piri's upsert: insert, or take over only if `taskId` already holds it. True iff `taskId` now holds the lock. */
-    acquire: async (a: P<'lockAcquire'>) => (await db.run(S.lockAcquire, a)) === 1,
-    /** Deletes the lock if `taskId` holds it. */
-    release: async (a: P<'lockRelease'>) => (await db.run(S.lockRelease, a)) === 1,
-    /** Who holds the sender's lock, if anyone. */
-    holder: (a: P<'lockHolder'>) => db.get(S.lockHolder, a),
-    /**
-     * piri-db's stale-lock rule (Piri has none): hands the lock to `taskId` when its holder is another task whose row
-     * is gone (finished or dropped without releasing). Returns the previous holder's task id when taken over.
-     */
-    takeOverStale: async (a: Omit<P<'lockTakeOver'>, 'previous'>) => {
-      const stale = await db.get(S.lockStaleHolder, a);
-      if (!stale) return undefined;
-      return (await db.run(S.lockTakeOver, { ...a, previous: stale.taskId })) === 1 ? stale.taskId : undefined;
-    },
-  };
-}
+export const messageSendLocks = (db: SqlSession) => ({
+  /** Piri's upsert: insert, or take over only if `taskId` already holds it. */
+  acquire: async (a: P<'lockAcquire'>) => (await db.run(S.lockAcquire, a)) === 1,
+  release: async (a: P<'lockRelease'>) => (await db.run(S.lockRelease, a)) === 1,
+  holder: (a: P<'lockHolder'>) => db.get(S.lockHolder, a),
+  /** piri-db's rule (Piri has none): takes the lock from a holder whose task row is gone; returns that task's id. */
+  takeOverStale: async (a: Omit<P<'lockTakeOver'>, 'previous'>) => {
+    const stale = await db.get(S.lockStaleHolder, a);
+    if (!stale) return undefined;
+    return (await db.run(S.lockTakeOver, { ...a, previous: stale.taskId })) === 1 ? stale.taskId : undefined;
+  },
+});
 
-export function messageWaits(db: SqlSession) {
-  return {
-    /**
-     * Retention: deletes up to `limit` confirmed waits that nothing refers to. Creates, roots, root adds and
-     * registrations reference waits ON DELETE CASCADE, so deleting a referenced wait would delete confirmed roots;
-     * also kept are waits named by a proof set's challenge request, by payment waits, and by a send newer than the
-     * cutoff or unfinished.
-     */
-    pruneConfirmed: async ({ cutoffMs, limit }: P<'waitPruneCandidates'>) => {
-      const hashes = (await db.all(S.waitPruneCandidates, { cutoffMs, limit })).map((r) => r.signedTxHash);
-      return hashes.length === 0 ? 0 : db.run(S.waitPruneDelete, { cutoffMs, hashes });
-    },
-    /** A pending wait; with `ignoreExisting`, a hash already watched is no error. Returns whether a row was inserted. */
-    insertPending: async ({ ignoreExisting, ...a }: P<'waitInsertPending'> & { ignoreExisting?: boolean }) =>
-      (await db.run(ignoreExisting ? S.waitInsertPendingIgnore : S.waitInsertPending, a)) === 1,
-    /** The watcher's claim of unwatched pending waits. Returns how many. */
-    markWatched: () => db.run(S.waitMarkWatched, {}),
-    /** Watched pending hashes, in hash order. */
-    watched: async (a: P<'waitWatched'>) => (await db.all(S.waitWatched, a)).map((r) => r.signedTxHash),
-    /** Records the confirmation, only while pending (the transition fires the status triggers once). */
-    confirm: async (c: WaitConfirmation) => (await db.run(S.waitConfirm, c)) === 1,
-    /** The admin repair's write (data-model §8.4 step 8): confirmed and successful, while pending. */
-    confirmSuccessful: async (a: P<'waitConfirmSuccessful'>) => (await db.run(S.waitConfirmSuccessful, a)) === 1,
-    get: (a: P<'waitGet'>) => db.get(S.waitGet, a),
-    /** Never done by Piri: cascades to the creates, roots, root adds and registrations of the hash. */
-    delete: async (a: P<'waitDelete'>) => (await db.run(S.waitDelete, a)) === 1,
-  };
-}
+export const messageWaits = (db: SqlSession) => ({
+  /**
+   * Retention: up to `limit` confirmed waits nothing refers to (references cascade: deleting one would delete
+   * confirmed roots); a send newer than the cutoff or unfinished also keeps its wait.
+   */
+  pruneConfirmed: async ({ cutoffMs, limit }: P<'waitPruneCandidates'>) => {
+    const hashes = (await db.all(S.waitPruneCandidates, { cutoffMs, limit })).map((r) => r.signedTxHash);
+    return hashes.length === 0 ? 0 : db.run(S.waitPruneDelete, { cutoffMs, hashes });
+  },
+  /** With `ignoreExisting`, a hash already watched is no error. */
+  insertPending: async ({ ignoreExisting, ...a }: P<'waitInsertPending'> & { ignoreExisting?: boolean }) =>
+    (await db.run(ignoreExisting ? S.waitInsertPendingIgnore : S.waitInsertPending, a)) === 1,
+  /** The watcher's claim of unwatched pending waits. */
+  markWatched: () => db.run(S.waitMarkWatched, {}),
+  /** In hash order. */
+  watched: async (a: P<'waitWatched'>) => (await db.all(S.waitWatched, a)).map((r) => r.signedTxHash),
+  /** Only while pending: the transition fires the status triggers once. */
+  confirm: async (c: WaitConfirmation) => (await db.run(S.waitConfirm, c)) === 1,
+  /** The admin repair's write (data-model §8.4 step 8). */
+  confirmSuccessful: async (a: P<'waitConfirmSuccessful'>) => (await db.run(S.waitConfirmSuccessful, a)) === 1,
+  get: (a: P<'waitGet'>) => db.get(S.waitGet, a),
+  /** Never done by Piri: cascades to the hash's creates, roots, root adds and registrations. */
+  delete: async (a: P<'waitDelete'>) => (await db.run(S.waitDelete, a)) === 1,
+});

@@ -1,7 +1,4 @@
-/**
- * Pieces (data-model §8.3): the blob-multihash to piece CID cache `pdp_piece_mh_to_commp`, `parked_pieces` and their
- * `parked_piece_refs`, PDP's `pdp_piecerefs`, and the upload slots `pdp_piece_uploads`.
- */
+/** Pieces (data-model §8.3): the multihash to piece CID cache, parked pieces and refs, PDP piece refs, uploads. */
 import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { anyOf, columns, FALSE, out, p, type Params, type Row, sql, table, TRUE } from '../statement.ts';
@@ -12,7 +9,7 @@ const REFS = table(schema.parkedPieceRefs);
 const PIECE_REFS = table(schema.pdpPiecerefs);
 const UPLOADS = table(schema.pdpPieceUploads);
 
-/** The lock space of parked-piece CIDs, so two parks of one CID do not both insert (`pdpp`). */
+/** `pdpp`: so two parks of one piece CID do not both insert. */
 const PARKED_PIECE_LOCK = 0x70_64_70_70;
 
 const S = {
@@ -23,8 +20,7 @@ const S = {
 
   parkedFindReusable: sql`SELECT ${columns(schema.parkedPieces)} FROM ${PARKED}
     WHERE piece_cid = ${p.text('pieceCid')} AND piece_padded_size = ${p.int('paddedSize')} AND long_term = ${p.bool('longTerm')}
-      AND cleanup_task_id IS NULL
-    ORDER BY id LIMIT 1`,
+      AND cleanup_task_id IS NULL ORDER BY id LIMIT 1`,
   parkedInsert: sql`INSERT INTO ${PARKED} (created_at, piece_cid, piece_padded_size, piece_raw_size, complete, task_id,
     cleanup_task_id, long_term) VALUES (${p.time('nowMs')}, ${p.text('pieceCid')}, ${p.int('paddedSize')}, ${p.int('rawSize')},
     ${p.bool('complete')}, NULL, NULL, ${p.bool('longTerm')}) RETURNING ${out.int('id')}`,
@@ -55,9 +51,7 @@ const S = {
   subrootPieces: sql`SELECT ${out.text('pieceCid', 'ppr.piece_cid')}, ${out.int('pdpPieceRefId', 'ppr.id')},
       ${out.int('pieceRef', 'ppr.piece_ref')}, ${out.int('paddedSize', 'pp.piece_padded_size')},
       ${out.int('rawSize', 'pp.piece_raw_size')}
-    FROM ${PIECE_REFS} ppr
-    JOIN ${REFS} pprf ON pprf.ref_id = ppr.piece_ref
-    JOIN ${PARKED} pp ON pp.id = pprf.piece_id
+    FROM ${PIECE_REFS} ppr JOIN ${REFS} pprf ON pprf.ref_id = ppr.piece_ref JOIN ${PARKED} pp ON pp.id = pprf.piece_id
     WHERE ppr.service = ${p.text('service')} AND ppr.piece_cid ${anyOf.texts('pieceCids')}
     ORDER BY ppr.piece_cid, ppr.id`,
 
@@ -73,62 +67,48 @@ type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
 /** A row of the subroot lookup (data-model §8.4 step 3). */
 export type SubrootPiece = Row<typeof S.subrootPieces>;
 
-export function pieceCommps(db: SqlSession) {
-  return {
-    /** By the multihash BYTES (Piri compared them with base58 text and never matched). */
-    get: (a: P<'commpGet'>) => db.get(S.commpGet, a),
-    /** By piece CID; the lowest multihash when several blobs map to one piece. */
-    byCommp: (a: P<'commpByCommp'>) => db.get(S.commpByCommp, a),
-    /** The first value for a multihash is kept; returns whether inserted. */
-    put: async (a: P<'commpPut'>) => (await db.run(S.commpPut, a)) === 1,
-  };
-}
+export const pieceCommps = (db: SqlSession) => ({
+  /** By the multihash BYTES (Piri compared them with base58 text and never matched). */
+  get: (a: P<'commpGet'>) => db.get(S.commpGet, a),
+  /** By piece CID; the lowest multihash when several blobs map to one piece. */
+  byCommp: (a: P<'commpByCommp'>) => db.get(S.commpByCommp, a),
+  /** The first value for a multihash is kept. */
+  put: async (a: P<'commpPut'>) => (await db.run(S.commpPut, a)) === 1,
+});
 
-export function parkedPieceOps(db: SqlSession) {
-  return {
-    /** Serialises parkers of one piece CID until the transaction ends. */
-    lockPieceCid: ({ pieceCid }: { pieceCid: string }) => db.lock(PARKED_PIECE_LOCK, pieceCid),
-    /** The oldest row the unique index would take for the same piece if NULLs were equal. */
-    findReusable: (a: P<'parkedFindReusable'>) => db.get(S.parkedFindReusable, a),
-    insert: async (a: P<'parkedInsert'>) => (await db.get(S.parkedInsert, a))!.id,
-    markComplete: async (a: P<'parkedMarkComplete'>) => (await db.run(S.parkedMarkComplete, a)) === 1,
-    get: (a: P<'parkedGet'>) => db.get(S.parkedGet, a),
-    /** Never done by Piri: cascades to its parked refs and from there to pdp_piecerefs. */
-    delete: async (a: P<'parkedDelete'>) => (await db.run(S.parkedDelete, a)) === 1,
-  };
-}
+export const parkedPieceOps = (db: SqlSession) => ({
+  lockPieceCid: ({ pieceCid }: { pieceCid: string }) => db.lock(PARKED_PIECE_LOCK, pieceCid),
+  /** The oldest row the unique index would take for the same piece if NULLs were equal. */
+  findReusable: (a: P<'parkedFindReusable'>) => db.get(S.parkedFindReusable, a),
+  insert: async (a: P<'parkedInsert'>) => (await db.get(S.parkedInsert, a))!.id,
+  markComplete: async (a: P<'parkedMarkComplete'>) => (await db.run(S.parkedMarkComplete, a)) === 1,
+  get: (a: P<'parkedGet'>) => db.get(S.parkedGet, a),
+  /** Never done by Piri: cascades to its parked refs and from there to pdp_piecerefs. */
+  delete: async (a: P<'parkedDelete'>) => (await db.run(S.parkedDelete, a)) === 1,
+});
 
-export function parkedPieceRefOps(db: SqlSession) {
-  return {
-    /** The oldest ref of this piece with this data_url and long_term. */
-    find: (a: P<'refFind'>) => db.get(S.refFind, a),
-    insert: async (a: P<'refInsert'>) => (await db.get(S.refInsert, { ...a, dataHeaders: a.dataHeaders ?? {} }))!.refId,
-    get: (a: P<'refGet'>) => db.get(S.refGet, a),
-    /** Cascades to pdp_piecerefs (then SET NULL on roots and root adds) and SET NULL on uploads' piece_ref. */
-    delete: async (a: P<'refDelete'>) => (await db.run(S.refDelete, a)) === 1,
-    /**
-     * Root cleanup (data-model §8.6 Prove step 4, fixed): deletes the parked ref a pdp_piecerefs row points to, while
-     * no pdp_piecerefs row on it is counted by a proof set or pending in a root add. Returns the deleted ref ids.
-     */
-    deleteReleasedByPieceRef: async (a: P<'refDeleteReleased'>) => (await db.all(S.refDeleteReleased, a)).map((r) => r.refId),
-  };
-}
+export const parkedPieceRefOps = (db: SqlSession) => ({
+  /** The oldest match. */
+  find: (a: P<'refFind'>) => db.get(S.refFind, a),
+  insert: async (a: P<'refInsert'>) => (await db.get(S.refInsert, { ...a, dataHeaders: a.dataHeaders ?? {} }))!.refId,
+  get: (a: P<'refGet'>) => db.get(S.refGet, a),
+  /** Cascades to pdp_piecerefs (then SET NULL on roots and root adds) and SET NULL on uploads' piece_ref. */
+  delete: async (a: P<'refDelete'>) => (await db.run(S.refDelete, a)) === 1,
+  /** Root cleanup (data-model §8.6 Prove step 4, fixed): the parked ref, once no proof set or root add needs it. */
+  deleteReleasedByPieceRef: async (a: P<'refDeleteReleased'>) => (await db.all(S.refDeleteReleased, a)).map((r) => r.refId),
+});
 
-export function pieceRefs(db: SqlSession) {
-  return {
-    /** The oldest pdp_piecerefs row for (service, piece_cid, piece_ref). */
-    find: (a: P<'pieceRefFind'>) => db.get(S.pieceRefFind, a),
-    insert: async (a: P<'pieceRefInsert'>) => (await db.get(S.pieceRefInsert, a))!.id,
-    get: (a: P<'pieceRefGet'>) => db.get(S.pieceRefGet, a),
-    /** The service's piece refs of these piece CIDs with their parked sizes, by piece CID, then id. */
-    subrootPieces: (a: P<'subrootPieces'>) => db.all(S.subrootPieces, a),
-  };
-}
+export const pieceRefs = (db: SqlSession) => ({
+  /** The oldest match. */
+  find: (a: P<'pieceRefFind'>) => db.get(S.pieceRefFind, a),
+  insert: async (a: P<'pieceRefInsert'>) => (await db.get(S.pieceRefInsert, a))!.id,
+  get: (a: P<'pieceRefGet'>) => db.get(S.pieceRefGet, a),
+  /** With their parked sizes, by piece CID, then id. */
+  subrootPieces: (a: P<'subrootPieces'>) => db.all(S.subrootPieces, a),
+});
 
-export function pieceUploads(db: SqlSession) {
-  return {
-    insert: async (a: P<'uploadInsert'>) => void (await db.run(S.uploadInsert, a)),
-    get: (a: P<'uploadGet'>) => db.get(S.uploadGet, a),
-    delete: async (a: P<'uploadDelete'>) => (await db.run(S.uploadDelete, a)) === 1,
-  };
-}
+export const pieceUploads = (db: SqlSession) => ({
+  insert: async (a: P<'uploadInsert'>) => void (await db.run(S.uploadInsert, a)),
+  get: (a: P<'uploadGet'>) => db.get(S.uploadGet, a),
+  delete: async (a: P<'uploadDelete'>) => (await db.run(S.uploadDelete, a)) === 1,
+});

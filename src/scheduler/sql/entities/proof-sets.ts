@@ -1,7 +1,4 @@
-/**
- * Proof sets (data-model §8.2, §8.6): `pdp_proofset_creates` (a create message until its proof set is materialised),
- * `pdp_proof_sets` with its proving-period state, and `pdp_prove_tasks`.
- */
+/** Proof sets (data-model §8.2, §8.6): create messages until materialised, proof sets and their prove tasks. */
 import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { columns, FALSE, out, p, type Params, sql, table, TRUE } from '../statement.ts';
@@ -60,48 +57,41 @@ const S = {
 
 type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
 
-export function proofSetCreates(db: SqlSession) {
-  return {
-    /** A create message: ok NULL, proofset_created false. */
-    insert: async (a: P<'createInsert'>) => void (await db.run(S.createInsert, a)),
-    get: (a: P<'createGet'>) => db.get(S.createGet, a),
-    /** Confirmed creates not yet materialised, oldest first, with the create transaction's receipt. */
-    ready: (a: P<'createReady'>) => db.all(S.createReady, a),
-    markCreated: async (a: P<'createMarkCreated'>) => (await db.run(S.createMarkCreated, a)) === 1,
-  };
-}
+const ids = async (rows: Promise<{ id: number }[]>) => (await rows).map((r) => r.id);
 
-export function proofSets(db: SqlSession) {
-  const ids = async (rows: Promise<{ id: number }[]>) => (await rows).map((r) => r.id);
-  return {
-    /** A proof set by its on-chain id, init_ready false; false when the id exists. */
-    insert: async (a: P<'insert'>) => (await db.run(S.insert, a)) === 1,
-    get: (a: P<'get'>) => db.get(S.get, a),
-    getByCreateMessageHash: (a: P<'byCreate'>) => db.get(S.byCreate, a),
-    list: (a: P<'list'>) => db.all(S.list, a),
-    /** Never done by Piri: cascades to prove tasks, roots and root adds. */
-    delete: async (a: P<'delete'>) => (await db.run(S.delete, a)) === 1,
-    /** Ready for its first proving period, while no period has started. */
-    markInitReady: async (a: P<'markInitReady'>) => (await db.run(S.markInitReady, a)) === 1,
-    initCandidates: () => ids(db.all(S.initCandidates, {})),
-    nextPeriodCandidates: (a: P<'nextPeriodCandidates'>) => ids(db.all(S.nextPeriodCandidates, a)),
-    /** Links the challenge task, while none is linked. */
-    claimChallengeTask: async (a: P<'claimChallengeTask'>) => (await db.run(S.claimChallengeTask, a)) === 1,
-    /** The proof set a challenge task works on (with `requireProveAt`, only once prove_at_epoch is set). */
-    byChallengeTask: async ({ requireProveAt, ...a }: P<'byChallengeTask'> & { requireProveAt: boolean }) =>
-      (await db.get(requireProveAt ? S.byChallengeTaskProveAt : S.byChallengeTask, a))?.id,
-    recordChallengeRequest: async (a: P<'recordChallenge'>) => (await db.run(S.recordChallenge, a)) === 1,
-    /** Proof sets whose challenge request succeeded and whose prove_at_epoch has passed, in id order. */
-    proveCandidates: (a: P<'proveCandidates'>) => ids(db.all(S.proveCandidates, a)),
-    clearChallengeMsg: async (a: P<'clearChallengeMsg'>) => (await db.run(S.clearChallengeMsg, a)) === 1,
-  };
-}
+export const proofSetCreates = (db: SqlSession) => ({
+  insert: async (a: P<'createInsert'>) => void (await db.run(S.createInsert, a)),
+  get: (a: P<'createGet'>) => db.get(S.createGet, a),
+  /** Confirmed creates not yet materialised, oldest first, with the transaction's receipt. */
+  ready: (a: P<'createReady'>) => db.all(S.createReady, a),
+  markCreated: async (a: P<'createMarkCreated'>) => (await db.run(S.createMarkCreated, a)) === 1,
+});
 
-export function proveTasks(db: SqlSession) {
-  return {
-    insert: async (a: P<'proveInsert'>) => (await db.run(S.proveInsert, a)) === 1,
-    /** The proof sets a PDPProve task proves. */
-    byTask: async (a: P<'proveByTask'>) => (await db.all(S.proveByTask, a)).map((r) => r.proofsetId),
-    countForProofSet: async (a: P<'proveCount'>) => (await db.get(S.proveCount, a))?.n ?? 0,
-  };
-}
+export const proofSets = (db: SqlSession) => ({
+  /** By its on-chain id; false when the id exists. */
+  insert: async (a: P<'insert'>) => (await db.run(S.insert, a)) === 1,
+  get: (a: P<'get'>) => db.get(S.get, a),
+  getByCreateMessageHash: (a: P<'byCreate'>) => db.get(S.byCreate, a),
+  list: (a: P<'list'>) => db.all(S.list, a),
+  /** Never done by Piri: cascades to prove tasks, roots and root adds. */
+  delete: async (a: P<'delete'>) => (await db.run(S.delete, a)) === 1,
+  /** Only while no proving period has started. */
+  markInitReady: async (a: P<'markInitReady'>) => (await db.run(S.markInitReady, a)) === 1,
+  initCandidates: () => ids(db.all(S.initCandidates, {})),
+  nextPeriodCandidates: (a: P<'nextPeriodCandidates'>) => ids(db.all(S.nextPeriodCandidates, a)),
+  /** Only while none is linked. */
+  claimChallengeTask: async (a: P<'claimChallengeTask'>) => (await db.run(S.claimChallengeTask, a)) === 1,
+  /** With `requireProveAt`, only once prove_at_epoch is set. */
+  byChallengeTask: async ({ requireProveAt, ...a }: P<'byChallengeTask'> & { requireProveAt: boolean }) =>
+    (await db.get(requireProveAt ? S.byChallengeTaskProveAt : S.byChallengeTask, a))?.id,
+  recordChallengeRequest: async (a: P<'recordChallenge'>) => (await db.run(S.recordChallenge, a)) === 1,
+  /** Whose challenge request succeeded and whose prove_at_epoch has passed, in id order. */
+  proveCandidates: (a: P<'proveCandidates'>) => ids(db.all(S.proveCandidates, a)),
+  clearChallengeMsg: async (a: P<'clearChallengeMsg'>) => (await db.run(S.clearChallengeMsg, a)) === 1,
+});
+
+export const proveTasks = (db: SqlSession) => ({
+  insert: async (a: P<'proveInsert'>) => (await db.run(S.proveInsert, a)) === 1,
+  byTask: async (a: P<'proveByTask'>) => (await db.all(S.proveByTask, a)).map((r) => r.proofsetId),
+  countForProofSet: async (a: P<'proveCount'>) => (await db.get(S.proveCount, a))?.n ?? 0,
+});

@@ -1,7 +1,4 @@
-/**
- * Provider registration and payments (data-model §8.7): `pdp_provider_registrations`, and the model-only
- * `rail_settlement_waits` and `withdrawal_waits`.
- */
+/** Provider registration and the model-only payment waits (data-model §8.7). */
 import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { columns, FALSE, out, p, type Params, sql, table, TRUE } from '../statement.ts';
@@ -42,40 +39,27 @@ const S = {
 
 type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
 
-export function providerRegistrations(db: SqlSession) {
-  return {
-    /**
-     * RegisterProvider's conflict check: the oldest unregistered registration of the service that has not failed.
-     * Piri also counted failed ones (it never set ok); with ok set, a failure must not block a new one forever.
-     */
-    inProgress: (a: P<'inProgress'>) => db.get(S.inProgress, a),
-    insert: async (a: P<'insert'>) => void (await db.run(S.insert, a)),
-    /**
-     * The status triggers' rule for registrations (Piri has no trigger and never sets ok): after the wait confirmed,
-     * ok = the transaction's success, unchanged when that is unknown. Returns how many rows changed.
-     */
-    applyConfirmation: (a: P<'applyConfirmation'>) => db.run(S.applyConfirmation, a),
-    /** Confirmed ok and not yet registered, oldest first. */
-    ready: (a: P<'ready'>) => db.all(S.ready, a),
-    markRegistered: async (a: P<'markRegistered'>) => (await db.run(S.markRegistered, a)) === 1,
-    get: (a: P<'get'>) => db.get(S.get, a),
-  };
-}
+export const providerRegistrations = (db: SqlSession) => ({
+  /** The oldest unregistered one not failed (Piri counted failed ones: they would block a new one forever). */
+  inProgress: (a: P<'inProgress'>) => db.get(S.inProgress, a),
+  insert: async (a: P<'insert'>) => void (await db.run(S.insert, a)),
+  /** The status triggers' rule, which Piri lacks: ok = the transaction's success, unchanged while unknown. */
+  applyConfirmation: (a: P<'applyConfirmation'>) => db.run(S.applyConfirmation, a),
+  /** Oldest first. */
+  ready: (a: P<'ready'>) => db.all(S.ready, a),
+  markRegistered: async (a: P<'markRegistered'>) => (await db.run(S.markRegistered, a)) === 1,
+  get: (a: P<'get'>) => db.get(S.get, a),
+});
 
-export function railSettlementWaitOps(db: SqlSession) {
-  return {
-    get: (a: P<'railGet'>) => db.get(S.railGet, a),
-    /** Inserts, or replaces the rail's row. */
-    upsert: async (a: P<'railUpsert'>) => void (await db.run(S.railUpsert, a)),
-    delete: async (a: P<'railDelete'>) => (await db.run(S.railDelete, a)) === 1,
-  };
-}
+export const railSettlementWaitOps = (db: SqlSession) => ({
+  get: (a: P<'railGet'>) => db.get(S.railGet, a),
+  upsert: async (a: P<'railUpsert'>) => void (await db.run(S.railUpsert, a)),
+  delete: async (a: P<'railDelete'>) => (await db.run(S.railDelete, a)) === 1,
+});
 
-export function withdrawalWaitOps(db: SqlSession) {
-  return {
-    /** The newest row (NULL created_at last). */
-    latest: () => db.get(S.withdrawalLatest, {}),
-    insert: async (a: P<'withdrawalInsert'>) => (await db.get(S.withdrawalInsert, a))!.id,
-    delete: async (a: P<'withdrawalDelete'>) => (await db.run(S.withdrawalDelete, a)) === 1,
-  };
-}
+export const withdrawalWaitOps = (db: SqlSession) => ({
+  /** NULL created_at counts as oldest. */
+  latest: () => db.get(S.withdrawalLatest, {}),
+  insert: async (a: P<'withdrawalInsert'>) => (await db.get(S.withdrawalInsert, a))!.id,
+  delete: async (a: P<'withdrawalDelete'>) => (await db.run(S.withdrawalDelete, a)) === 1,
+});

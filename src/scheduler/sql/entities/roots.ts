@@ -1,7 +1,4 @@
-/**
- * Roots (data-model §8.4, §8.6): the confirmed `pdp_proofset_roots` (one row per subroot) and the pending
- * `pdp_proofset_root_adds`.
- */
+/** Roots (data-model §8.4, §8.6): the confirmed ones (a row per subroot) and the pending root adds. */
 import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
 import { anyOf, columns, FALSE, forUpdate, out, p, type Params, type Row, sql, table, TRUE } from '../statement.ts';
@@ -54,35 +51,31 @@ type P<K extends keyof typeof S> = Params<(typeof S)[K]>;
 /** A root (or root add) and the add message that carried it. */
 export type RootMessage = Row<typeof S.existing>;
 
-export function roots(db: SqlSession) {
-  return {
-    /** The distinct (root, add message) of these roots in a proof set. */
-    existing: (a: P<'existing'>) => db.all(S.existing, a),
-    /** subroot_offset_val 0, as Piri; fires the refcount trigger. Returns whether inserted. */
-    insert: async (a: P<'insert'>) => (await db.run(S.insert, a)) === 1,
-    list: (a: P<'list'>) => db.all(S.list, a),
-    /** One root's subroots (the prover's challenge read, and root cleanup). */
-    byRootId: (a: P<'byRootId'>) => db.all(S.byRootId, a),
-    /** Fires the refcount trigger per row. Returns how many. */
-    deleteRoot: (a: P<'deleteRoot'>) => db.run(S.deleteRoot, a),
-  };
-}
+export const roots = (db: SqlSession) => ({
+  /** Distinct (root, add message) pairs. */
+  existing: (a: P<'existing'>) => db.all(S.existing, a),
+  /** subroot_offset_val 0, as Piri; fires the refcount trigger. */
+  insert: async (a: P<'insert'>) => (await db.run(S.insert, a)) === 1,
+  list: (a: P<'list'>) => db.all(S.list, a),
+  /** The prover's challenge read, and root cleanup. */
+  byRootId: (a: P<'byRootId'>) => db.all(S.byRootId, a),
+  /** Fires the refcount trigger per row. */
+  deleteRoot: (a: P<'deleteRoot'>) => db.run(S.deleteRoot, a),
+});
 
-export function rootAdds(db: SqlSession) {
-  return {
-    /** Like roots' `existing`; adds whose transaction failed are not pending and are left out (Piri counted them). */
-    pending: (a: P<'pending'>) => db.all(S.pending, a),
-    insert: async (a: P<'addInsert'>) => void (await db.run(S.addInsert, a)),
-    /** Add messages confirmed ok, with the add transaction's receipt. */
-    ready: (a: P<'ready'>) => db.all(S.ready, a),
-    /** One confirmed add message's rows, locked on Postgres so two watchers cannot move them twice. */
-    confirmedForMessage: (a: P<'confirmedForMessage'>) => db.all(S.confirmedForMessage, a),
-    /** One root's rows (admin repair). */
-    forRoot: (a: P<'forRoot'>) => db.all(S.forRoot, a),
-    deleteForMessage: (a: P<'deleteForMessage'>) => db.run(S.deleteForMessage, a),
-    deleteForRoot: (a: P<'deleteForRoot'>) => db.run(S.deleteForRoot, a),
-    /** Deletes failed adds, of one proof set and/or of these roots when given. Returns how many. */
-    deleteFailed: ({ proofSetId, roots }: { proofSetId?: number; roots?: readonly string[] }) =>
-      db.run(S.deleteFailed, { proofSetId: proofSetId ?? null, roots: roots ?? null, rootList: roots ?? [] }),
-  };
-}
+export const rootAdds = (db: SqlSession) => ({
+  /** Like roots' `existing`; adds whose transaction failed are not pending and are left out (Piri counted them). */
+  pending: (a: P<'pending'>) => db.all(S.pending, a),
+  insert: async (a: P<'addInsert'>) => void (await db.run(S.addInsert, a)),
+  /** Add messages confirmed ok, with the transaction's receipt. */
+  ready: (a: P<'ready'>) => db.all(S.ready, a),
+  /** One confirmed add message's rows, locked on Postgres so two watchers cannot move them twice. */
+  confirmedForMessage: (a: P<'confirmedForMessage'>) => db.all(S.confirmedForMessage, a),
+  /** For the admin repair. */
+  forRoot: (a: P<'forRoot'>) => db.all(S.forRoot, a),
+  deleteForMessage: (a: P<'deleteForMessage'>) => db.run(S.deleteForMessage, a),
+  deleteForRoot: (a: P<'deleteForRoot'>) => db.run(S.deleteForRoot, a),
+  /** Of one proof set and/or of these roots when given. */
+  deleteFailed: ({ proofSetId, roots }: { proofSetId?: number; roots?: readonly string[] }) =>
+    db.run(S.deleteFailed, { proofSetId: proofSetId ?? null, roots: roots ?? null, rootList: roots ?? [] }),
+});

@@ -1,7 +1,6 @@
 /**
- * The task engine's rows (data-model §6.2.1, §6.2.2, §6.2.19, §7): `task`, `task_history`, and piri-db's own
- * `task_engine_sessions`. Every finishing statement is conditional on the owning session, so a session that lost a
- * task changes nothing and learns it from the `false` it gets back.
+ * The task engine's rows (data-model §6.2.1, §6.2.2, §6.2.19, §7). Every finishing statement is conditional on the
+ * owning session, so a session that lost a task changes nothing and learns it from the `false` it gets back.
  */
 import * as schema from '../../../../schema/postgres/scheduler.ts';
 import type { SqlSession } from '../dialect/dialect.ts';
@@ -63,50 +62,43 @@ export type OwnedTask = Row<typeof S.claim>;
 /** One finished attempt, as task_history records it. */
 export type TaskHistoryRow = P<'historyInsert'>;
 
-export function tasks(db: SqlSession) {
-  return {
-    /** A new unowned task with retries 0; posted_time = update_time = now. Returns its id (never reused). */
-    insert: async (a: P<'insert'>) => (await db.get(S.insert, a))!.id,
-    /** Unowned tasks of one type, oldest first, after `after` when given. */
-    claimable: ({ after, ...a }: P<'claimable'> & { after?: TaskCursor }): Promise<ClaimCandidate[]> =>
-      after ? db.all(S.claimableAfter, { ...a, afterTime: after.updateTime, afterId: after.id }) : db.all(S.claimable, a),
-    /** The conditional claim: returns, in `ids` order, the rows actually taken (not those another session took). */
-    claim: async (a: P<'claim'>): Promise<OwnedTask[]> => {
-      if (a.ids.length === 0) return [];
-      const order = new Map(a.ids.map((id, i) => [id, i]));
-      return (await db.all(S.claim, a)).sort((x, y) => order.get(x.id)! - order.get(y.id)!);
-    },
-    /** Finishing: deletes the task (firing the FK cascades) while `sessionId` owns it. */
-    deleteOwned: async (a: P<'deleteOwned'>) => (await db.run(S.deleteOwned, a)) === 1,
-    /** Deletes the owned task when it has used up its attempts (retries >= maxFailures). */
-    deleteOwnedIfExhausted: async (a: P<'deleteOwnedIfExhausted'>) => (await db.run(S.deleteOwnedIfExhausted, a)) === 1,
-    /** Releases the owned task without counting a retry (a deferral). */
-    release: async (a: P<'release'>) => (await db.run(S.release, a)) === 1,
-    /** Releases the owned task after a failed attempt: retries + 1. */
-    releaseForRetry: async (a: P<'releaseForRetry'>) => (await db.run(S.releaseForRetry, a)) === 1,
-    /** Releases every task of a session (update_time unchanged). Returns how many. */
-    releaseSession: (a: P<'releaseSession'>) => db.run(S.releaseSession, a),
-    /** Releases every task owned by a session without a task_engine_sessions row (dead, or Piri's). Returns how many. */
-    releaseOrphaned: () => db.run(S.releaseOrphaned, {}),
-  };
-}
+export const tasks = (db: SqlSession) => ({
+  /** Returns its id (never reused). */
+  insert: async (a: P<'insert'>) => (await db.get(S.insert, a))!.id,
+  /** Unowned tasks of one type, oldest first, after `after` when given. */
+  claimable: ({ after, ...a }: P<'claimable'> & { after?: TaskCursor }): Promise<ClaimCandidate[]> =>
+    after ? db.all(S.claimableAfter, { ...a, afterTime: after.updateTime, afterId: after.id }) : db.all(S.claimable, a),
+  /** The conditional claim: returns, in `ids` order, the rows actually taken (not those another session took). */
+  claim: async (a: P<'claim'>): Promise<OwnedTask[]> => {
+    if (a.ids.length === 0) return [];
+    const order = new Map(a.ids.map((id, i) => [id, i]));
+    return (await db.all(S.claim, a)).sort((x, y) => order.get(x.id)! - order.get(y.id)!);
+  },
+  /** Fires the FK cascades. */
+  deleteOwned: async (a: P<'deleteOwned'>) => (await db.run(S.deleteOwned, a)) === 1,
+  /** When retries >= maxFailures. */
+  deleteOwnedIfExhausted: async (a: P<'deleteOwnedIfExhausted'>) => (await db.run(S.deleteOwnedIfExhausted, a)) === 1,
+  /** A deferral: no retry counted. */
+  release: async (a: P<'release'>) => (await db.run(S.release, a)) === 1,
+  /** After a failed attempt: retries + 1. */
+  releaseForRetry: async (a: P<'releaseForRetry'>) => (await db.run(S.releaseForRetry, a)) === 1,
+  /** update_time unchanged. */
+  releaseSession: (a: P<'releaseSession'>) => db.run(S.releaseSession, a),
+  /** Tasks of sessions without a task_engine_sessions row (dead, or Piri's). */
+  releaseOrphaned: () => db.run(S.releaseOrphaned, {}),
+});
 
-export function taskHistoryOps(db: SqlSession) {
-  return {
-    insert: async (row: TaskHistoryRow) => void (await db.run(S.historyInsert, row)),
-    /** Deletes up to `limit` rows whose work_end < cutoff, oldest ids first. Returns how many. */
-    pruneBefore: (a: P<'historyPrune'>) => db.run(S.historyPrune, a),
-  };
-}
+export const taskHistoryOps = (db: SqlSession) => ({
+  insert: async (row: TaskHistoryRow) => void (await db.run(S.historyInsert, row)),
+  /** Oldest ids first. */
+  pruneBefore: (a: P<'historyPrune'>) => db.run(S.historyPrune, a),
+});
 
-export function sessions(db: SqlSession) {
-  return {
-    insert: async (a: P<'sessionInsert'>) => void (await db.run(S.sessionInsert, a)),
-    /** heartbeat_at = now. False when the row is gone: another engine declared this session dead. */
-    beat: async (a: P<'sessionBeat'>) => (await db.run(S.sessionBeat, a)) === 1,
-    /** Sessions whose heartbeat is older than the cutoff, except the caller's own. */
-    lapsed: (a: P<'sessionLapsed'>) => db.all(S.sessionLapsed, a),
-    /** Deletes these session rows. Returns how many. */
-    delete: async (a: P<'sessionDelete'>) => (a.sessionIds.length === 0 ? 0 : db.run(S.sessionDelete, a)),
-  };
-}
+export const sessions = (db: SqlSession) => ({
+  insert: async (a: P<'sessionInsert'>) => void (await db.run(S.sessionInsert, a)),
+  /** False when the row is gone: another engine declared this session dead. */
+  beat: async (a: P<'sessionBeat'>) => (await db.run(S.sessionBeat, a)) === 1,
+  /** Except the caller's own. */
+  lapsed: (a: P<'sessionLapsed'>) => db.all(S.sessionLapsed, a),
+  delete: async (a: P<'sessionDelete'>) => (a.sessionIds.length === 0 ? 0 : db.run(S.sessionDelete, a)),
+});
