@@ -180,6 +180,8 @@ forEachBackend('services given to openDatabases', (backend) => {
         message: expect.stringContaining('cannot run message'),
         fields: { queue: 'replication', messageId: id },
       });
+      // The line is logged before the dead letter is written: wait for the write, not only the line.
+      await until(async () => (await queue.deadLetters()).length > 0, 'the dead letter');
       const [dead] = await queue.deadLetters();
       expect(dead!.movedAt.getTime()).toBe(clock.now());
     } finally {
