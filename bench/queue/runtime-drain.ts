@@ -1,6 +1,7 @@
 /**
  * The Postgres runtime drain against graphile-worker's fastest mode: createJobQueue (maxWorkers 1 and 8, default
- * options) and graphile-worker 0.17.3 with `localQueue: { size: 500 }` and `completeJobBatchDelay: 0`, in alternating
+ * options) and graphile-worker 0.17.3 with `localQueue: { size: 500 }` and `completeJobBatchDelay: 0` (and, for
+ * reference, with its defaults), in alternating
  * slices in one process (bench/support/paired.ts says why slices: whole runs drift 20-40% against each other on this
  * shared 2-core machine). Every system stays open for the whole measurement, each on its own database of one server.
  * A slice batch-sends its jobs (untimed), settles Postgres (ANALYZE, CHECKPOINT) and times one drain, checked: every
@@ -27,6 +28,8 @@ export interface RuntimeDrainOptions {
   readonly slices?: number;
   /** Other checkouts of piri-db measured beside this one, e.g. the commit before a change. */
   readonly trees?: readonly { readonly label: string; readonly path: string }[];
+  /** Also graphile-worker with its defaults (one get_job and one complete_job per job), in the same order. Default true. */
+  readonly graphileDefaults?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -52,6 +55,8 @@ export interface RuntimeDrainResult {
 
 /** The target of issue 17: piri-db's runtime drain at least this many times graphile-worker's batched mode. */
 export const DRAIN_TARGET = 1.2;
+/** The chart's file, relative to docs/ (where benchmarks.md links it from). */
+export const DRAIN_CHART = 'benchmarks/runtime-drain.svg';
 const BATCH = 1_000;
 
 export async function benchRuntimeDrain(server: BenchPostgres, options: RuntimeDrainOptions = {}): Promise<RuntimeDrainResult> {
@@ -63,6 +68,7 @@ export async function benchRuntimeDrain(server: BenchPostgres, options: RuntimeD
     piriRuntime({ backend: 'postgres', databaseUrl: await server.createDatabase('drain_piri') }),
     graphileWorker(await server.createDatabase('drain_graphile'), 'batched'),
   ];
+  if (options.graphileDefaults ?? true) systems.push(graphileWorker(await server.createDatabase('drain_graphile_defaults'), 'defaults'));
   for (const tree of options.trees ?? []) {
     const module = (await import(pathToFileURL(join(tree.path, 'bench/queue/systems.ts')).href)) as { piriRuntime: typeof piriRuntime };
     const system = module.piriRuntime({ backend: 'postgres', databaseUrl: await server.createDatabase(`drain_${tree.label}`) }, {}, tree.label);
@@ -133,7 +139,7 @@ export function runtimeDrainMarkdown(result: RuntimeDrainResult, chartFile?: str
     '### Runtime drain on PostgreSQL against graphile-worker, batched',
     '',
     `createJobQueue with its default options (maxWorkers 1 and 8) against graphile-worker 0.17.3 in its documented ` +
-      `fastest mode (preset \`worker: ${JSON.stringify(GRAPHILE_BATCHED)}\`), ${result.slices} slices of ` +
+      `fastest mode (preset \`worker: ${JSON.stringify(GRAPHILE_BATCHED)}\`) and with its defaults, ${result.slices} slices of ` +
       `${result.jobs.toLocaleString('en-US')} jobs per system and worker count, in alternating order in one process ` +
       '(bench/queue/runtime-drain.ts). Each slice batch-sends its jobs untimed, runs ANALYZE and CHECKPOINT, then times ' +
       'one drain from start() to the last delete, checked exactly-once. The ratio is of the total rates; the spread is ' +
