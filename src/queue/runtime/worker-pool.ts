@@ -109,14 +109,27 @@ export class WorkerPool {
     this.#loop = this.#claimLoop();
   }
 
-  /** A failed job's retry is due in delayMs: claim then. */
+  /**
+   * A failed job's retry is due in delayMs: claim then. A timer may fire before the wall clock has reached the
+   * deadline the store wrote (Node counts it from the event loop's cached time, which can be milliseconds behind when
+   * the retry was written late in a busy tick); a claim that early finds nothing, and the pool would sleep until its
+   * next poll (up to idlePollIntervalMs). So the timer is armed again until the clock is past the deadline.
+   */
   retryIn(delayMs: number): void {
     if (this.#stopping) return;
-    const timer = setTimeout(() => {
-      this.#retryTimers.delete(timer);
-      this.#ready();
-    }, Math.min(delayMs, MAX_TIMER_MS));
-    this.#retryTimers.add(timer);
+    // The store's deadline was written before this call, from a clock read no later than this one; +1 ms for deadlines
+    // kept to the millisecond.
+    const due = Date.now() + delayMs + 1;
+    const arm = (ms: number) => {
+      const timer = setTimeout(() => {
+        this.#retryTimers.delete(timer);
+        const left = due - Date.now();
+        if (left > 0) arm(left);
+        else this.#ready();
+      }, Math.min(ms, MAX_TIMER_MS));
+      this.#retryTimers.add(timer);
+    };
+    arm(delayMs + 1);
   }
 
   /**
