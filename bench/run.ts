@@ -2,17 +2,20 @@
  * `pnpm bench`: every benchmark in one run on this machine, written into docs/benchmarks.md (each bench owns
  * a section). Figures are never asserted anywhere; compare ratios from the same run, not absolute times.
  *
- * Environment: BENCH_ONLY=boot,queue,batchsend,dedup,prepared,wakeups,scheduler runs only the named benches (default all); BENCH_QUEUE_N (jobs per round,
+ * Environment: BENCH_ONLY=boot,queue,batchsend,drain,dedup,prepared,wakeups,scheduler runs only the named benches (default all); BENCH_QUEUE_N (jobs per round,
  * default 20000) and BENCH_QUEUE_REPS (runs of the compared Postgres systems, default 2) shorten the queue bench
  * for a quick look. The queue bench took 622 s of a 673 s `pnpm bench` on this 2-core machine with little else
  * running (20 minutes while other test suites ran beside it); most of it is the Postgres 1-worker drains, whose
  * every job is two fsync'd commits.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { arch, cpus, totalmem } from 'node:os';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { bootMarkdown, benchBoot } from './boot/boot.ts';
 import { batchSendMarkdown, benchBatchSend } from './queue/batch-send.ts';
+import { benchRuntimeDrain, DRAIN_CHART, runtimeDrainMarkdown, runtimeDrainSvg } from './queue/runtime-drain.ts';
 import { benchDedupSend, dedupSendMarkdown } from './queue/dedup-send.ts';
 import { benchPrepared, preparedMarkdown } from './queue/prepared.ts';
 import { benchQueue, queueMarkdown } from './queue/run-queue-bench.ts';
@@ -43,6 +46,15 @@ try {
     const text = batchSendMarkdown(await benchBatchSend(postgres));
     console.log(text);
     writeSection(DOC, 'batchsend', text);
+  }
+  if (selected('drain')) {
+    const result = await benchRuntimeDrain(postgres);
+    const text = runtimeDrainMarkdown(result, DRAIN_CHART);
+    console.log(text);
+    const chart = fileURLToPath(new URL(`../docs/${DRAIN_CHART}`, import.meta.url));
+    mkdirSync(dirname(chart), { recursive: true });
+    writeFileSync(chart, runtimeDrainSvg(result));
+    writeSection(DOC, 'drain', text);
   }
   if (selected('dedup')) {
     const text = dedupSendMarkdown(await benchDedupSend(postgres));

@@ -1,7 +1,11 @@
 /**
- * graphile-worker 0.17.3 (0.18 needs Node 22) with its default settings: no local queue and no batched completes,
- * so each job is one get_job and one complete_job. Consumers are a runner with `concurrency` = workers; sends go
- * through WorkerUtils (addJob, and addJobs for batches).
+ * graphile-worker 0.17.3 (0.18 needs Node 22), two ways:
+ * - defaults: no local queue and no batched completes, so each job is one get_job and one complete_job;
+ * - batched, its documented fastest mode (worker.graphile.org/docs/performance#batching): `localQueue: { size: 500 }`
+ *   (the pool fetches and locks 500 jobs per query and hands them to workers from memory) and
+ *   `completeJobBatchDelay: 0` (completions made in the same tick share one delete). Its locks last 4 hours and are
+ *   never renewed, so a batch's jobs stay hidden that long if the process dies.
+ * Consumers are a runner with `concurrency` = workers; sends go through WorkerUtils (addJob, and addJobs for batches).
  */
 import { createRequire } from 'node:module';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -32,7 +36,10 @@ const quiet = new Logger(() => (level, message) => {
   if (severity === 'error' || severity === 'warning') console.error(`graphile-worker ${severity}: ${message}`);
 });
 
-export function graphileWorker(databaseUrl: string): QueueSystem {
+/** The batched mode's settings (the preset's `worker` options). */
+export const GRAPHILE_BATCHED = { localQueue: { size: 500 }, completeJobBatchDelay: 0 } as const;
+
+export function graphileWorker(databaseUrl: string, mode: 'defaults' | 'batched' = 'defaults'): QueueSystem {
   // graphile-worker's default pool size (maxPoolSize 10), shared by WorkerUtils and the runner.
   const pgPool = new PgPool({ connectionString: databaseUrl, max: 10 });
   pgPool.on('error', (error) => quiet.error(`idle client: ${error.message}`));
@@ -50,7 +57,7 @@ export function graphileWorker(databaseUrl: string): QueueSystem {
   };
 
   return {
-    name: 'graphile-worker 0.17.3',
+    name: mode === 'defaults' ? 'graphile-worker 0.17.3' : 'graphile-worker 0.17.3, batched (localQueue 500, completeJobBatchDelay 0)',
     backend: 'postgres',
     databaseUrl,
     async setup() {
@@ -71,12 +78,14 @@ export function graphileWorker(databaseUrl: string): QueueSystem {
         noHandleSignals: true,
         logger: quiet,
         taskList: { [TASK]: (payload) => handle((payload as BenchPayload).p) },
+        ...(mode === 'batched' ? { preset: { worker: GRAPHILE_BATCHED } } : {}),
       });
       // runner.promise rejects if the worker pool dies; stop() waits for running jobs to complete.
       await Promise.race([allHandled, runner.promise]);
       await runner.stop();
       // Without completeJobBatchDelay a worker fires complete_job without awaiting it, and stop() does not wait
-      // for those queries either: the drain is over when no pool client is checked out any more.
+      // for those queries either (with it, stop() releases the batcher, which waits): the drain is over when no pool
+      // client is checked out any more.
       while (pgPool.totalCount > pgPool.idleCount || pgPool.waitingCount > 0) await delay(1);
     },
     async remaining() {

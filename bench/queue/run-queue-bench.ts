@@ -30,8 +30,8 @@ export interface QueueBenchOptions {
   readonly postgresSendOneJobs?: number;
   /**
    * Runs of each Postgres system that a target compares. Default 2. SQLite systems, which take seconds, run once
-   * more (a true median of 3 by default); peers that no target compares (pg-boss fetch+complete, graphile-worker)
-   * run once.
+   * more (a true median of 3 by default); peers that no target compares (pg-boss fetch+complete, graphile-worker's
+   * defaults) run once.
    */
   readonly repetitions?: number;
   /** Key fragments: run only the systems whose key contains one (ratios missing a side are shown as not run). */
@@ -186,6 +186,14 @@ function entries(postgresSendOneJobs: number, tuning: RuntimeTuning | undefined)
       make: async (pg) => graphileWorker(await db(pg, 'graphile_worker')),
       sendOneJobs: postgresSendOneJobs,
     },
+    // Its fastest mode, which the runtime's drain targets are set against: run as often as piri-db's runtime.
+    {
+      key: 'graphile-worker-batched',
+      backend: 'postgres',
+      compared: true,
+      make: async (pg) => graphileWorker(await db(pg, 'graphile_worker_batched'), 'batched'),
+      report: DRAINS,
+    },
   ];
 }
 
@@ -220,6 +228,17 @@ function ratios(tuned: boolean): Ratio[] {
       denominator: ['pg-boss-work', 'drain with 8 workers'],
       atLeast: 1.2,
     });
+  }
+  for (const runtime of runtimes) {
+    for (const [workers, phase] of [[1, 'drain with 1 worker'], [8, 'drain with 8 workers']] as const) {
+      list.push({
+        target: `runtime drain, ${workers} worker${workers === 1 ? '' : 's'}, against graphile-worker batched`,
+        backend: 'postgres',
+        numerator: [`${runtime}-postgres`, phase],
+        denominator: ['graphile-worker-batched', phase],
+        atLeast: 1.2,
+      });
+    }
   }
   return list;
 }

@@ -41,8 +41,8 @@ forEachBackend('piri-db CLI', (backend) => {
     expect(scheduler.tables.length).toBeGreaterThanOrEqual(18);
     expect(scheduler.tables).toContainEqual({ name: 'task', rows: 0 });
     const text = await runCli(['status', ...flags]);
-    // PostgreSQL's aggregator has one migration more: the dedup_send function.
-    const aggregatorMigrations = backend === 'postgres' ? 5 : 3;
+    // PostgreSQL's aggregator has two migrations more: the dedup_send function and the queue's fillfactor.
+    const aggregatorMigrations = backend === 'postgres' ? 6 : 3;
     expect(text.stdout).toMatch(new RegExp(`aggregator .*\\n {2}migrations {2}${aggregatorMigrations} applied, 0 pending\\n {2}tables {6}7, 0 row\\(s\\)`));
     if (backend === 'postgres') expect(text.stdout + JSON.stringify(status)).not.toContain(password());
   });

@@ -89,13 +89,14 @@ async function expectEmpty(store: QueueStore): Promise<void> {
 }
 
 forEachBackend('job queue runtime', (backend: Dialect) => {
-  async function setup(options: JobQueueOptions = {}) {
+  /** `runOn` gives the runtime another view of the store (claims slowed down, say); the test gets the store itself. */
+  async function setup(options: JobQueueOptions = {}, runOn: (store: QueueStore) => QueueStore = (store) => store) {
     const clock = new ManualClock();
     const dbs = await openDatabases(await freshConfig(backend), { clock });
     cleanups.push(() => dbs.close());
     const store = dbs.replicator.queue('replication');
     const logger = new RecordingLogger();
-    const queue = createJobQueue(store, { pollIntervalMs: 5, logger, ...options });
+    const queue = createJobQueue(runOn(store), { pollIntervalMs: 5, logger, ...options });
     cleanups.push(() => queue.stop({ timeoutMs: 0 }));
     return { clock, store, logger, queue };
   }
@@ -374,6 +375,67 @@ forEachBackend('job queue runtime', (backend: Dialect) => {
     await until('all twelve are handled', () => handled.length === 12);
     await queue.stop();
     await expectEmpty(store);
+  });
+
+  /** The store with every claim taking `delayMs` longer, and the size of each batch it handed out recorded. */
+  function slowClaims(delayMs: number, batches: number[]): (store: QueueStore) => QueueStore {
+    return (store) =>
+      new Proxy(store, {
+        get(target, key: keyof QueueStore) {
+          if (key === 'receiveMany') {
+            return async (limit: number) => {
+              await sleep(delayMs);
+              const batch = await target.receiveMany(limit);
+              batches.push(batch.length);
+              return batch;
+            };
+          }
+          // The queue classes keep state in private fields: everything else is called on the store itself.
+          const value = target[key];
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+  }
+
+  it('claims a deep queue of short jobs hundreds at a time once a claim takes longer than a job, and deletes as many at once', async () => {
+    const batches: number[] = [];
+    const { store, queue, logger } = await setup({ maxWorkers: 1 }, slowClaims(20, batches));
+    const handled = recordingHandler(queue);
+    const deletes = vi.spyOn(store, 'deleteMany');
+    const ids = await store.sendMany(Array.from({ length: 3_000 }, (_, n) => encode(JOB, payload(`short ${n}`))));
+    queue.start();
+    await until('all are handled', () => handled.length === 3_000);
+    await queue.stop();
+    expect(new Set(handled.map((entry) => entry.context.messageId))).toEqual(new Set(ids));
+    // The first claim knows nothing of job length (maxWorkers ahead); once the averages show jobs far shorter than a
+    // claim, claims take hundreds (with the fixed prefetch of before: at most maxWorkers + 32).
+    expect(batches[0]).toBe(2);
+    expect(Math.max(...batches)).toBeGreaterThanOrEqual(500);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(1_000);
+    // And their successes are deleted a claim's worth at a time (completionBatchSize 1,000; it was 100).
+    expect(Math.max(...deletes.mock.calls.map(([deleted]) => deleted.length))).toBeGreaterThan(100);
+    await expectEmpty(store);
+    expect(logger.entries).toEqual([]);
+  });
+
+  it('claims ahead no more than 64 MiB of bodies, whatever prefetch allows', async () => {
+    const batches: number[] = [];
+    // Slow claims, so that the jobs (decoding 8 MiB each) are the faster and the pool wants to claim ahead.
+    const { store, queue, logger } = await setup({ maxWorkers: 1, prefetch: 100 }, slowClaims(300, batches));
+    const handled = recordingHandler(queue);
+    const big = Buffer.alloc(6 * 2 ** 20, 'x');
+    const body = encode(JOB, big);
+    expect(body.length).toBeGreaterThan(8 * 2 ** 20);
+    await store.sendMany(Array.from({ length: 16 }, () => body));
+    queue.start();
+    await until('all are handled', () => handled.length === 16, 60_000);
+    await queue.stop();
+    // Bodies just over 8 MiB: 7 fit in 64 MiB, so a claim takes at most a free worker's one and 7 ahead.
+    expect(batches.reduce((sum, n) => sum + n, 0)).toBe(16);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(8);
+    expect(Math.max(...batches)).toBeGreaterThan(2);
+    await expectEmpty(store);
+    expect(logger.entries).toEqual([]);
   });
 
   it('keeps renewing the claim of a message waiting for a worker', async () => {

@@ -16,8 +16,10 @@ export interface JobQueueOptions {
   /** Jobs run at once. Default: the registry's maxWorkers for this queue (manager: 3), else one per CPU, as Piri. */
   readonly maxWorkers?: number;
   /**
-   * Most messages claimed ahead of free workers, waiting (their claims renewed) for one; used only while jobs finish
-   * faster than a claim comes back (worker-pool.ts). Default: maxWorkers, at least 32. 0 claims only for free workers.
+   * Most messages claimed ahead of free workers, waiting (their claims renewed) for one. The pool keeps ahead only what
+   * keeps its workers busy through two claims' round trips, none while jobs take longer than a claim, and at most
+   * 64 MiB of bodies (worker-pool.ts); this bounds it. Default: maxWorkers, at least 1,000. 0 claims only for free
+   * workers.
    */
   readonly prefetch?: number;
   /**
@@ -44,7 +46,7 @@ export interface JobQueueOptions {
   readonly sweepIntervalMs?: number;
   /** Delay before retrying a failed job; defaults in DEFAULT_BACKOFF. */
   readonly backoff?: Partial<BackoffOptions>;
-  /** Most successful jobs deleted in one statement. Default 100. */
+  /** Most successful jobs deleted in one statement. Default 1,000 (a full claim's worth). */
   readonly completionBatchSize?: number;
   /**
    * How long a successful job waits for others to share its delete statement. One delete runs at a time, so while one
@@ -72,18 +74,23 @@ const DEFAULT_POLL_INTERVAL_MS = 100;
 const DEFAULT_IDLE_POLL_INTERVAL_MS = 10_000;
 const MIN_DEFAULT_SWEEP_INTERVAL_MS = 30_000;
 /**
- * With one or two workers, prefetching only maxWorkers leaves the pace to the claim's commit: this floor took the
- * 1-worker drain of short jobs from ~1,400 to ~10,000 jobs/s on Postgres (docs/benchmarks.md, before and after). The
- * full prefetch is used only once this process has seen its jobs finish faster than a claim comes back
- * (worker-pool.ts), so long jobs are not hoarded.
+ * The default bound of what the pool claims ahead. It is a bound, not an amount: the pool keeps ahead only what keeps
+ * its workers busy through two claims' round trips (none while a job takes longer than a claim), and at most
+ * PREFETCH_BYTES of bodies (worker-pool.ts), so long jobs and big bodies are not hoarded. A floor of 32 took the
+ * 1-worker drain of short jobs from ~1,400 to ~10,000 jobs/s on Postgres; 1,000 (one full claim, MAX_CLAIM) lets a deep
+ * queue of short jobs be claimed a thousand at a time, a fraction of the commits (docs/benchmarks.md, runtime drain).
  */
-const MIN_DEFAULT_PREFETCH = 32;
+const MIN_DEFAULT_PREFETCH = 1_000;
 /**
  * The longest delay a Node.js timer keeps (2^31 - 1 ms, about 24.8 days). Beyond it setTimeout and setInterval fire
  * after 1 ms instead: a claim renewal or a sweep every millisecond, a stop() that gives up at once.
  */
 export const MAX_TIMER_MS = 2_147_483_647;
-const DEFAULT_COMPLETION_BATCH_SIZE = 100;
+/**
+ * A full claim's worth: with 100, a claim of 1,000 short jobs waited for ten deletes in a row (one runs at a time),
+ * and the deletes, not the claims, set the pace (0.75x of this on the Postgres drain, docs/benchmarks.md).
+ */
+const DEFAULT_COMPLETION_BATCH_SIZE = 1_000;
 const DEFAULT_COMPLETION_DELAY_MS = 2;
 
 export function resolveOptions(queue: string, settings: QueueSettings, options: JobQueueOptions = {}): ResolvedOptions {
